@@ -1,0 +1,73 @@
+//! What `#[async_cache]` expansions call. Not public API: names and signatures may change in any release.
+
+use std::future::Future;
+use std::hash::Hash;
+use std::time::Duration;
+
+pub use std::sync::OnceLock;
+
+use crate::{AsyncCache, CacheIdentity, Policy};
+
+/// Builds the cache of one cached function. The macro has checked the settings at compile time.
+///
+/// # Panics
+/// Only if the macro let through a setting the builder refuses (a bug in the macro).
+#[must_use]
+pub fn build<K, V>(maxsize: usize, policy: Policy, ttl_nanos: Option<u64>) -> AsyncCache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    let mut builder = AsyncCache::builder().maxsize(maxsize).policy(policy);
+    if let Some(nanos) = ttl_nanos {
+        builder = builder.ttl(Duration::from_nanos(nanos));
+    }
+    match builder.build() {
+        Ok(cache) => cache,
+        Err(e) => panic!("#[async_cache] produced invalid settings: {e}"),
+    }
+}
+
+/// The identity of a cached method's receiver.
+#[inline]
+pub fn identity<T: CacheIdentity + ?Sized>(receiver: &T) -> u64 {
+    receiver.cache_identity()
+}
+
+/// A body returning a plain value: single flight, always cached.
+pub async fn value<K, V, F>(cache: &AsyncCache<K, V>, key: K, body: F) -> V
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    F: Future<Output = V>,
+{
+    cache.get_or_load(key, body).await
+}
+
+/// A body returning `Result<T, E>`: only `Ok` is cached, errors go to the caller.
+pub async fn result<K, V, E, F>(cache: &AsyncCache<K, V>, key: K, body: F) -> Result<V, E>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    F: Future<Output = Result<V, E>>,
+{
+    cache.try_get_or_load(key, body).await
+}
+
+/// Marks a body's `None`: not an error, just nothing to cache.
+#[derive(Debug)]
+pub struct NoneMarker;
+
+/// A body returning `Option<T>`: only `Some` is cached; `None` goes to the caller and the next call runs the
+/// body again.
+pub async fn option<K, V, F>(cache: &AsyncCache<K, V>, key: K, body: F) -> Option<V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    F: Future<Output = Option<V>>,
+{
+    cache
+        .try_get_or_load(key, async { body.await.ok_or(NoneMarker) })
+        .await
+        .ok()
+}

@@ -1,0 +1,409 @@
+//! Batch loading: `get_many` (one loader call for the misses of one request) and the DataLoader-style `load`
+//! (concurrent requests within a window coalesced into batch-loader calls).
+//!
+//! Both register a single-flight entry per missing key, exactly as `get_or_load` does, so a key that some other
+//! caller is already loading is awaited, never loaded twice, and removal during a batch is handled by the same
+//! detach rule. The windowed batches run on a spawned task: a caller that gives up never breaks the batch for
+//! the others, and no lock is held while the batch loader runs.
+
+use std::collections::{HashMap, HashSet};
+use std::error::Error;
+use std::fmt;
+use std::future::Future;
+use std::hash::Hash;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use parking_lot::Mutex;
+
+use crate::flight::{Flight, Outcome};
+use crate::load::Lookup;
+use crate::AsyncCache;
+
+type SharedError = Arc<dyn Error + Send + Sync>;
+type BatchResult<K, V> = Result<Vec<(K, V)>, SharedError>;
+
+/// A batch loader with its output normalised to a list of pairs and its error type erased.
+pub(crate) type BatchFn<K, V> =
+    Arc<dyn Fn(Vec<K>) -> BoxFuture<'static, BatchResult<K, V>> + Send + Sync>;
+
+pub(crate) fn infallible<K, V, F, Fut, M>(loader: F) -> BatchFn<K, V>
+where
+    F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = M> + Send + 'static,
+    M: IntoIterator<Item = (K, V)> + 'static,
+{
+    Arc::new(move |keys| {
+        let fut = loader(keys);
+        Box::pin(async move { Ok(fut.await.into_iter().collect()) })
+    })
+}
+
+pub(crate) fn fallible<K, V, F, Fut, M, E>(loader: F) -> BatchFn<K, V>
+where
+    F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<M, E>> + Send + 'static,
+    M: IntoIterator<Item = (K, V)> + 'static,
+    E: Error + Send + Sync + 'static,
+{
+    Arc::new(move |keys| {
+        let fut = loader(keys);
+        Box::pin(async move {
+            match fut.await {
+                Ok(found) => Ok(found.into_iter().collect()),
+                Err(e) => Err(Arc::new(e) as SharedError),
+            }
+        })
+    })
+}
+
+/// Why [`AsyncCache::try_load`] has no answer.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The cache was built without `.batch_loader(..)` or `.try_batch_loader(..)`.
+    NoBatchLoader,
+    /// The batch loader returned this error (shared by every caller of that batch).
+    Failed(Arc<dyn Error + Send + Sync>),
+    /// The batch loader panicked.
+    Panicked,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoBatchLoader => f.write_str(
+                "this cache has no batch loader: build it with `.batch_loader(..)` to use `load`",
+            ),
+            Self::Failed(e) => write!(f, "the batch loader failed: {e}"),
+            Self::Panicked => f.write_str("the batch loader panicked"),
+        }
+    }
+}
+
+impl Error for LoadError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            Self::Failed(e) => Some(&**e),
+            _ => None,
+        }
+    }
+}
+
+/// The builder's batch settings.
+pub(crate) struct BatchConfig<K, V> {
+    pub(crate) loader: Option<BatchFn<K, V>>,
+    pub(crate) window: Duration,
+    pub(crate) max_size: usize,
+}
+
+/// A key waiting in (or sent with) a batch, with the flight its callers watch.
+type Queued<K, V> = (u64, K, Arc<Flight<V>>);
+
+/// The batch being collected.
+struct Pending<K, V> {
+    /// Which batch this is; the window timer only flushes the batch it was started for.
+    id: u64,
+    keys: Vec<Queued<K, V>>,
+}
+
+pub(crate) struct Batcher<K, V> {
+    config: BatchConfig<K, V>,
+    pending: Mutex<Pending<K, V>>,
+}
+
+impl<K, V> Batcher<K, V> {
+    pub(crate) fn new(config: BatchConfig<K, V>) -> Self {
+        Self {
+            config,
+            pending: Mutex::new(Pending {
+                id: 0,
+                keys: Vec::new(),
+            }),
+        }
+    }
+}
+
+impl<K, V> AsyncCache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// Returns the values of `keys`: hits from the cache, and every miss from **one** `batch_fn` call with the
+    /// missing keys, deduplicated. Keys `batch_fn` leaves out are absent from the result and not cached; loaded
+    /// values are stored with the default TTL. Keys another caller is already loading are awaited, not loaded
+    /// twice (if that other load is abandoned, those keys go to a further `batch_fn` call).
+    ///
+    /// If `batch_fn` panics the panic reaches this caller, and callers waiting on these keys take their loads
+    /// over. Dropping this future is safe in the same way.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::collections::HashMap;
+    /// let cache = cache_core::AsyncCache::new(100);
+    /// cache.insert(1u64, "one".to_string());
+    /// let got = cache
+    ///     .get_many([1, 2, 3, 2], |missing| async move {
+    ///         assert_eq!(missing.len(), 2); // 2 and 3, once each
+    ///         missing.into_iter().filter(|k| *k != 3).map(|k| (k, format!("#{k}"))).collect::<HashMap<_, _>>()
+    ///     })
+    ///     .await;
+    /// assert_eq!(got.len(), 2);
+    /// assert_eq!(got[&2], "#2");
+    /// assert!(!cache.contains_key(&3));
+    /// # }
+    /// ```
+    pub async fn get_many<I, F, Fut, M>(&self, keys: I, mut batch_fn: F) -> HashMap<K, V>
+    where
+        I: IntoIterator<Item = K>,
+        F: FnMut(Vec<K>) -> Fut,
+        Fut: Future<Output = M>,
+        M: IntoIterator<Item = (K, V)>,
+    {
+        let mut seen = HashSet::new();
+        let mut todo: Vec<(u64, K)> = keys
+            .into_iter()
+            .filter(|k| seen.insert(k.clone()))
+            .map(|k| (self.inner.shards.hash(&k), k))
+            .collect();
+        drop(seen);
+        let mut out = HashMap::with_capacity(todo.len());
+        let mut first = true;
+        while !todo.is_empty() {
+            let mut lead = Vec::new();
+            let mut waits = Vec::new();
+            for (hash, key) in todo.drain(..) {
+                match self.lookup_or_join(hash, &key, first) {
+                    Lookup::Hit(v) => {
+                        out.insert(key, v);
+                    }
+                    Lookup::Lead(flight) => lead.push((hash, key, flight)),
+                    Lookup::Wait(flight) => waits.push((hash, key, flight)),
+                }
+            }
+            first = false;
+            let guard = BatchLeader {
+                cache: self,
+                keys: lead,
+            };
+            let load = async {
+                if guard.keys.is_empty() {
+                    None
+                } else {
+                    let started = self.inner.time.now();
+                    let keys = guard.keys.iter().map(|(_, k, _)| k.clone()).collect();
+                    let found: Vec<(K, V)> = batch_fn(keys).await.into_iter().collect();
+                    Some((found, self.since(started)))
+                }
+            };
+            let waiting = futures::future::join_all(waits.iter().map(|(_, _, f)| f.wait()));
+            let (loaded, outcomes) = futures::future::join(load, waiting).await;
+            if let Some((found, took)) = loaded {
+                self.inner.loads.lock().record(took, true);
+                guard.deliver(Ok(found), &mut out);
+            }
+            for ((hash, key, _), outcome) in waits.into_iter().zip(outcomes) {
+                match outcome {
+                    Outcome::Value(v) => {
+                        out.insert(key, v);
+                    }
+                    Outcome::Retry | Outcome::Pending => todo.push((hash, key)),
+                    Outcome::Absent | Outcome::Failed(_) | Outcome::Panicked => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// Loads `key` through the builder's batch loader, DataLoader style: `load` calls arriving within the batch
+    /// window are coalesced into batch-loader calls of at most `max_batch_size` distinct keys (a full batch is
+    /// sent at once). Hits are served from the cache; a key already being loaded (by `load`, `get_many` or
+    /// `get_or_load`) is awaited, not loaded twice. Returns `None` if the batch loader left the key out, or
+    /// failed, or the cache has no batch loader ([`try_load`](Self::try_load) tells these apart).
+    ///
+    /// The batch runs on a task spawned on the current tokio runtime (which needs its time driver), so a caller
+    /// that is dropped never breaks the batch for the others.
+    ///
+    /// # Panics
+    /// If the batch loader panics, every caller of that batch panics with "the batch loader panicked".
+    pub async fn load(&self, key: K) -> Option<V> {
+        match self.try_load(key).await {
+            Ok(found) => found,
+            Err(LoadError::Panicked) => panic!("{}", LoadError::Panicked),
+            Err(_) => None,
+        }
+    }
+
+    /// [`load`](Self::load), with the reason when there is no value.
+    ///
+    /// # Errors
+    /// [`LoadError::NoBatchLoader`] without a batch loader; [`LoadError::Failed`] with the batch loader's error;
+    /// [`LoadError::Panicked`] if it panicked. `Ok(None)`: the batch loader left the key out.
+    pub async fn try_load(&self, key: K) -> Result<Option<V>, LoadError> {
+        if self.inner.batcher.config.loader.is_none() {
+            return Err(LoadError::NoBatchLoader);
+        }
+        let hash = self.inner.shards.hash(&key);
+        let mut first = true;
+        loop {
+            let flight = match self.lookup_or_join(hash, &key, first) {
+                Lookup::Hit(v) => return Ok(Some(v)),
+                Lookup::Wait(flight) => flight,
+                Lookup::Lead(flight) => {
+                    self.enqueue((hash, key.clone(), Arc::clone(&flight)));
+                    flight
+                }
+            };
+            first = false;
+            match flight.wait().await {
+                Outcome::Value(v) => return Ok(Some(v)),
+                Outcome::Absent => return Ok(None),
+                Outcome::Failed(e) => return Err(LoadError::Failed(e)),
+                Outcome::Panicked => return Err(LoadError::Panicked),
+                // A single-key loader failed or was cancelled: load through the batch instead.
+                Outcome::Retry | Outcome::Pending => {}
+            }
+        }
+    }
+
+    /// Adds a key to the batch being collected; starts the window on the first key, sends the batch when full.
+    fn enqueue(&self, queued: Queued<K, V>) {
+        let batcher = &self.inner.batcher;
+        let (full, timer) = {
+            let mut pending = batcher.pending.lock();
+            pending.keys.push(queued);
+            if pending.keys.len() >= batcher.config.max_size {
+                pending.id += 1;
+                (Some(std::mem::take(&mut pending.keys)), None)
+            } else if pending.keys.len() == 1 {
+                (None, Some(pending.id))
+            } else {
+                (None, None)
+            }
+        };
+        if let Some(batch) = full {
+            let cache = self.clone();
+            tokio::spawn(async move { cache.run_batch(batch).await });
+        } else if let Some(id) = timer {
+            let cache = self.clone();
+            let window = batcher.config.window;
+            tokio::spawn(async move {
+                tokio::time::sleep(window).await;
+                let batch = {
+                    let mut pending = cache.inner.batcher.pending.lock();
+                    if pending.id != id {
+                        return; // already sent because it filled up
+                    }
+                    pending.id += 1;
+                    std::mem::take(&mut pending.keys)
+                };
+                cache.run_batch(batch).await;
+            });
+        }
+    }
+
+    /// Calls the batch loader for one batch and finishes every flight in it.
+    async fn run_batch(&self, batch: Vec<Queued<K, V>>) {
+        let guard = BatchLeader {
+            cache: self,
+            keys: batch,
+        };
+        let Some(loader) = self.inner.batcher.config.loader.clone() else {
+            return;
+        };
+        let keys: Vec<K> = guard.keys.iter().map(|(_, k, _)| k.clone()).collect();
+        let started = self.inner.time.now();
+        let call = std::panic::catch_unwind(AssertUnwindSafe(|| loader(keys)));
+        let result = match call {
+            Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+            Err(panic) => Err(panic),
+        };
+        let took = self.since(started);
+        let result = match result {
+            Ok(Ok(found)) => Ok(found),
+            Ok(Err(e)) => Err(Outcome::Failed(e)),
+            Err(_panic) => Err(Outcome::Panicked),
+        };
+        self.inner.loads.lock().record(took, result.is_ok());
+        let mut sink = HashMap::new();
+        guard.deliver(result, &mut sink);
+    }
+}
+
+/// The flights a batch call leads. Dropped before delivering (the caller of `get_many` was cancelled or its
+/// `batch_fn` panicked), it unregisters them and tells their waiters to retry.
+struct BatchLeader<'a, K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    cache: &'a AsyncCache<K, V>,
+    keys: Vec<Queued<K, V>>,
+}
+
+impl<K, V> BatchLeader<'_, K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// Stores what was found (for flights still attached), copies it into `out`, and finishes every flight:
+    /// with its value, as absent, or with the batch's failure.
+    fn deliver(mut self, result: Result<Vec<(K, V)>, Outcome<V>>, out: &mut HashMap<K, V>) {
+        let keys = std::mem::take(&mut self.keys);
+        match result {
+            Ok(found) => {
+                let mut found: HashMap<K, V> = found.into_iter().collect();
+                let ttl = self.cache.inner.config.ttl;
+                for (hash, key, flight) in keys {
+                    if let Some(v) = found.remove(&key) {
+                        self.cache
+                            .store(hash, key.clone(), v.clone(), ttl, Some(&flight));
+                        flight.finish(Outcome::Value(v.clone()));
+                        out.insert(key, v);
+                    } else {
+                        self.cache
+                            .inner
+                            .shards
+                            .lock(hash)
+                            .flights
+                            .end(hash, &flight);
+                        flight.finish(Outcome::Absent);
+                    }
+                }
+            }
+            Err(outcome) => {
+                for (hash, _, flight) in keys {
+                    self.cache
+                        .inner
+                        .shards
+                        .lock(hash)
+                        .flights
+                        .end(hash, &flight);
+                    flight.finish(outcome.clone());
+                }
+            }
+        }
+    }
+}
+
+impl<K, V> Drop for BatchLeader<'_, K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn drop(&mut self) {
+        for (hash, _, flight) in self.keys.drain(..) {
+            self.cache
+                .inner
+                .shards
+                .lock(hash)
+                .flights
+                .end(hash, &flight);
+            flight.finish(Outcome::Retry);
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! The cache builder and its validation errors.
+
+use std::error::Error;
+use std::fmt;
+use std::future::Future;
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::batch::{BatchConfig, BatchFn};
+use crate::clock::{Clock, TokioClock};
+use crate::{AsyncCache, Policy};
+
+/// Each shard should hold at least this many entries when the shard count is chosen automatically: small caches
+/// get one shard, and with it exact policy order.
+const MIN_AUTO_SHARD_CAPACITY: usize = 512;
+
+/// Configures and builds an [`AsyncCache`]. Start from [`AsyncCache::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use cache_core::{AsyncCache, Policy};
+///
+/// let cache: AsyncCache<u64, String> = AsyncCache::builder()
+///     .maxsize(10_000)
+///     .policy(Policy::Lfu)
+///     .ttl(Duration::from_secs(60))
+///     .build()?;
+/// assert_eq!(cache.maxsize(), 10_000);
+/// # Ok::<(), cache_core::BuildError>(())
+/// ```
+#[must_use = "a builder does nothing until `.build()`"]
+pub struct CacheBuilder<K, V> {
+    maxsize: Option<usize>,
+    policy: Policy,
+    ttl: Option<Duration>,
+    shards: Option<usize>,
+    batch_loader: Option<BatchFn<K, V>>,
+    batch_window: Duration,
+    max_batch_size: usize,
+    clock: Arc<dyn Clock>,
+    _types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K, V> fmt::Debug for CacheBuilder<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CacheBuilder")
+            .field("maxsize", &self.maxsize)
+            .field("policy", &self.policy)
+            .field("ttl", &self.ttl)
+            .field("shards", &self.shards)
+            .field("batch_loader", &self.batch_loader.is_some())
+            .field("batch_window", &self.batch_window)
+            .field("max_batch_size", &self.max_batch_size)
+            .field("clock", &self.clock)
+            .finish()
+    }
+}
+
+impl<K, V> Default for CacheBuilder<K, V> {
+    fn default() -> Self {
+        Self {
+            maxsize: None,
+            policy: Policy::Lru,
+            ttl: None,
+            shards: None,
+            batch_loader: None,
+            batch_window: Duration::from_millis(5),
+            max_batch_size: 100,
+            clock: Arc::new(TokioClock),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<K, V> CacheBuilder<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// The most entries the cache holds (required, at least 1).
+    pub fn maxsize(mut self, maxsize: usize) -> Self {
+        self.maxsize = Some(maxsize);
+        self
+    }
+
+    /// The eviction policy (default [`Policy::Lru`]).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The default time to live of entries stored by `insert` and the loading operations (default: never expire).
+    /// Must be more than zero; leave it unset for no expiry.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// How many independently locked shards to split the cache into (default: one for caches under 1,024
+    /// entries, otherwise up to four per core while each shard keeps at least 512 entries). With one shard the
+    /// eviction order is exact; with more, each shard applies the policy to its share of the keys.
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.shards = Some(shards);
+        self
+    }
+
+    /// The loader behind [`AsyncCache::load`]: given distinct keys, it returns the values it found; keys it leaves
+    /// out are absent and not cached.
+    pub fn batch_loader<F, Fut, M>(mut self, loader: F) -> Self
+    where
+        F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = M> + Send + 'static,
+        M: IntoIterator<Item = (K, V)> + 'static,
+    {
+        self.batch_loader = Some(crate::batch::infallible(loader));
+        self
+    }
+
+    /// A fallible [`batch_loader`](Self::batch_loader): an error reaches every caller of that batch (as `None`
+    /// from [`AsyncCache::load`], as the error from [`AsyncCache::try_load`]) and nothing is cached.
+    pub fn try_batch_loader<F, Fut, M, E>(mut self, loader: F) -> Self
+    where
+        F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<M, E>> + Send + 'static,
+        M: IntoIterator<Item = (K, V)> + 'static,
+        E: Error + Send + Sync + 'static,
+    {
+        self.batch_loader = Some(crate::batch::fallible(loader));
+        self
+    }
+
+    /// How long [`AsyncCache::load`] waits for more keys before calling the batch loader (default 5 ms).
+    pub fn batch_window(mut self, window: Duration) -> Self {
+        self.batch_window = window;
+        self
+    }
+
+    /// The most distinct keys in one batch-loader call (default 100, at least 1). A full batch is sent at once.
+    pub fn max_batch_size(mut self, size: usize) -> Self {
+        self.max_batch_size = size;
+        self
+    }
+
+    /// The clock used for TTLs and load timing (default [`TokioClock`]).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Checks the settings and builds the cache.
+    ///
+    /// # Errors
+    /// [`BuildError`] when `maxsize` is missing or 0, `shards` is 0 or more than `maxsize`, a shard would hold
+    /// more than `u32::MAX - 1` entries, `ttl` is zero, or `max_batch_size` is 0.
+    pub fn build(self) -> Result<AsyncCache<K, V>, BuildError> {
+        let maxsize = self.maxsize.ok_or(BuildError::MissingMaxsize)?;
+        if maxsize == 0 {
+            return Err(BuildError::ZeroMaxsize);
+        }
+        let shards = match self.shards {
+            Some(0) => return Err(BuildError::ZeroShards),
+            Some(n) if n > maxsize => return Err(BuildError::TooManyShards { shards: n, maxsize }),
+            Some(n) => n,
+            None => auto_shards(maxsize),
+        };
+        if maxsize.div_ceil(shards) >= u32::MAX as usize {
+            return Err(BuildError::ShardTooLarge { maxsize, shards });
+        }
+        if self.ttl == Some(Duration::ZERO) {
+            return Err(BuildError::ZeroTtl);
+        }
+        if self.max_batch_size == 0 {
+            return Err(BuildError::ZeroBatchSize);
+        }
+        Ok(AsyncCache::from_parts(
+            crate::cache::Config {
+                maxsize,
+                shards,
+                policy: self.policy,
+                ttl: self.ttl,
+            },
+            self.clock,
+            BatchConfig {
+                loader: self.batch_loader,
+                window: self.batch_window,
+                max_size: self.max_batch_size,
+            },
+        ))
+    }
+}
+
+fn auto_shards(maxsize: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let wanted = (cores * 4).min(maxsize / MIN_AUTO_SHARD_CAPACITY).max(1);
+    // A power of two, rounded down.
+    1 << wanted.ilog2()
+}
+
+/// Why [`CacheBuilder::build`] refused its settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// `.maxsize(n)` was never called.
+    MissingMaxsize,
+    /// `.maxsize(0)`: a cache must hold at least one entry.
+    ZeroMaxsize,
+    /// `.shards(0)`.
+    ZeroShards,
+    /// More shards than entries: some shard would hold nothing.
+    TooManyShards {
+        /// The requested shard count.
+        shards: usize,
+        /// The requested maxsize.
+        maxsize: usize,
+    },
+    /// A shard would hold `u32::MAX - 1` entries or more; use more shards.
+    ShardTooLarge {
+        /// The requested maxsize.
+        maxsize: usize,
+        /// The shard count.
+        shards: usize,
+    },
+    /// `.ttl(Duration::ZERO)`: every entry would be expired on arrival. Leave the TTL unset for no expiry.
+    ZeroTtl,
+    /// `.max_batch_size(0)`.
+    ZeroBatchSize,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingMaxsize => {
+                f.write_str("cache maxsize is not set: call `.maxsize(n)` with n >= 1")
+            }
+            Self::ZeroMaxsize => f.write_str("cache maxsize must be at least 1, got 0"),
+            Self::ZeroShards => f.write_str("cache shards must be at least 1, got 0"),
+            Self::TooManyShards { shards, maxsize } => write!(
+                f,
+                "cache shards ({shards}) must not exceed maxsize ({maxsize}): every shard needs room for an entry"
+            ),
+            Self::ShardTooLarge { maxsize, shards } => write!(
+                f,
+                "cache maxsize {maxsize} over {shards} shard(s) puts 2^32 - 1 or more entries in one shard: use more shards"
+            ),
+            Self::ZeroTtl => f.write_str(
+                "cache ttl must be more than zero; leave it unset for entries that never expire",
+            ),
+            Self::ZeroBatchSize => f.write_str("max_batch_size must be at least 1, got 0"),
+        }
+    }
+}
+
+impl Error for BuildError {}

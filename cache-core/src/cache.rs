@@ -1,0 +1,315 @@
+//! The [`AsyncCache`] handle and its plain (synchronous) operations.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::batch::{BatchConfig, Batcher};
+use crate::clock::{Clock, Timebase};
+use crate::metrics::{LoadStats, Metrics};
+use crate::sharded::Sharded;
+use crate::store::{Graveyard, Store, NEVER};
+use crate::{CacheBuilder, Policy};
+
+/// The settings a cache was built with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Config {
+    pub(crate) maxsize: usize,
+    pub(crate) shards: usize,
+    pub(crate) policy: Policy,
+    pub(crate) ttl: Option<Duration>,
+}
+
+pub(crate) struct Inner<K, V> {
+    pub(crate) shards: Sharded<K, V>,
+    pub(crate) time: Timebase,
+    pub(crate) config: Config,
+    pub(crate) loads: Mutex<LoadStats>,
+    pub(crate) batcher: Batcher<K, V>,
+}
+
+/// A bounded, concurrent, async-aware in-memory cache. Cheap to clone: clones share one store.
+///
+/// * **Bounded**: never more than [`maxsize`](Self::maxsize) entries; a full cache evicts by its [`Policy`]
+///   (LRU or LFU), expired entries first.
+/// * **TTL**: a default TTL from the builder, per-entry overrides with [`insert_with_ttl`](Self::insert_with_ttl).
+///   An expired entry is never returned, and expired entries are reclaimed on writes and by
+///   [`purge_expired`](Self::purge_expired) without anyone reading them.
+/// * **Concurrent**: keys are spread over independently locked shards; no lock is ever held across an `.await`
+///   and the plain operations never block on I/O.
+/// * **Loading**: [`get_or_load`](Self::get_or_load) and friends run at most one load per key at a time, and
+///   survive cancelled and panicking loaders (see the crate docs, "Loading guarantees").
+///
+/// ```
+/// use cache_core::AsyncCache;
+///
+/// let cache = AsyncCache::new(2);
+/// cache.insert("a".to_string(), 1);
+/// cache.insert("b".to_string(), 2);
+/// assert_eq!(cache.get("a"), Some(1)); // borrowed lookup, no allocation
+/// cache.insert("c".to_string(), 3); // evicts "b", the least recently used
+/// assert!(!cache.contains_key("b"));
+/// assert_eq!(cache.metrics().evictions, 1);
+/// ```
+pub struct AsyncCache<K, V> {
+    pub(crate) inner: Arc<Inner<K, V>>,
+}
+
+impl<K, V> Clone for AsyncCache<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<K, V> fmt::Debug for AsyncCache<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.inner.config;
+        f.debug_struct("AsyncCache")
+            .field("maxsize", &c.maxsize)
+            .field("policy", &c.policy)
+            .field("ttl", &c.ttl)
+            .field("shards", &c.shards)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K, V> AsyncCache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// An LRU cache of at most `maxsize` entries that never expire.
+    ///
+    /// # Panics
+    /// If `maxsize` is 0. Use [`builder`](Self::builder) to get that as an error instead.
+    #[must_use]
+    pub fn new(maxsize: usize) -> Self {
+        match Self::builder().maxsize(maxsize).build() {
+            Ok(cache) => cache,
+            Err(e) => panic!("AsyncCache::new({maxsize}): {e}"),
+        }
+    }
+
+    /// A builder for every setting: maxsize, policy, TTL, shards, batch loading, clock.
+    pub fn builder() -> CacheBuilder<K, V> {
+        CacheBuilder::default()
+    }
+
+    pub(crate) fn from_parts(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        batch: BatchConfig<K, V>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                shards: Sharded::new(config.maxsize, config.shards, config.policy),
+                time: Timebase::new(clock),
+                config,
+                loads: Mutex::new(LoadStats::default()),
+                batcher: Batcher::new(batch),
+            }),
+        }
+    }
+
+    /// The value for `key` if it is present and live. Counts a hit or a miss and refreshes the entry for the
+    /// policy. Looking up a `String` key by `&str` allocates nothing.
+    #[inline]
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.inner.shards.hash(key);
+        let mut grave = Graveyard::new();
+        let value = {
+            let mut shard = self.inner.shards.lock(hash);
+            shard
+                .store
+                .get(hash, key, || self.inner.time.now(), &mut grave)
+                .cloned()
+        };
+        drop(grave);
+        value
+    }
+
+    /// The value for `key` if present and live, without counting it or refreshing it.
+    pub fn peek<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.inner.shards.hash(key);
+        let shard = self.inner.shards.lock(hash);
+        shard
+            .store
+            .peek(hash, key, || self.inner.time.now())
+            .cloned()
+    }
+
+    /// Whether `key` has a live value. Like [`peek`](Self::peek), it neither counts nor refreshes.
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.inner.shards.hash(key);
+        let shard = self.inner.shards.lock(hash);
+        shard
+            .store
+            .peek(hash, key, || self.inner.time.now())
+            .is_some()
+    }
+
+    /// Stores `value` under `key` with the default TTL, replacing any value. A load of `key` in progress is
+    /// detached: its result goes to its callers but will not overwrite this value.
+    pub fn insert(&self, key: K, value: V) {
+        self.insert_with_ttl(key, value, self.inner.config.ttl);
+    }
+
+    /// Stores `value` under `key`: `Some(d)` expires after `d`, `None` never expires, whatever the default TTL.
+    pub fn insert_with_ttl(&self, key: K, value: V, ttl: Option<Duration>) {
+        let hash = self.inner.shards.hash(&key);
+        self.store(hash, key, value, ttl, None);
+    }
+
+    /// Stores a value. With `flight`, only if that flight is still attached (not detached by a remove, clear or
+    /// insert); returns whether it stored.
+    pub(crate) fn store(
+        &self,
+        hash: u64,
+        key: K,
+        value: V,
+        ttl: Option<Duration>,
+        flight: Option<&Arc<crate::flight::Flight<V>>>,
+    ) -> bool {
+        let mut grave = Graveyard::new();
+        let stored = {
+            let mut shard = self.inner.shards.lock(hash);
+            let attached = match flight {
+                Some(f) => shard.flights.end(hash, f),
+                None => {
+                    shard.flights.detach(hash, &key);
+                    true
+                }
+            };
+            if attached {
+                let now = if ttl.is_some() || shard.store.has_deadlines() {
+                    self.inner.time.now()
+                } else {
+                    0
+                };
+                let deadline = ttl.map_or(NEVER, |ttl| Timebase::deadline(now, ttl));
+                shard
+                    .store
+                    .insert(hash, key, value, deadline, now, &mut grave);
+            }
+            attached
+        };
+        drop(grave);
+        stored
+    }
+
+    /// Removes `key`, returning its value if it was live. A load of `key` in progress is detached: its result
+    /// goes to its callers but is not stored, so it cannot bring the entry back.
+    pub fn remove<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.inner.shards.hash(key);
+        let mut grave = Graveyard::new();
+        {
+            let mut shard = self.inner.shards.lock(hash);
+            shard.flights.detach(hash, key);
+            shard.store.remove(hash, key, &mut grave);
+        }
+        let entry = grave.pop()?;
+        Store::<K, V, crate::sharded::Hasher>::is_live(&entry, || self.inner.time.now())
+            .then_some(entry.value)
+    }
+
+    /// Drops every entry, detaches every load in progress and resets the metrics.
+    pub fn clear(&self) {
+        for mut shard in self.inner.shards.each() {
+            shard.flights.clear();
+            shard.store.counters = crate::store::Counters::default();
+            let drained = shard.store.clear();
+            drop(shard);
+            drop(drained);
+        }
+        *self.inner.loads.lock() = LoadStats::default();
+    }
+
+    /// How many entries are stored, counting expired ones not yet reclaimed. Never more than `maxsize`.
+    pub fn len(&self) -> usize {
+        self.inner.shards.each().map(|s| s.store.len()).sum()
+    }
+
+    /// Whether no entry is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The most entries the cache holds.
+    pub fn maxsize(&self) -> usize {
+        self.inner.config.maxsize
+    }
+
+    /// The eviction policy.
+    pub fn policy(&self) -> Policy {
+        self.inner.config.policy
+    }
+
+    /// The default TTL, `None` when entries never expire by default.
+    pub fn default_ttl(&self) -> Option<Duration> {
+        self.inner.config.ttl
+    }
+
+    /// How many shards the cache is split into.
+    pub fn shards(&self) -> usize {
+        self.inner.shards.count()
+    }
+
+    /// Reclaims every expired entry now; returns how many.
+    pub fn purge_expired(&self) -> usize {
+        let now = self.inner.time.now();
+        let mut purged = 0;
+        for mut shard in self.inner.shards.each() {
+            if !shard.store.has_deadlines() {
+                continue;
+            }
+            let mut grave = Graveyard::new();
+            purged += shard.store.purge_expired(now, usize::MAX, &mut grave);
+            drop(shard);
+            drop(grave);
+        }
+        purged
+    }
+
+    /// A snapshot of the counters: exact once the operations it counts have finished.
+    pub fn metrics(&self) -> Metrics {
+        let mut m = Metrics {
+            maxsize: self.inner.config.maxsize,
+            ..Metrics::default()
+        };
+        for shard in self.inner.shards.each() {
+            let c = shard.store.counters;
+            m.hits += c.hits;
+            m.misses += c.misses;
+            m.evictions += c.evictions;
+            m.expirations += c.expirations;
+            m.size += shard.store.len();
+        }
+        let loads = self.inner.loads.lock();
+        m.loads = loads.loads;
+        m.load_failures = loads.failures;
+        m.load_time = loads.time;
+        m
+    }
+}

@@ -1,0 +1,110 @@
+//! Instance identity for cached methods.
+//!
+//! A cached method keys its entries on the receiver's identity as well as its arguments. The identity cannot be
+//! the receiver's address: when an instance is dropped, the next one may be allocated at the same address and
+//! would then see the old instance's results (one user's data served to another). [`InstanceId`] is a number
+//! drawn from a process-wide counter instead: never reused while the process lives.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A process-unique identity. Every `new()`, `default()` **and `clone()`** draws a fresh one, so a cloned
+/// service is a new instance with its own cached results. (Share an instance through `Arc` to share them.)
+///
+/// ```
+/// use cache_core::InstanceId;
+/// let a = InstanceId::new();
+/// let b = a.clone();
+/// assert_ne!(a, b);
+/// assert_ne!(InstanceId::default(), InstanceId::default());
+/// ```
+#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstanceId(u64);
+
+impl InstanceId {
+    /// A fresh identity, different from every other one made in this process.
+    #[must_use]
+    pub fn new() -> Self {
+        Self(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The identity as a number (for logging; the cache uses it in keys).
+    #[must_use]
+    pub fn get(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for InstanceId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clone for InstanceId {
+    /// A **fresh** identity: the clone is another instance.
+    fn clone(&self) -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for InstanceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "InstanceId({})", self.0)
+    }
+}
+
+/// Types whose methods can be cached with `#[async_cache]`: they tell the cache which instance they are.
+///
+/// Most simply, hold an [`InstanceId`] field and derive it:
+///
+/// ```
+/// use cache_core::{CacheIdentity, InstanceId};
+///
+/// #[derive(CacheIdentity)]
+/// struct UserService {
+///     id: InstanceId,
+///     base_url: String,
+/// }
+///
+/// let a = UserService { id: InstanceId::new(), base_url: "x".into() };
+/// let b = UserService { id: InstanceId::new(), base_url: "x".into() };
+/// assert_ne!(a.cache_identity(), b.cache_identity());
+/// ```
+///
+/// A hand-written impl must return a value that no other instance, live or dropped, ever returns.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no cache identity, so its methods cannot be cached per instance",
+    label = "`{Self}` does not implement `cache_core::CacheIdentity`",
+    note = "add a field `id: cache_core::InstanceId` to `{Self}` and `#[derive(cache_core::CacheIdentity)]` to it (the raw address is not used: a new instance at a dropped one's address would see its results)"
+)]
+pub trait CacheIdentity {
+    /// This instance's identity.
+    fn cache_identity(&self) -> u64;
+}
+
+impl CacheIdentity for InstanceId {
+    fn cache_identity(&self) -> u64 {
+        self.0
+    }
+}
+
+impl<T: CacheIdentity + ?Sized> CacheIdentity for std::sync::Arc<T> {
+    fn cache_identity(&self) -> u64 {
+        (**self).cache_identity()
+    }
+}
+
+impl<T: CacheIdentity + ?Sized> CacheIdentity for Box<T> {
+    fn cache_identity(&self) -> u64 {
+        (**self).cache_identity()
+    }
+}
+
+impl<T: CacheIdentity + ?Sized> CacheIdentity for &T {
+    fn cache_identity(&self) -> u64 {
+        (**self).cache_identity()
+    }
+}

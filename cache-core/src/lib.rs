@@ -1,0 +1,76 @@
+//! An async-native, concurrent, bounded in-memory cache.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use std::time::Duration;
+//! use cache_core::{AsyncCache, Policy};
+//!
+//! let cache: AsyncCache<u64, String> = AsyncCache::builder()
+//!     .maxsize(10_000)
+//!     .policy(Policy::Lru)
+//!     .ttl(Duration::from_secs(60))
+//!     .build()
+//!     .expect("valid settings");
+//!
+//! // One load per key, however many callers miss at once.
+//! let name = cache.get_or_load(42, async { "Ada".to_string() }).await;
+//! assert_eq!(name, "Ada");
+//! assert_eq!(cache.get(&42).as_deref(), Some("Ada"));
+//! assert_eq!(cache.metrics().hits, 1);
+//! # }
+//! ```
+//!
+//! # Design
+//! * The keys are spread over shards, each a plain single-threaded store (hash table of slot indices, a dense
+//!   slab of entries, an index-linked eviction policy, a deadline index) behind its own mutex on its own cache
+//!   line. No lock is held across an `.await`, and entries leaving the cache are dropped after the lock is
+//!   released.
+//! * Counters live inside the shards, so the hit path shares no cache line between cores.
+//! * Time comes from a [`clock::Clock`]; the default follows tokio's clock, so `tokio::time::pause()` drives TTLs
+//!   in tests.
+//!
+//! # Guarantees
+//! * `len() <= maxsize()` at every moment. With one shard the eviction order is exactly LRU or LFU; with more
+//!   each shard applies the policy to its share of the keys.
+//! * An expired entry is never returned, and it is evicted before any live entry.
+//!
+//! # Loading guarantees
+//! * At most one load per key is in flight; concurrent callers share its value.
+//! * A cancelled or panicking loader never strands its waiters: one of them takes over. The key is never
+//!   poisoned.
+//! * Errors are never cached. After a failed load, waiters retry one at a time.
+//! * `remove`, `insert` and `clear` during a load win: the load's result is not stored.
+//! * Batch loaders get distinct keys only, never a key someone else is loading, and what they leave out is not
+//!   cached.
+//!
+//! # Features
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `macros` | yes | `#[async_cache]` and `#[derive(CacheIdentity)]`, re-exported from `cache-macros` |
+
+mod batch;
+mod builder;
+mod cache;
+pub mod clock;
+mod flight;
+mod identity;
+mod load;
+mod metrics;
+mod policy;
+mod sharded;
+mod store;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use batch::LoadError;
+pub use builder::{BuildError, CacheBuilder};
+pub use cache::AsyncCache;
+pub use identity::{CacheIdentity, InstanceId};
+pub use load::DEFAULT_WARMUP_CONCURRENCY;
+pub use metrics::{LoadTime, Metrics};
+pub use policy::{ParsePolicyError, Policy};
+
+#[cfg(feature = "macros")]
+pub use cache_macros::{async_cache, CacheIdentity};

@@ -1,0 +1,274 @@
+//! Single-key loading: `get_or_load`, `try_get_or_load`, `warmup`, and the leader guard that makes them safe
+//! against cancellation and panics.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use crate::flight::{Flight, Outcome};
+use crate::store::Graveyard;
+use crate::AsyncCache;
+
+/// How many loads [`AsyncCache::warmup`] runs at once.
+pub const DEFAULT_WARMUP_CONCURRENCY: usize = 16;
+
+/// What a lookup found, under the shard lock.
+pub(crate) enum Lookup<V> {
+    /// A live value.
+    Hit(V),
+    /// Someone else is loading the key: wait for their flight.
+    Wait(Arc<Flight<V>>),
+    /// Nobody was: the caller now leads this (registered) flight and must finish it.
+    Lead(Arc<Flight<V>>),
+}
+
+impl<K, V> AsyncCache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// Looks `key` up and, on a miss, joins its flight or starts one, all in one critical section. Counts a hit or
+    /// miss only when `count` (the first lookup of a call, not a retry).
+    pub(crate) fn lookup_or_join(&self, hash: u64, key: &K, count: bool) -> Lookup<V> {
+        let mut grave = Graveyard::new();
+        let found = {
+            let mut shard = self.inner.shards.lock(hash);
+            let now = || self.inner.time.now();
+            let hit = if count {
+                shard.store.lookup::<K, true>(hash, key, now, &mut grave)
+            } else {
+                shard.store.lookup::<K, false>(hash, key, now, &mut grave)
+            };
+            if let Some(v) = hit {
+                Lookup::Hit(v.clone())
+            } else if let Some(f) = shard.flights.get(hash, key) {
+                Lookup::Wait(Arc::clone(f))
+            } else {
+                let flight = Flight::new();
+                let hasher = self.inner.shards.hasher();
+                shard
+                    .flights
+                    .start(hash, key.clone(), Arc::clone(&flight), hasher);
+                Lookup::Lead(flight)
+            }
+        };
+        drop(grave);
+        found
+    }
+
+    /// Nanoseconds between two readings of the cache clock, as a `Duration`.
+    pub(crate) fn since(&self, start: u64) -> Duration {
+        Duration::from_nanos(self.inner.time.now().saturating_sub(start))
+    }
+
+    /// Returns the value for `key`, loading it with `load` on a miss.
+    ///
+    /// # Concurrent calls on the same key
+    /// At most one load per key is in flight at any moment: the first caller to miss runs its `load`, every
+    /// other caller waits for that result (their own `load` futures are dropped unpolled). The cache is checked
+    /// and the flight registered under one lock, so a value stored meanwhile is never loaded again. No lock is
+    /// held while `load` runs. The value is stored with the default TTL.
+    ///
+    /// # Cancellation and panics
+    /// If the caller driving the load is dropped, or `load` panics (the panic reaches that caller only), one
+    /// waiting caller takes the load over with its own future; nobody hangs and the key is not poisoned.
+    /// A waiting caller that is dropped affects nobody.
+    ///
+    /// If the key is removed (or the cache cleared, or the key inserted) while the load runs, the loaded value
+    /// still goes to the callers that were waiting for it but is not stored.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::new(100);
+    /// let v = cache.get_or_load(7u64, async { 49u64 }).await;
+    /// assert_eq!(v, 49);
+    /// // Cached now: the second future is never run.
+    /// assert_eq!(cache.get_or_load(7, async { unreachable!() }).await, 49);
+    /// # }
+    /// ```
+    pub async fn get_or_load<F>(&self, key: K, load: F) -> V
+    where
+        F: Future<Output = V>,
+    {
+        match self
+            .try_get_or_load(key, async { Ok::<V, Infallible>(load.await) })
+            .await
+        {
+            Ok(v) => v,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Like [`get_or_load`](Self::get_or_load) with a fallible loader. Errors are never cached.
+    ///
+    /// # Errors
+    /// The error of this caller's own `load`, if it ran and failed.
+    ///
+    /// # Concurrent calls on the same key
+    /// One load at a time, as in `get_or_load`. When the leader's load fails, its error goes to the leader's
+    /// caller only (errors need not be `Clone`); the waiting callers then retry **one at a time**: one becomes
+    /// the new leader with its own future and the others wait for it. So every caller completes with a result
+    /// from a real attempt, a failing backend sees at most one request per key at any moment instead of a
+    /// burst from every waiter, and the first success is shared by everyone still waiting. A later call loads
+    /// again. (`docs/design/error-caching.md` has the reasoning.)
+    pub async fn try_get_or_load<E, F>(&self, key: K, load: F) -> Result<V, E>
+    where
+        F: Future<Output = Result<V, E>>,
+    {
+        let hash = self.inner.shards.hash(&key);
+        let mut first = true;
+        let flight = loop {
+            match self.lookup_or_join(hash, &key, first) {
+                Lookup::Hit(v) => return Ok(v),
+                Lookup::Lead(flight) => break flight,
+                Lookup::Wait(flight) => {
+                    first = false;
+                    if let Outcome::Value(v) = flight.wait().await {
+                        return Ok(v);
+                    }
+                }
+            }
+        };
+        let leader = Leader::new(self, hash, flight);
+        match load.await {
+            Ok(v) => Ok(leader.succeed(key, v)),
+            Err(e) => {
+                leader.fail();
+                Err(e)
+            }
+        }
+    }
+
+    /// Loads the given entries, [`DEFAULT_WARMUP_CONCURRENCY`] at a time, and returns how many were stored.
+    /// Keys already cached or being loaded by someone else are skipped (their futures are dropped unpolled);
+    /// values go in with the default TTL. Warmup lookups do not count as hits or misses.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let cache = cache_core::AsyncCache::new(100);
+    /// let stored = cache.warmup((0..10u64).map(|k| (k, async move { k * 2 }))).await;
+    /// assert_eq!(stored, 10);
+    /// assert_eq!(cache.get(&4), Some(8));
+    /// # }
+    /// ```
+    pub async fn warmup<I, F>(&self, entries: I) -> usize
+    where
+        I: IntoIterator<Item = (K, F)>,
+        F: Future<Output = V>,
+    {
+        self.warmup_with_concurrency(entries, DEFAULT_WARMUP_CONCURRENCY)
+            .await
+    }
+
+    /// [`warmup`](Self::warmup) with at most `concurrency` loads at once (0 is taken as 1).
+    pub async fn warmup_with_concurrency<I, F>(&self, entries: I, concurrency: usize) -> usize
+    where
+        I: IntoIterator<Item = (K, F)>,
+        F: Future<Output = V>,
+    {
+        futures::stream::iter(entries)
+            .map(|(key, load)| self.warm_one(key, load))
+            .buffer_unordered(concurrency.max(1))
+            .fold(0, |n, stored| async move { n + usize::from(stored) })
+            .await
+    }
+
+    async fn warm_one<F: Future<Output = V>>(&self, key: K, load: F) -> bool {
+        let hash = self.inner.shards.hash(&key);
+        match self.lookup_or_join(hash, &key, false) {
+            Lookup::Hit(_) | Lookup::Wait(_) => false,
+            Lookup::Lead(flight) => {
+                let leader = Leader::new(self, hash, flight);
+                let value = load.await;
+                leader.succeed_stored(key, value).1
+            }
+        }
+    }
+}
+
+/// The caller running a single-key load. Dropped without `succeed`/`fail` (cancelled, or unwinding from a
+/// panic), it unregisters the flight and tells the waiters to retry.
+struct Leader<'a, K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    cache: &'a AsyncCache<K, V>,
+    hash: u64,
+    flight: Arc<Flight<V>>,
+    started: u64,
+    /// Whether the flight may still be registered (so `Drop` must unregister it).
+    registered: bool,
+}
+
+impl<'a, K, V> Leader<'a, K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn new(cache: &'a AsyncCache<K, V>, hash: u64, flight: Arc<Flight<V>>) -> Self {
+        Self {
+            cache,
+            hash,
+            flight,
+            started: cache.inner.time.now(),
+            registered: true,
+        }
+    }
+
+    fn succeed(self, key: K, value: V) -> V {
+        self.succeed_stored(key, value).0
+    }
+
+    /// Stores the value (unless the flight was detached), shares it with the waiters; returns it and whether
+    /// it was stored.
+    fn succeed_stored(mut self, key: K, value: V) -> (V, bool) {
+        let took = self.cache.since(self.started);
+        self.cache.inner.loads.lock().record(took, true);
+        // From here on `Drop` must not lock: `store` takes the shard lock and ends the flight itself.
+        self.registered = false;
+        let ttl = self.cache.inner.config.ttl;
+        let stored = self
+            .cache
+            .store(self.hash, key, value.clone(), ttl, Some(&self.flight));
+        self.flight.finish(Outcome::Value(value.clone()));
+        (value, stored)
+    }
+
+    fn fail(self) {
+        let took = self.cache.since(self.started);
+        self.cache.inner.loads.lock().record(took, false);
+        // `Drop` unregisters the flight and tells the waiters to retry.
+    }
+}
+
+impl<K, V> Drop for Leader<'_, K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn drop(&mut self) {
+        if self.registered {
+            self.cache
+                .inner
+                .shards
+                .lock(self.hash)
+                .flights
+                .end(self.hash, &self.flight);
+            if std::thread::panicking() {
+                let took = self.cache.since(self.started);
+                self.cache.inner.loads.lock().record(took, false);
+            }
+        }
+        // A no-op if the value was already published.
+        self.flight.finish(Outcome::Retry);
+    }
+}

@@ -1,0 +1,134 @@
+//! Metrics: a snapshot type, and the load-time accumulator.
+//!
+//! Hit, miss, eviction and expiration counts live inside each shard, behind the lock the operation takes anyway,
+//! so the hit path pays one plain increment and shares no cache line across cores. Load statistics are kept
+//! behind one small lock: loads are the slow path by definition.
+
+use std::time::Duration;
+
+/// A point-in-time view of a cache's counters, from [`crate::AsyncCache::metrics`].
+///
+/// Counts are exact when read after the operations they count have finished. `clear()` resets them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metrics {
+    /// Lookups (`get`, and the cache check of the loading operations) that found a live value.
+    pub hits: u64,
+    /// Lookups that found nothing, or only an expired value.
+    pub misses: u64,
+    /// Entries stored now.
+    pub size: usize,
+    /// The most entries the cache holds.
+    pub maxsize: usize,
+    /// Live entries removed by the eviction policy to make room.
+    pub evictions: u64,
+    /// Entries removed because their TTL had passed (on read, on write, or by `purge_expired`).
+    pub expirations: u64,
+    /// Loader calls that produced a result: one per `get_or_load` leader that finished, one per batch call.
+    pub loads: u64,
+    /// Loader calls that returned an error or panicked. Cancelled loads count in neither.
+    pub load_failures: u64,
+    /// How long the finished loader calls (successful or failed) took.
+    pub load_time: LoadTime,
+}
+
+impl Metrics {
+    /// `hits / (hits + misses)`, or `0.0` when nothing was looked up.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn hit_rate(&self) -> f64 {
+        let total = self.hits + self.misses;
+        if total == 0 {
+            0.0
+        } else {
+            self.hits as f64 / total as f64
+        }
+    }
+}
+
+/// Durations of finished loader calls, as measured by the cache's clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoadTime {
+    /// How many loader calls were timed.
+    pub count: u64,
+    /// Their summed duration.
+    pub total: Duration,
+    /// The shortest (zero when `count` is 0).
+    pub min: Duration,
+    /// The longest (zero when `count` is 0).
+    pub max: Duration,
+}
+
+impl LoadTime {
+    /// `total / count`, or zero when nothing was timed.
+    #[must_use]
+    pub fn mean(&self) -> Duration {
+        if self.count == 0 {
+            Duration::ZERO
+        } else {
+            let nanos = self.total.as_nanos() / u128::from(self.count);
+            Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+        }
+    }
+
+    pub(crate) fn record(&mut self, took: Duration) {
+        self.min = if self.count == 0 {
+            took
+        } else {
+            self.min.min(took)
+        };
+        self.max = self.max.max(took);
+        self.total = self.total.saturating_add(took);
+        self.count += 1;
+    }
+}
+
+/// The load counters of one cache.
+#[derive(Debug, Default)]
+pub(crate) struct LoadStats {
+    pub(crate) loads: u64,
+    pub(crate) failures: u64,
+    pub(crate) time: LoadTime,
+}
+
+impl LoadStats {
+    pub(crate) fn record(&mut self, took: Duration, ok: bool) {
+        if ok {
+            self.loads += 1;
+        } else {
+            self.failures += 1;
+        }
+        self.time.record(took);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hit_rate_is_zero_when_nothing_was_asked() {
+        assert!(Metrics::default().hit_rate().abs() < f64::EPSILON);
+        let m = Metrics {
+            hits: 3,
+            misses: 1,
+            ..Metrics::default()
+        };
+        assert!((m.hit_rate() - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn load_time_tracks_min_max_mean() {
+        let mut t = LoadTime::default();
+        assert_eq!(t.mean(), Duration::ZERO);
+        t.record(Duration::from_millis(30));
+        t.record(Duration::from_millis(10));
+        t.record(Duration::from_millis(20));
+        assert_eq!(t.count, 3);
+        assert_eq!(t.min, Duration::from_millis(10));
+        assert_eq!(t.max, Duration::from_millis(30));
+        assert_eq!(t.total, Duration::from_millis(60));
+        assert_eq!(t.mean(), Duration::from_millis(20));
+    }
+}

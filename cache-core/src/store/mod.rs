@@ -1,0 +1,335 @@
+//! One shard's storage: a hash table of slot indices, a dense slab of entries, an eviction policy over the slot
+//! indices and an ordered set of deadlines.
+//!
+//! Everything here takes `&mut self` and the current time as an argument: the store holds no lock, reads no
+//! clock and knows nothing of concurrency. Entries that leave the store are handed back to the caller (see
+//! [`Graveyard`]) so they are dropped after the shard lock is released.
+
+use std::borrow::Borrow;
+use std::collections::BTreeSet;
+use std::hash::{BuildHasher, Hash};
+
+use hashbrown::HashTable;
+
+use crate::policy::{AnyPolicy, EvictionPolicy};
+
+/// The deadline of an entry that never expires.
+pub(crate) const NEVER: u64 = u64::MAX;
+
+/// At most this many expired entries are reclaimed by one write, so no single insert pays for a mass expiry.
+const PURGE_PER_WRITE: usize = 8;
+
+/// A stored entry. `deadline` is in nanoseconds since the cache was built, [`NEVER`] for none.
+#[derive(Debug)]
+pub(crate) struct Entry<K, V> {
+    pub(crate) key: K,
+    pub(crate) value: V,
+    deadline: u64,
+}
+
+/// Entries removed under the lock, to be dropped after it is released.
+pub(crate) type Graveyard<K, V> = Vec<Entry<K, V>>;
+
+/// Per-shard event counts. They live inside the shard, behind its lock, so counting costs no atomic operation
+/// and no shared cache line.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Counters {
+    pub(crate) hits: u64,
+    pub(crate) misses: u64,
+    pub(crate) evictions: u64,
+    pub(crate) expirations: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Store<K, V, S> {
+    table: HashTable<u32>,
+    entries: Vec<Entry<K, V>>,
+    policy: AnyPolicy,
+    /// `(deadline, slot)` for every entry that has a deadline, soonest first.
+    deadlines: BTreeSet<(u64, u32)>,
+    capacity: usize,
+    hasher: S,
+    pub(crate) counters: Counters,
+}
+
+impl<K, V, S> Store<K, V, S>
+where
+    K: Hash + Eq,
+    S: BuildHasher,
+{
+    /// A store holding at most `capacity` entries (`1..=u32::MAX - 1`; the builder checks).
+    pub(crate) fn new(capacity: usize, policy: crate::Policy, hasher: S) -> Self {
+        debug_assert!(capacity >= 1 && capacity < u32::MAX as usize);
+        Self {
+            table: HashTable::new(),
+            entries: Vec::new(),
+            policy: AnyPolicy::new(policy, capacity),
+            deadlines: BTreeSet::new(),
+            capacity,
+            hasher,
+            counters: Counters::default(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether any entry carries a deadline (if none does, the callers need not read the clock).
+    pub(crate) fn has_deadlines(&self) -> bool {
+        !self.deadlines.is_empty()
+    }
+
+    #[inline]
+    fn find<Q>(&self, hash: u64, key: &Q) -> Option<u32>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let entries = &self.entries;
+        self.table
+            .find(hash, |&i| entries[i as usize].key.borrow() == key)
+            .copied()
+    }
+
+    #[inline]
+    fn expired(deadline: u64, now: impl FnOnce() -> u64) -> bool {
+        deadline != NEVER && deadline <= now()
+    }
+
+    /// Looks `key` up, counting a hit or a miss and refreshing the entry for the policy. An expired entry is
+    /// removed (counted as an expiration and a miss) and never returned.
+    #[inline]
+    pub(crate) fn get<Q>(
+        &mut self,
+        hash: u64,
+        key: &Q,
+        now: impl FnOnce() -> u64,
+        grave: &mut Graveyard<K, V>,
+    ) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.lookup::<Q, true>(hash, key, now, grave)
+    }
+
+    /// [`Self::get`], counting the hit or miss only when `COUNT` (a retried lookup is not a new request).
+    #[inline]
+    pub(crate) fn lookup<Q, const COUNT: bool>(
+        &mut self,
+        hash: u64,
+        key: &Q,
+        now: impl FnOnce() -> u64,
+        grave: &mut Graveyard<K, V>,
+    ) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let Some(i) = self.find(hash, key) else {
+            self.counters.misses += u64::from(COUNT);
+            return None;
+        };
+        if Self::expired(self.entries[i as usize].deadline, now) {
+            self.counters.misses += u64::from(COUNT);
+            self.counters.expirations += 1;
+            grave.push(self.remove_at(hash, i));
+            return None;
+        }
+        self.counters.hits += u64::from(COUNT);
+        self.policy.touch(i);
+        Some(&self.entries[i as usize].value)
+    }
+
+    /// Looks `key` up without counting or touching it. An expired entry is not returned.
+    pub(crate) fn peek<Q>(&self, hash: u64, key: &Q, now: impl FnOnce() -> u64) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let entry = &self.entries[self.find(hash, key)? as usize];
+        (!Self::expired(entry.deadline, now)).then_some(&entry.value)
+    }
+
+    /// Inserts or replaces `key`. A new key in a full store first displaces an expired entry if there is one,
+    /// otherwise the policy's victim. `deadline` is [`NEVER`] or nanoseconds since the epoch; `now` is only read
+    /// when deadlines exist.
+    pub(crate) fn insert(
+        &mut self,
+        hash: u64,
+        key: K,
+        value: V,
+        deadline: u64,
+        now: u64,
+        grave: &mut Graveyard<K, V>,
+    ) {
+        if self.has_deadlines() {
+            self.purge_expired(now, PURGE_PER_WRITE, grave);
+        }
+        if let Some(i) = self.find(hash, &key) {
+            let entry = &mut self.entries[i as usize];
+            let old_deadline = entry.deadline;
+            let old_value = std::mem::replace(&mut entry.value, value);
+            entry.deadline = deadline;
+            grave.push(Entry {
+                key,
+                value: old_value,
+                deadline: NEVER,
+            });
+            if old_deadline != NEVER {
+                self.deadlines.remove(&(old_deadline, i));
+            }
+            if deadline != NEVER {
+                self.deadlines.insert((deadline, i));
+            }
+            self.policy.touch(i);
+            return;
+        }
+        if self.entries.len() >= self.capacity {
+            self.make_room(now, grave);
+        }
+        let idx = u32::try_from(self.entries.len()).expect("capacity is below u32::MAX");
+        if self.entries.len() == self.entries.capacity() {
+            // Grow by doubling, but never past the capacity: a full cache carries no slack.
+            let want = self
+                .entries
+                .len()
+                .max(4)
+                .min(self.capacity - self.entries.len());
+            self.entries.reserve_exact(want);
+        }
+        self.entries.push(Entry {
+            key,
+            value,
+            deadline,
+        });
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.table
+            .insert_unique(hash, idx, |&i| hasher.hash_one(&entries[i as usize].key));
+        self.policy.insert(idx);
+        if deadline != NEVER {
+            self.deadlines.insert((deadline, idx));
+        }
+    }
+
+    /// Removes one entry: the soonest-expiring one if it has expired, otherwise the policy's victim.
+    fn make_room(&mut self, now: u64, grave: &mut Graveyard<K, V>) {
+        if let Some(&(deadline, i)) = self.deadlines.first() {
+            if deadline <= now {
+                self.counters.expirations += 1;
+                let hash = self.hasher.hash_one(&self.entries[i as usize].key);
+                grave.push(self.remove_at(hash, i));
+                return;
+            }
+        }
+        if let Some(i) = self.policy.victim() {
+            self.counters.evictions += 1;
+            let hash = self.hasher.hash_one(&self.entries[i as usize].key);
+            grave.push(self.remove_at(hash, i));
+        }
+    }
+
+    pub(crate) fn remove<Q>(&mut self, hash: u64, key: &Q, grave: &mut Graveyard<K, V>) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        match self.find(hash, key) {
+            Some(i) => {
+                grave.push(self.remove_at(hash, i));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the entry just removed by [`Self::remove`] had expired: such a value is not handed back.
+    pub(crate) fn is_live(entry: &Entry<K, V>, now: impl FnOnce() -> u64) -> bool {
+        !Self::expired(entry.deadline, now)
+    }
+
+    /// Reclaims up to `limit` expired entries; returns how many.
+    pub(crate) fn purge_expired(
+        &mut self,
+        now: u64,
+        limit: usize,
+        grave: &mut Graveyard<K, V>,
+    ) -> usize {
+        let mut purged = 0;
+        while purged < limit {
+            match self.deadlines.first() {
+                Some(&(deadline, i)) if deadline <= now => {
+                    let hash = self.hasher.hash_one(&self.entries[i as usize].key);
+                    grave.push(self.remove_at(hash, i));
+                    self.counters.expirations += 1;
+                    purged += 1;
+                }
+                _ => break,
+            }
+        }
+        purged
+    }
+
+    /// Drops every entry (returned for dropping outside the lock) and releases the memory.
+    pub(crate) fn clear(&mut self) -> Vec<Entry<K, V>> {
+        self.table = HashTable::new();
+        self.policy.clear();
+        self.deadlines = BTreeSet::new();
+        std::mem::take(&mut self.entries)
+    }
+
+    /// The table position holding slot `idx`, found through `hash`. A `Hash` impl that disagrees with itself
+    /// could make the lookup miss; a linear scan then keeps the store consistent instead of panicking.
+    fn table_slot(&mut self, hash: u64, idx: u32) -> Option<&mut u32> {
+        // Two lookups keep the borrow checker happy without unsafe; the scan only runs for broken `Hash` impls.
+        if self.table.find(hash, |&i| i == idx).is_some() {
+            self.table.find_mut(hash, |&i| i == idx)
+        } else {
+            self.table.iter_mut().find(|i| **i == idx)
+        }
+    }
+
+    /// Removes the entry at slot `idx` (whose key hashes to `hash`), keeping the slab dense by moving the last
+    /// entry into the hole.
+    fn remove_at(&mut self, hash: u64, idx: u32) -> Entry<K, V> {
+        if self
+            .table
+            .find_entry(hash, |&i| i == idx)
+            .map(|e| e.remove())
+            .is_err()
+        {
+            // Broken `Hash` impl: find the slot by scanning.
+            self.table.retain(|i| *i != idx);
+        }
+        self.policy.remove(idx);
+        let last = u32::try_from(self.entries.len() - 1).expect("slot indices fit u32");
+        let entry = self.entries.swap_remove(idx as usize);
+        if entry.deadline != NEVER {
+            self.deadlines.remove(&(entry.deadline, idx));
+        }
+        if idx != last {
+            let moved = &self.entries[idx as usize];
+            let moved_hash = self.hasher.hash_one(&moved.key);
+            let moved_deadline = moved.deadline;
+            if let Some(slot) = self.table_slot(moved_hash, last) {
+                *slot = idx;
+            }
+            self.policy.relocate(last, idx);
+            if moved_deadline != NEVER {
+                self.deadlines.remove(&(moved_deadline, last));
+                self.deadlines.insert((moved_deadline, idx));
+            }
+        }
+        entry
+    }
+
+    /// Keys and values of the live entries, in slab order (for tests and iteration).
+    #[cfg(test)]
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
+        self.entries.iter().map(|e| &e.key)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,108 @@
+use super::*;
+use crate::Policy;
+
+type S = Store<u32, u32, foldhash::fast::FixedState>;
+
+fn store(cap: usize, policy: Policy) -> S {
+    Store::new(cap, policy, foldhash::fast::FixedState::with_seed(7))
+}
+
+fn h(k: u32) -> u64 {
+    foldhash::fast::FixedState::with_seed(7).hash_one(k)
+}
+
+fn put(s: &mut S, k: u32, deadline: u64, now: u64) {
+    let mut g = Vec::new();
+    s.insert(h(k), k, k * 10, deadline, now, &mut g);
+}
+
+fn get(s: &mut S, k: u32, now: u64) -> Option<u32> {
+    let mut g = Vec::new();
+    s.get(h(k), &k, || now, &mut g).copied()
+}
+
+fn sorted_keys(s: &S) -> Vec<u32> {
+    let mut k: Vec<u32> = s.keys().copied().collect();
+    k.sort_unstable();
+    k
+}
+
+#[test]
+fn lru_evicts_least_recently_used() {
+    let mut s = store(3, Policy::Lru);
+    for k in 1..=3 {
+        put(&mut s, k, NEVER, 0);
+    }
+    assert_eq!(get(&mut s, 1, 0), Some(10));
+    put(&mut s, 4, NEVER, 0);
+    assert_eq!(sorted_keys(&s), [1, 3, 4]);
+    assert_eq!(s.counters.evictions, 1);
+    assert_eq!(s.counters.hits, 1);
+}
+
+#[test]
+fn expired_entries_go_before_live_ones_and_are_never_returned() {
+    let mut s = store(2, Policy::Lru);
+    put(&mut s, 1, 100, 0);
+    put(&mut s, 2, NEVER, 0);
+    assert_eq!(get(&mut s, 1, 99), Some(10));
+    // 1 is most recently used but expired at 100: it goes first.
+    put(&mut s, 3, NEVER, 100);
+    assert_eq!(sorted_keys(&s), [2, 3]);
+    assert_eq!(s.counters.expirations, 1);
+    assert_eq!(s.counters.evictions, 0);
+    put(&mut s, 4, 150, 100);
+    assert_eq!(s.peek(h(4), &4, || 149), Some(&40));
+    assert_eq!(s.peek(h(4), &4, || 150), None);
+    assert_eq!(get(&mut s, 4, 150), None);
+    assert_eq!(s.len(), 1);
+}
+
+#[test]
+fn writes_reclaim_expired_entries_without_reads() {
+    let mut s = store(100, Policy::Lfu);
+    for k in 0..20 {
+        put(&mut s, k, 10, 0);
+    }
+    put(&mut s, 100, NEVER, 10);
+    assert_eq!(s.len(), 21 - PURGE_PER_WRITE);
+    let mut g = Vec::new();
+    assert_eq!(
+        s.purge_expired(10, usize::MAX, &mut g),
+        20 - PURGE_PER_WRITE
+    );
+    assert_eq!(sorted_keys(&s), [100]);
+    assert_eq!(s.counters.expirations, 20);
+    assert!(!s.has_deadlines());
+}
+
+#[test]
+fn replacing_updates_value_and_deadline() {
+    let mut s = store(4, Policy::Lru);
+    put(&mut s, 1, 5, 0);
+    let mut g = Vec::new();
+    s.insert(h(1), 1, 99, NEVER, 0, &mut g);
+    assert_eq!(g.len(), 1);
+    assert_eq!(get(&mut s, 1, 1_000), Some(99));
+    assert!(!s.has_deadlines());
+}
+
+#[test]
+fn removal_keeps_slab_dense_and_consistent() {
+    let mut s = store(8, Policy::Lfu);
+    for k in 0..8 {
+        put(&mut s, k, if k % 2 == 0 { 50 } else { NEVER }, 0);
+    }
+    let mut g = Vec::new();
+    assert!(s.remove(h(0), &0, &mut g));
+    assert!(!s.remove(h(0), &0, &mut g));
+    for k in 1..8 {
+        assert_eq!(get(&mut s, k, 0), Some(k * 10), "key {k}");
+    }
+    assert_eq!(s.purge_expired(50, usize::MAX, &mut g), 3);
+    assert_eq!(sorted_keys(&s), [1, 3, 5, 7]);
+    let drained = s.clear();
+    assert_eq!(drained.len(), 4);
+    assert_eq!(s.len(), 0);
+    assert_eq!(get(&mut s, 1, 0), None);
+}
