@@ -167,7 +167,17 @@ where
         if self.has_deadlines() {
             self.purge_expired(now, PURGE_PER_WRITE, grave);
         }
-        if let Some(i) = self.find(hash, &key) {
+        let mut existing = self.find(hash, &key);
+        if let Some(i) = existing {
+            if Self::expired(self.entries[i as usize].deadline, || now) {
+                // An expired entry is gone for every purpose: the key comes back as a new entry (for LFU, with a
+                // fresh count), exactly as if the entry had been reclaimed already.
+                self.counters.expirations += 1;
+                grave.push(self.remove_at(hash, i));
+                existing = None;
+            }
+        }
+        if let Some(i) = existing {
             let entry = &mut self.entries[i as usize];
             let old_deadline = entry.deadline;
             let old_value = std::mem::replace(&mut entry.value, value);
