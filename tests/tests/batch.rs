@@ -25,7 +25,12 @@ mod calls {
             self.0.lock().unwrap().push((keys, Instant::now()));
         }
         pub fn keys(&self) -> Vec<Vec<u64>> {
-            self.0.lock().unwrap().iter().map(|(k, _)| k.clone()).collect()
+            self.0
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect()
         }
         pub fn times(&self) -> Vec<Instant> {
             self.0.lock().unwrap().iter().map(|(_, t)| *t).collect()
@@ -74,7 +79,12 @@ async fn get_many_loads_only_the_distinct_misses_in_one_call() {
     let got = cache
         .get_many([1, 2, 3, 2, 4, 3], |keys| {
             calls.record(keys.clone());
-            async move { keys.into_iter().filter(|k| *k != 3).map(|k| (k, k * 100)).collect::<Vec<_>>() }
+            async move {
+                keys.into_iter()
+                    .filter(|k| *k != 3)
+                    .map(|k| (k, k * 100))
+                    .collect::<Vec<_>>()
+            }
         })
         .await;
     assert_eq!(calls.keys(), [vec![2, 3, 4]]);
@@ -82,7 +92,11 @@ async fn get_many_loads_only_the_distinct_misses_in_one_call() {
     assert!(!cache.contains_key(&3), "left out: absent and not cached");
     assert_eq!(cache.get(&4), Some(400));
     // All hits: the batch function is not called at all.
-    let again = cache.get_many([1, 2], |_| async { panic!("no misses, no call") as Vec<(u64, u64)> }).await;
+    let again = cache
+        .get_many([1, 2], |_| async {
+            panic!("no misses, no call") as Vec<(u64, u64)>
+        })
+        .await;
     assert_eq!(again.len(), 2);
     assert_eq!(cache.metrics().loads, 1);
 }
@@ -171,7 +185,11 @@ async fn load_coalesces_calls_within_the_window() {
     }
     assert_eq!(got, [Some(4), Some(16), Some(36), Some(4), None, Some(16)]);
     assert_eq!(calls.keys(), [vec![2, 3, 4, 6]], "one call, distinct keys");
-    assert_eq!(calls.times()[0] - start, Duration::from_millis(5), "sent when the window closed");
+    assert_eq!(
+        calls.times()[0] - start,
+        Duration::from_millis(5),
+        "sent when the window closed"
+    );
     assert_eq!(cache.get(&2), Some(4));
     assert!(!cache.contains_key(&3), "left out: not cached");
     // Cached keys are hits: no new batch.
@@ -196,7 +214,10 @@ async fn a_full_batch_is_sent_at_once() {
     let sizes: Vec<usize> = calls.keys().iter().map(Vec::len).collect();
     assert_eq!(sizes, [3, 3, 1]);
     let times: Vec<Duration> = calls.times().iter().map(|t| *t - start).collect();
-    assert_eq!(times, [Duration::ZERO, Duration::ZERO, Duration::from_millis(5)]);
+    assert_eq!(
+        times,
+        [Duration::ZERO, Duration::ZERO, Duration::from_millis(5)]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -214,7 +235,11 @@ async fn a_cancelled_caller_does_not_break_the_batch() {
     assert_eq!(done(a).await, Some(4));
     assert_eq!(done(c).await, Some(36));
     assert_eq!(calls.keys(), [vec![2, 4, 6]]);
-    assert_eq!(cache.get(&4), Some(16), "the cancelled caller's key was still loaded");
+    assert_eq!(
+        cache.get(&4),
+        Some(16),
+        "the cancelled caller's key was still loaded"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -285,7 +310,11 @@ async fn a_batch_error_reaches_every_caller_and_is_not_cached() {
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(cache.load(1).await, None);
-    assert_eq!(calls.load(Ordering::SeqCst), 2, "errors are not cached: loaded again");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "errors are not cached: loaded again"
+    );
     assert!(cache.is_empty());
     assert_eq!(cache.metrics().load_failures, 2);
 }
@@ -312,7 +341,10 @@ async fn a_batch_panic_reaches_every_caller() {
         tokio::spawn(async move { cache.try_load(9).await })
     };
     for t in loads {
-        let err = tokio::time::timeout(Duration::from_secs(60), t).await.unwrap().unwrap_err();
+        let err = tokio::time::timeout(Duration::from_secs(60), t)
+            .await
+            .unwrap()
+            .unwrap_err();
         assert!(err.is_panic());
     }
     assert!(matches!(done(tried).await, Err(LoadError::Panicked)));
@@ -323,9 +355,14 @@ async fn a_batch_panic_reaches_every_caller() {
 #[tokio::test(start_paused = true)]
 async fn load_without_a_batch_loader_is_an_error_not_a_hang() {
     let cache = AsyncCache::<u64, u64>::new(10);
-    assert!(matches!(cache.try_load(1).await, Err(LoadError::NoBatchLoader)));
+    assert!(matches!(
+        cache.try_load(1).await,
+        Err(LoadError::NoBatchLoader)
+    ));
     assert_eq!(cache.load(1).await, None);
-    assert!(LoadError::NoBatchLoader.to_string().contains(".batch_loader("));
+    assert!(LoadError::NoBatchLoader
+        .to_string()
+        .contains(".batch_loader("));
 }
 
 #[tokio::test(start_paused = true)]

@@ -24,7 +24,11 @@ async fn done<T>(task: tokio::task::JoinHandle<T>) -> T {
 }
 
 /// A loader that counts its calls and waits for `gate` before returning `value`.
-fn gated(calls: &Arc<AtomicUsize>, gate: &Arc<Notify>, value: u64) -> impl std::future::Future<Output = u64> {
+fn gated(
+    calls: &Arc<AtomicUsize>,
+    gate: &Arc<Notify>,
+    value: u64,
+) -> impl std::future::Future<Output = u64> {
     let calls = Arc::clone(calls);
     let gate = Arc::clone(gate);
     async move {
@@ -47,13 +51,20 @@ async fn concurrent_callers_share_one_load() {
         })
         .collect();
     settle().await;
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "one loader runs while 99 wait");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "one loader runs while 99 wait"
+    );
     gate.notify_waiters();
     let mut values = Vec::new();
     for t in tasks {
         values.push(done(t).await);
     }
-    assert!(values.iter().all(|v| *v == values[0]), "everyone gets the loaded value");
+    assert!(
+        values.iter().all(|v| *v == values[0]),
+        "everyone gets the loaded value"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(cache.get(&7), Some(values[0]));
     let m = cache.metrics();
@@ -66,7 +77,9 @@ async fn concurrent_callers_share_one_load() {
 async fn a_value_already_cached_is_not_loaded() {
     let cache = AsyncCache::<u64, u64>::new(10);
     cache.insert(1, 5);
-    let v = cache.get_or_load(1, async { panic!("must not load") }).await;
+    let v = cache
+        .get_or_load(1, async { panic!("must not load") })
+        .await;
     assert_eq!(v, 5);
 }
 
@@ -104,10 +117,18 @@ async fn cancelled_leader_hands_the_load_to_a_waiter() {
     for w in waiters {
         values.push(done(w).await);
     }
-    assert_eq!(calls.load(Ordering::SeqCst), 2, "exactly one waiter took over");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "exactly one waiter took over"
+    );
     assert!(values.iter().all(|v| *v == values[0] && *v >= 100));
     assert_eq!(cache.get(&1), Some(values[0]));
-    assert_eq!(cache.metrics().load_failures, 0, "a cancellation is not a failure");
+    assert_eq!(
+        cache.metrics().load_failures,
+        0,
+        "a cancellation is not a failure"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -118,7 +139,11 @@ async fn leader_dropped_after_its_value_arrived_changes_nothing() {
     assert!((&mut leader).now_or_never().is_none());
     let waiter = {
         let cache = cache.clone();
-        tokio::spawn(async move { cache.get_or_load(1, async { unreachable!("value was loaded") }).await })
+        tokio::spawn(async move {
+            cache
+                .get_or_load(1, async { unreachable!("value was loaded") })
+                .await
+        })
     };
     settle().await;
     tx.send(9).unwrap();
@@ -195,8 +220,11 @@ async fn errors_are_not_cached_and_waiters_retry_one_at_a_time() {
     let max_in_flight = Arc::new(AtomicUsize::new(0));
     let calls = Arc::new(AtomicUsize::new(0));
     let failing = || {
-        let (in_flight, max_in_flight, calls) =
-            (Arc::clone(&in_flight), Arc::clone(&max_in_flight), Arc::clone(&calls));
+        let (in_flight, max_in_flight, calls) = (
+            Arc::clone(&in_flight),
+            Arc::clone(&max_in_flight),
+            Arc::clone(&calls),
+        );
         async move {
             calls.fetch_add(1, Ordering::SeqCst);
             let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -216,13 +244,20 @@ async fn errors_are_not_cached_and_waiters_retry_one_at_a_time() {
     for t in tasks {
         assert_eq!(done(t).await, Err(Down), "every caller completes");
     }
-    assert_eq!(max_in_flight.load(Ordering::SeqCst), 1, "never two attempts at once");
+    assert_eq!(
+        max_in_flight.load(Ordering::SeqCst),
+        1,
+        "never two attempts at once"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 20);
     assert!(!cache.contains_key(&1));
     let m = cache.metrics();
     assert_eq!((m.loads, m.load_failures), (0, 20));
     // A later call loads again, and a success is shared with everyone still waiting.
-    assert_eq!(cache.try_get_or_load(1, async { Ok::<_, Down>(5) }).await, Ok(5));
+    assert_eq!(
+        cache.try_get_or_load(1, async { Ok::<_, Down>(5) }).await,
+        Ok(5)
+    );
     assert_eq!(cache.get(&1), Some(5));
 }
 
@@ -239,7 +274,11 @@ async fn after_a_failure_the_first_retry_success_is_shared() {
                     .try_get_or_load(1, async move {
                         calls.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(5)).await;
-                        if i == 0 { Err(Down) } else { Ok(i) }
+                        if i == 0 {
+                            Err(Down)
+                        } else {
+                            Ok(i)
+                        }
                     })
                     .await
             })
@@ -252,7 +291,11 @@ async fn after_a_failure_the_first_retry_success_is_shared() {
     assert_eq!(results[0], Err(Down));
     let ok: Vec<u64> = results[1..].iter().map(|r| *r.as_ref().unwrap()).collect();
     assert!(ok.iter().all(|v| *v == ok[0]));
-    assert_eq!(calls.load(Ordering::SeqCst), 2, "one failure, one shared success");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "one failure, one shared success"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -294,7 +337,11 @@ async fn clear_and_insert_during_a_load_win_over_it() {
     gate.notify_waiters();
     assert_eq!((done(a).await, done(b).await), (10, 20));
     assert!(!cache.contains_key(&1));
-    assert_eq!(cache.get(&2), Some(99), "the explicit insert is not overwritten");
+    assert_eq!(
+        cache.get(&2),
+        Some(99),
+        "the explicit insert is not overwritten"
+    );
 }
 
 #[tokio::test(start_paused = true)]

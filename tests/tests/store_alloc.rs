@@ -47,11 +47,19 @@ fn borrowed_lookups_do_not_allocate() {
     let before = allocations();
     let mut found = 0;
     for i in 0..200u64 {
-        let key = if i < 100 { "key-000000000042" } else { "missing-key" };
+        let key = if i < 100 {
+            "key-000000000042"
+        } else {
+            "missing-key"
+        };
         found += u64::from(cache.get(key).is_some());
         found += u64::from(cache.peek(key).is_some());
         found += u64::from(cache.contains_key(key));
     }
-    assert_eq!(allocations(), before, "get/peek/contains_key by &str allocated");
+    assert_eq!(
+        allocations(),
+        before,
+        "get/peek/contains_key by &str allocated"
+    );
     assert_eq!(found, 300);
 }

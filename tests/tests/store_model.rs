@@ -213,7 +213,11 @@ fn run(policy: Policy, capacity: usize, default_ttl: Option<u8>, ops: &[Op]) {
             Op::Purge => assert_eq!(cache.purge_expired(), model.purge(), "step {step}"),
         }
         let m = cache.metrics();
-        assert_eq!(m.size, model.entries.len(), "size after step {step}: {op:?}");
+        assert_eq!(
+            m.size,
+            model.entries.len(),
+            "size after step {step}: {op:?}"
+        );
         assert_eq!(cache.len(), model.entries.len(), "len after step {step}");
         assert!(cache.len() <= capacity);
         assert_eq!(
@@ -222,7 +226,11 @@ fn run(policy: Policy, capacity: usize, default_ttl: Option<u8>, ops: &[Op]) {
             "hits, misses, evictions, expirations after step {step}: {op:?}"
         );
         for k in 0..KEYS {
-            assert_eq!(cache.peek(&k), model.live(k), "key {k} after step {step}: {op:?}");
+            assert_eq!(
+                cache.peek(&k),
+                model.live(k),
+                "key {k} after step {step}: {op:?}"
+            );
         }
     }
 }

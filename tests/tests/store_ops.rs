@@ -25,11 +25,20 @@ fn new_with_zero_panics_with_a_clear_message() {
 fn builder_refuses_bad_settings_with_clear_errors() {
     let err = |b: cache_core::CacheBuilder<u64, u64>| b.build().unwrap_err();
     assert_eq!(err(AsyncCache::builder()), BuildError::MissingMaxsize);
-    assert_eq!(err(AsyncCache::builder().maxsize(0)), BuildError::ZeroMaxsize);
-    assert_eq!(err(AsyncCache::builder().maxsize(5).shards(0)), BuildError::ZeroShards);
+    assert_eq!(
+        err(AsyncCache::builder().maxsize(0)),
+        BuildError::ZeroMaxsize
+    );
+    assert_eq!(
+        err(AsyncCache::builder().maxsize(5).shards(0)),
+        BuildError::ZeroShards
+    );
     assert_eq!(
         err(AsyncCache::builder().maxsize(5).shards(6)),
-        BuildError::TooManyShards { shards: 6, maxsize: 5 }
+        BuildError::TooManyShards {
+            shards: 6,
+            maxsize: 5
+        }
     );
     assert_eq!(
         err(AsyncCache::builder().maxsize(5).max_batch_size(0)),
@@ -45,7 +54,9 @@ fn builder_refuses_bad_settings_with_clear_errors() {
     ));
     // Messages say what to do.
     assert!(BuildError::ZeroMaxsize.to_string().contains("at least 1"));
-    assert!(BuildError::MissingMaxsize.to_string().contains(".maxsize(n)"));
+    assert!(BuildError::MissingMaxsize
+        .to_string()
+        .contains(".maxsize(n)"));
     assert!(BuildError::ZeroTtl.to_string().contains("leave it unset"));
     let e: Box<dyn std::error::Error> = Box::new(BuildError::ZeroShards);
     assert!(e.to_string().contains("shards"));
@@ -72,7 +83,9 @@ fn builder_settings_are_reported_back() {
 #[test]
 fn small_caches_get_one_shard_by_default() {
     assert_eq!(AsyncCache::<u64, u64>::new(1000).shards(), 1);
-    assert!(AsyncCache::<u64, u64>::new(1_000_000).shards().is_power_of_two());
+    assert!(AsyncCache::<u64, u64>::new(1_000_000)
+        .shards()
+        .is_power_of_two());
 }
 
 #[test]
@@ -137,7 +150,10 @@ fn metrics_count_hits_misses_evictions_and_clear_resets_them() {
     cache.get(&3);
     cache.get(&1);
     let m = cache.metrics();
-    assert_eq!((m.hits, m.misses, m.evictions, m.size, m.maxsize), (2, 1, 1, 2, 2));
+    assert_eq!(
+        (m.hits, m.misses, m.evictions, m.size, m.maxsize),
+        (2, 1, 1, 2, 2)
+    );
     assert!((m.hit_rate() - 2.0 / 3.0).abs() < 1e-9);
     cache.clear();
     assert_eq!(cache.metrics(), AsyncCache::<u32, u32>::new(2).metrics());
@@ -248,7 +264,11 @@ fn remove_of_an_expired_entry_returns_none() {
 
 #[test]
 fn multi_shard_cache_never_exceeds_maxsize() {
-    let cache = AsyncCache::builder().maxsize(100).shards(8).build().unwrap();
+    let cache = AsyncCache::builder()
+        .maxsize(100)
+        .shards(8)
+        .build()
+        .unwrap();
     for k in 0..10_000u32 {
         cache.insert(k, k);
         assert!(cache.len() <= 100);
