@@ -1,0 +1,32 @@
+impl UserService {
+    async fn names(self: Arc<Self>) -> Vec<String> {
+        let __async_cache_key = (my::cache::__private::identity(&*self),);
+        my::cache::__private::value(
+                Self::names_cache(),
+                __async_cache_key,
+                async move {
+                    let __async_cache_ret: Vec<String> = { self.all().await };
+                    #[allow(unreachable_code)] __async_cache_ret
+                },
+            )
+            .await
+    }
+    /**The cache of [`Self::names`]: keyed by the instance's identity and the arguments (owned, in order), holding what it returned. At most 128 entries, LRU, no expiry; every result is stored.
+
+Shared by all instances; use it to read metrics, clear, or peek at and remove entries.*/
+    #[must_use]
+    fn names_cache() -> &'static my::cache::AsyncCache<
+        (::core::primitive::u64,),
+        Vec<String>,
+    > {
+        static __ASYNC_CACHE: my::cache::__private::OnceLock<
+            my::cache::AsyncCache<(::core::primitive::u64,), Vec<String>>,
+        > = my::cache::__private::OnceLock::new();
+        __ASYNC_CACHE
+            .get_or_init(|| my::cache::__private::build(
+                128usize,
+                my::cache::Policy::Lru,
+                ::core::option::Option::None,
+            ))
+    }
+}

@@ -1,0 +1,38 @@
+impl UserService {
+    pub(crate) async fn user(&self, id: &UserId) -> Option<User> {
+        let __async_cache_key = (
+            ::cache_core::__private::identity(&*self),
+            <UserId as ::std::borrow::ToOwned>::to_owned(id),
+        );
+        ::cache_core::__private::option(
+                Self::user_cache(),
+                __async_cache_key,
+                async move {
+                    let __async_cache_ret: Option<User> = { self.db.find(id).await };
+                    #[allow(unreachable_code)] __async_cache_ret
+                },
+            )
+            .await
+    }
+    /**The cache of [`Self::user`]: keyed by the instance's identity and the arguments (owned, in order), holding what it returned. At most 128 entries, LRU, TTL 0.5s; only `Some` values are stored.
+
+Shared by all instances; use it to read metrics, clear, or peek at and remove entries.*/
+    #[must_use]
+    pub(crate) fn user_cache() -> &'static ::cache_core::AsyncCache<
+        (::core::primitive::u64, <UserId as ::std::borrow::ToOwned>::Owned),
+        User,
+    > {
+        static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
+            ::cache_core::AsyncCache<
+                (::core::primitive::u64, <UserId as ::std::borrow::ToOwned>::Owned),
+                User,
+            >,
+        > = ::cache_core::__private::OnceLock::new();
+        __ASYNC_CACHE
+            .get_or_init(|| ::cache_core::__private::build(
+                128usize,
+                ::cache_core::Policy::Lru,
+                ::core::option::Option::Some(500000000u64),
+            ))
+    }
+}

@@ -1,0 +1,428 @@
+//! The attribute's options: `maxsize = 128, policy = "lfu", ttl = 60, skip_args = 1, crate = "path"` parsed into
+//! typed [`Args`], each value with the span of the token it came from. One setter per option; each refuses a
+//! second occurrence and a bad value with an error on the offending token that lists the valid forms.
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitFloat, LitInt, Path, Token, UnOp};
+
+/// Every option, as a user writes it: the tail of every "unknown option" message.
+pub(crate) const VALID_FORMS: &str = "`maxsize = 128`, `policy = \"lru\"` or `policy = \"lfu\"`, \
+     `ttl = 60` or `ttl = 0.5` (seconds), `skip_args = 1`, `crate = \"path::to::cache_core\"`";
+
+/// The largest `maxsize` every shard layout accepts (a shard holds fewer than `u32::MAX` entries).
+const MAX_MAXSIZE: u64 = u32::MAX as u64 - 1;
+
+/// A value and where the user wrote it.
+#[derive(Clone)]
+pub(crate) struct WithSpan<T> {
+    pub(crate) value: T,
+    pub(crate) span: Span,
+}
+
+/// The eviction policy named by `policy = "..."`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PolicyKind {
+    Lru,
+    Lfu,
+}
+
+/// The options of one `#[async_cache(...)]`, each `None` when not given.
+#[derive(Default)]
+pub(crate) struct Args {
+    pub(crate) maxsize: Option<WithSpan<usize>>,
+    pub(crate) policy: Option<WithSpan<PolicyKind>>,
+    /// The TTL in whole nanoseconds (at least 1).
+    pub(crate) ttl_nanos: Option<WithSpan<u64>>,
+    pub(crate) skip_args: Option<WithSpan<usize>>,
+    pub(crate) krate: Option<WithSpan<Path>>,
+}
+
+impl Args {
+    /// Parses the attribute's tokens (what is inside `#[async_cache(...)]`).
+    pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
+        Parser::parse2(Self::parse_options, tokens)
+    }
+
+    fn parse_options(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut args = Self::default();
+        let mut errors: Option<syn::Error> = None;
+        while !input.is_empty() {
+            let option: Setting = input.parse()?;
+            if let Err(e) = args.set(&option) {
+                combine(&mut errors, e);
+            }
+            if input.is_empty() {
+                break;
+            }
+            if !input.peek(Token![,]) {
+                return Err(input.error(format!(
+                    "expected `,` between options; the options are {VALID_FORMS}"
+                )));
+            }
+            input.parse::<Token![,]>()?;
+        }
+        errors.map_or(Ok(args), Err)
+    }
+
+    fn set(&mut self, option: &Setting) -> syn::Result<()> {
+        let key = option.key.to_string();
+        match key.as_str() {
+            "maxsize" => set_once(&mut self.maxsize, option, parse_maxsize),
+            "policy" => set_once(&mut self.policy, option, parse_policy),
+            "ttl" => set_once(&mut self.ttl_nanos, option, parse_ttl),
+            "skip_args" => set_once(&mut self.skip_args, option, parse_skip_args),
+            "crate" => set_once(&mut self.krate, option, parse_crate),
+            _ => Err(syn::Error::new(
+                option.key.span(),
+                format!("unknown option `{key}`; the options are {VALID_FORMS}"),
+            )),
+        }
+    }
+}
+
+/// Adds `e` to the errors gathered so far.
+pub(crate) fn combine(errors: &mut Option<syn::Error>, e: syn::Error) {
+    match errors {
+        Some(all) => all.combine(e),
+        None => *errors = Some(e),
+    }
+}
+
+/// One `key = value` (the value is any expression, so a wrong kind of value gets a precise message).
+struct Setting {
+    key: Ident,
+    value: Expr,
+}
+
+impl Parse for Setting {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        // `crate` is a keyword: accept any identifier here and sort the names out in `Args::set`.
+        let key = Ident::parse_any(input).map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("expected an option; the options are {VALID_FORMS}"),
+            )
+        })?;
+        if !input.peek(Token![=]) {
+            let form = example(&key.to_string());
+            return Err(syn::Error::new(
+                key.span(),
+                format!("option `{key}` needs a value: write {form}"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let value = input.parse()?;
+        Ok(Self { key, value })
+    }
+}
+
+/// How an option is written, for messages.
+fn example(key: &str) -> String {
+    match key {
+        "maxsize" => "`maxsize = 128`".to_owned(),
+        "policy" => "`policy = \"lru\"` or `policy = \"lfu\"`".to_owned(),
+        "ttl" => "`ttl = 60` or `ttl = 0.5` (seconds)".to_owned(),
+        "skip_args" => "`skip_args = 1`".to_owned(),
+        "crate" => "`crate = \"path::to::cache_core\"`".to_owned(),
+        _ => format!("one of {VALID_FORMS}"),
+    }
+}
+
+/// The one setter: refuses a second occurrence of an option, parses and stores the first.
+fn set_once<T>(
+    slot: &mut Option<WithSpan<T>>,
+    option: &Setting,
+    parse: fn(&Expr) -> syn::Result<T>,
+) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(syn::Error::new(
+            option.key.span(),
+            format!(
+                "duplicate option `{}`: set each option at most once",
+                option.key
+            ),
+        ));
+    }
+    let value = parse(&option.value)?;
+    *slot = Some(WithSpan {
+        value,
+        span: option.value.span(),
+    });
+    Ok(())
+}
+
+fn literal(expr: &Expr) -> Option<&Lit> {
+    match expr {
+        Expr::Lit(ExprLit { lit, .. }) => Some(lit),
+        Expr::Group(group) => literal(&group.expr),
+        _ => None,
+    }
+}
+
+/// Numeric suffixes allowed on option values (`128usize`, `0.5f64`); anything else (`5ms`) is refused so that a
+/// unit is never silently ignored.
+fn check_suffix(suffix: &str, span: Span, what: &str) -> syn::Result<()> {
+    const NUMERIC: [&str; 15] = [
+        "", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64",
+    ];
+    if NUMERIC.contains(&suffix) {
+        Ok(())
+    } else {
+        Err(syn::Error::new(
+            span,
+            format!("unexpected suffix `{suffix}`: {what}"),
+        ))
+    }
+}
+
+fn parse_int<'a>(expr: &'a Expr, form: &str) -> syn::Result<(u64, &'a LitInt)> {
+    let wrong =
+        || syn::Error::new_spanned(expr, format!("expected an integer literal, as in {form}"));
+    match literal(expr) {
+        Some(Lit::Int(int)) => {
+            check_suffix(int.suffix(), int.span(), &format!("write {form}"))?;
+            let value = int
+                .base10_parse::<u64>()
+                .map_err(|_| syn::Error::new(int.span(), format!("too large; write {form}")))?;
+            Ok((value, int))
+        }
+        _ => Err(wrong()),
+    }
+}
+
+fn parse_maxsize(expr: &Expr) -> syn::Result<usize> {
+    if negative(expr).is_some() {
+        return Err(syn::Error::new_spanned(
+            expr,
+            "`maxsize` must be at least 1 (it is the most entries the cache holds), as in `maxsize = 128`",
+        ));
+    }
+    let (value, int) = parse_int(expr, "`maxsize = 128`")?;
+    if value == 0 {
+        return Err(syn::Error::new(
+            int.span(),
+            "`maxsize = 0` would cache nothing: `maxsize` is the most entries the cache holds and must be at \
+             least 1 (omit it for the default of 128)",
+        ));
+    }
+    if value > MAX_MAXSIZE {
+        return Err(syn::Error::new(
+            int.span(),
+            format!("`maxsize` must be at most {MAX_MAXSIZE}"),
+        ));
+    }
+    usize::try_from(value).map_err(|_| {
+        syn::Error::new(
+            int.span(),
+            "`maxsize` does not fit in this target's `usize`",
+        )
+    })
+}
+
+fn parse_skip_args(expr: &Expr) -> syn::Result<usize> {
+    if negative(expr).is_some() {
+        return Err(syn::Error::new_spanned(
+            expr,
+            "`skip_args` counts leading arguments and cannot be negative, as in `skip_args = 1`",
+        ));
+    }
+    let (value, int) = parse_int(expr, "`skip_args = 1`")?;
+    usize::try_from(value).map_err(|_| syn::Error::new(int.span(), "`skip_args` is too large"))
+}
+
+fn parse_policy(expr: &Expr) -> syn::Result<PolicyKind> {
+    let form = "`policy = \"lru\"` or `policy = \"lfu\"`";
+    match literal(expr) {
+        Some(Lit::Str(s)) => match s.value().to_ascii_lowercase().as_str() {
+            "lru" => Ok(PolicyKind::Lru),
+            "lfu" => Ok(PolicyKind::Lfu),
+            other => Err(syn::Error::new(
+                s.span(),
+                format!("unknown policy \"{other}\": write {form}"),
+            )),
+        },
+        _ => Err(syn::Error::new_spanned(
+            expr,
+            format!("expected a string literal: write {form}"),
+        )),
+    }
+}
+
+/// `Some(inner)` for `-inner`.
+fn negative(expr: &Expr) -> Option<&Expr> {
+    match expr {
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => Some(expr),
+        Expr::Group(group) => negative(&group.expr),
+        _ => None,
+    }
+}
+
+fn parse_ttl(expr: &Expr) -> syn::Result<u64> {
+    const NO_EXPIRY: &str = "omit `ttl` for no expiry";
+    const FORM: &str = "`ttl = 60` or `ttl = 0.5` (seconds)";
+    if negative(expr).is_some() {
+        return Err(syn::Error::new_spanned(
+            expr,
+            format!("`ttl` must be a positive number of seconds, as in {FORM}; {NO_EXPIRY}"),
+        ));
+    }
+    let nanos = match literal(expr) {
+        Some(Lit::Int(int)) => {
+            check_suffix(
+                int.suffix(),
+                int.span(),
+                &format!("`ttl` is in seconds: write {FORM}"),
+            )?;
+            let secs = int
+                .base10_parse::<u64>()
+                .map_err(|_| too_long(int.span()))?;
+            secs.checked_mul(1_000_000_000)
+                .ok_or_else(|| too_long(int.span()))?
+        }
+        Some(Lit::Float(float)) => float_nanos(float)?,
+        _ => {
+            return Err(syn::Error::new_spanned(
+                expr,
+                format!("expected a number of seconds: write {FORM}; {NO_EXPIRY}"),
+            ))
+        }
+    };
+    if nanos == 0 {
+        return Err(syn::Error::new_spanned(
+            expr,
+            format!(
+                "`ttl` must be positive: a zero TTL would expire every entry at once; {NO_EXPIRY}"
+            ),
+        ));
+    }
+    Ok(nanos)
+}
+
+fn too_long(span: Span) -> syn::Error {
+    syn::Error::new(
+        span,
+        "`ttl` is too long (at most about 584 years); omit `ttl` for no expiry",
+    )
+}
+
+fn float_nanos(float: &LitFloat) -> syn::Result<u64> {
+    check_suffix(
+        float.suffix(),
+        float.span(),
+        "`ttl` is in seconds: write `ttl = 0.5`",
+    )?;
+    let secs: f64 = float.base10_parse()?;
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(syn::Error::new(
+            float.span(),
+            "`ttl` must be a positive number of seconds; omit `ttl` for no expiry",
+        ));
+    }
+    let nanos = (secs * 1e9).round();
+    // 2^64 as an f64: every smaller non-negative whole f64 fits in a u64.
+    if nanos >= 18_446_744_073_709_551_616.0 {
+        return Err(too_long(float.span()));
+    }
+    if nanos < 1.0 {
+        return Err(syn::Error::new(
+            float.span(),
+            "`ttl` must be positive (at least one nanosecond); omit `ttl` for no expiry",
+        ));
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(nanos as u64)
+}
+
+fn parse_crate(expr: &Expr) -> syn::Result<Path> {
+    let form = "`crate = \"path::to::cache_core\"`";
+    match literal(expr) {
+        Some(Lit::Str(s)) => s.parse::<Path>().map_err(|_| {
+            syn::Error::new(
+                s.span(),
+                format!("expected a path in the string, as in {form}"),
+            )
+        }),
+        _ => match expr {
+            Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => Ok(p.path.clone()),
+            _ => Err(syn::Error::new_spanned(
+                expr.to_token_stream(),
+                format!("expected a string literal: write {form}"),
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn err(tokens: TokenStream) -> String {
+        match Args::parse(tokens) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn parses_every_option() {
+        let args = Args::parse(quote!(
+            maxsize = 10,
+            policy = "LFU",
+            ttl = 1.5,
+            skip_args = 1,
+            crate = "::x::y"
+        ))
+        .unwrap();
+        assert_eq!(args.maxsize.unwrap().value, 10);
+        assert_eq!(args.policy.unwrap().value, PolicyKind::Lfu);
+        assert_eq!(args.ttl_nanos.unwrap().value, 1_500_000_000);
+        assert_eq!(args.skip_args.unwrap().value, 1);
+        assert_eq!(args.krate.unwrap().value.segments.len(), 2);
+    }
+
+    #[test]
+    fn empty_and_trailing_comma() {
+        assert!(Args::parse(quote!()).unwrap().maxsize.is_none());
+        assert_eq!(
+            Args::parse(quote!(ttl = 2,))
+                .unwrap()
+                .ttl_nanos
+                .unwrap()
+                .value,
+            2_000_000_000
+        );
+    }
+
+    #[test]
+    fn refuses_bad_values() {
+        assert!(err(quote!(maxsize = 0)).contains("at least 1"));
+        assert!(err(quote!(maxsize = "1")).contains("integer literal"));
+        assert!(err(quote!(ttl = -1)).contains("omit `ttl`"));
+        assert!(err(quote!(ttl = 0)).contains("omit `ttl`"));
+        assert!(err(quote!(ttl = 0.0)).contains("omit `ttl`"));
+        assert!(err(quote!(ttl = "60")).contains("omit `ttl`"));
+        assert!(err(quote!(ttl = 5ms)).contains("suffix `ms`"));
+        assert!(err(quote!(policy = "fifo")).contains("\"lru\""));
+        assert!(err(quote!(policy = lru)).contains("string literal"));
+        assert!(err(quote!(size = 3)).contains("unknown option `size`"));
+        assert!(err(quote!(maxsize)).contains("needs a value"));
+        assert!(err(quote!(maxsize = 1, maxsize = 2)).contains("duplicate option `maxsize`"));
+        assert!(err(quote!(maxsize = 1 ttl = 2)).contains("expected `,`"));
+    }
+
+    #[test]
+    fn ttl_float_rounds_to_nanos() {
+        let args = Args::parse(quote!(ttl = 0.000_000_001_4)).unwrap();
+        assert_eq!(args.ttl_nanos.unwrap().value, 1);
+    }
+}
