@@ -21,9 +21,12 @@ pub(crate) struct Shard<K, V> {
     pub(crate) flights: Flights<K, V>,
 }
 
+/// A shard behind its lock, on its own cache line.
+type Locked<K, V> = CachePadded<Mutex<Shard<K, V>>>;
+
 #[derive(Debug)]
 pub(crate) struct Sharded<K, V> {
-    shards: Box<[CachePadded<Mutex<Shard<K, V>>>]>,
+    shards: Box<[Locked<K, V>]>,
     hasher: Hasher,
 }
 
@@ -38,7 +41,7 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
             .map(|i| {
                 let capacity = base + usize::from(i < extra);
                 CachePadded::new(Mutex::new(Shard {
-                    store: Store::new(capacity, policy, hasher.clone()),
+                    store: Store::new(capacity, policy, hasher),
                     flights: Flights::default(),
                 }))
             })
