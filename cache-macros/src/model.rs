@@ -65,7 +65,7 @@ pub(crate) enum Conversion {
     /// By-value `T`: cloned (the body still gets the original).
     Clone,
     /// `&T`: `<T as ToOwned>::to_owned`; holds `T`.
-    ToOwned(Type),
+    ToOwned(Box<Type>),
 }
 
 /// What the body returns, and so what is cached.
@@ -358,7 +358,7 @@ fn key_param(param: Param<'_>, skipped: bool, errors: &mut Option<syn::Error>) -
             } else {
                 parse_quote!(<#elem as ::std::borrow::ToOwned>::Owned)
             };
-            (owned, Conversion::ToOwned(elem), &*r.elem)
+            (owned, Conversion::ToOwned(Box::new(elem)), &*r.elem)
         }
         ty => (ty.clone(), Conversion::Clone, ty),
     };

@@ -1,0 +1,104 @@
+//! The expansions name everything by absolute path: a caller that shadows `core`, `std`, `cache_core`, the
+//! prelude (`Option`, `Result`, `Box`, `Some`, `Clone`, ...) and `u64` still compiles and works.
+#![allow(dead_code, non_camel_case_types, non_upper_case_globals)]
+
+mod core {}
+mod std {}
+mod cache_core {}
+mod tokio {}
+
+struct Option;
+struct Result;
+struct Box;
+struct Vec;
+struct String;
+struct Send;
+struct Sync;
+struct Clone;
+struct Hash;
+struct Eq;
+struct Future;
+struct OnceLock;
+struct Arc;
+struct AsyncCache;
+struct Policy;
+struct CacheIdentity;
+struct u64;
+struct str;
+const Some: () = ();
+const None: () = ();
+const Ok: () = ();
+const Err: () = ();
+fn identity() {}
+fn build() {}
+fn value() {}
+fn cache() {}
+
+/// A user type named like nothing in the prelude.
+#[derive(::core::clone::Clone, ::core::fmt::Debug, ::core::cmp::PartialEq)]
+struct Answer(::core::primitive::u32);
+
+#[::cache_core::async_cache(maxsize = 10, ttl = 1.5, skip_args = 1)]
+async fn plain(
+    _unused: ::core::primitive::u8,
+    x: ::core::primitive::u32,
+    name: &::core::primitive::str,
+) -> Answer {
+    Answer(x + ::core::primitive::u32::try_from(name.len()).unwrap_or(0))
+}
+
+#[::cache_core::async_cache(policy = "lfu")]
+async fn fallible(
+    x: ::core::primitive::u32,
+) -> ::core::result::Result<Answer, ::std::string::String> {
+    if x == 0 {
+        ::core::result::Result::Err("zero".into())
+    } else {
+        ::core::result::Result::Ok(Answer(x))
+    }
+}
+
+#[::cache_core::async_cache]
+async fn maybe(x: ::core::primitive::u32) -> ::core::option::Option<Answer> {
+    (x > 0).then_some(Answer(x))
+}
+
+#[derive(::cache_core::CacheIdentity)]
+struct Service {
+    id: ::cache_core::InstanceId,
+}
+
+impl Service {
+    #[::cache_core::async_cache]
+    async fn get(&self, x: ::core::primitive::u32) -> Answer {
+        Answer(x * 2)
+    }
+
+    #[::cache_core::async_cache]
+    async fn shared(self: ::std::sync::Arc<Self>, x: ::core::primitive::u32) -> Answer {
+        Answer(x * 3)
+    }
+}
+
+#[test]
+fn shadowed_names_do_not_leak_into_expansions() {
+    let rt = ::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        assert_eq!(plain(0, 1, "ab").await, Answer(3));
+        assert_eq!(plain::cache().len(), 1);
+        assert_eq!(fallible(2).await, ::core::result::Result::Ok(Answer(2)));
+        assert!(fallible(0).await.is_err());
+        assert_eq!(maybe(0).await, ::core::option::Option::None);
+        assert_eq!(maybe(4).await, ::core::option::Option::Some(Answer(4)));
+        let service = Service {
+            id: ::cache_core::InstanceId::new(),
+        };
+        assert_eq!(service.get(5).await, Answer(10));
+        assert_eq!(Service::get_cache().len(), 1);
+        let shared = ::std::sync::Arc::new(service);
+        assert_eq!(shared.shared(5).await, Answer(15));
+    });
+}
