@@ -11,9 +11,10 @@ impl UserService {
             )
             .await
     }
-    /**The cache of [`Self::names`]: keyed by the instance's identity and the arguments (owned, in order), holding what it returned. At most 128 entries, LRU, no expiry; every result is stored.
-
-Shared by all instances; use it to read metrics, clear, or peek at and remove entries.*/
+    /// The cache of [`Self::names`]: keyed by the instance's identity and the arguments (owned, in order), holding what it returned.
+    /// At most 128 entries, LRU, no expiry; every result is stored.
+    ///
+    /// Shared by all instances; use it to read metrics, clear, or peek at and remove entries.
     #[must_use]
     fn names_cache() -> &'static my::cache::AsyncCache<
         (::core::primitive::u64,),

@@ -16,13 +16,14 @@ pub async fn fetch_user(db: &Db, name: &str, id: u64) -> Result<User, DbError> {
         )
         .await
 }
-///The cache behind the `#[async_cache]` fn `fetch_user`.
+/// The cache behind the `#[async_cache]` fn `fetch_user`.
 pub mod fetch_user {
     #[allow(unused_imports, clippy::wildcard_imports)]
     use super::*;
-    /**The cache of `fetch_user`: keyed by its arguments (owned, in order), holding what it returned. At most 1000 entries, LFU, TTL 60s; only `Ok` values are stored.
-
-Use it to read metrics, clear, or prime (`insert`), peek at and remove entries.*/
+    /// The cache of `fetch_user`: keyed by its arguments (owned, in order), holding what it returned.
+    /// At most 1000 entries, LFU, TTL 60s; only `Ok` values are stored.
+    ///
+    /// Use it to read metrics, clear, or prime (`insert`), peek at and remove entries.
     #[must_use]
     pub fn cache() -> &'static ::cache_core::AsyncCache<
         (::std::string::String, u64),

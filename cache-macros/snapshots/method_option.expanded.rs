@@ -14,9 +14,10 @@ impl UserService {
             )
             .await
     }
-    /**The cache of [`Self::user`]: keyed by the instance's identity and the arguments (owned, in order), holding what it returned. At most 128 entries, LRU, TTL 0.5s; only `Some` values are stored.
-
-Shared by all instances; use it to read metrics, clear, or peek at and remove entries.*/
+    /// The cache of [`Self::user`]: keyed by the instance's identity and the arguments (owned, in order), holding what it returned.
+    /// At most 128 entries, LRU, TTL 0.5s; only `Some` values are stored.
+    ///
+    /// Shared by all instances; use it to read metrics, clear, or peek at and remove entries.
     #[must_use]
     pub(crate) fn user_cache() -> &'static ::cache_core::AsyncCache<
         (::core::primitive::u64, <UserId as ::std::borrow::ToOwned>::Owned),

@@ -10,13 +10,14 @@ pub(super) async fn ping() {
         )
         .await
 }
-///The cache behind the `#[async_cache]` fn `ping`.
+/// The cache behind the `#[async_cache]` fn `ping`.
 pub(super) mod ping {
     #[allow(unused_imports, clippy::wildcard_imports)]
     use super::*;
-    /**The cache of `ping`: keyed by its arguments (owned, in order), holding what it returned. At most 128 entries, LRU, no expiry; every result is stored.
-
-Use it to read metrics, clear, or prime (`insert`), peek at and remove entries.*/
+    /// The cache of `ping`: keyed by its arguments (owned, in order), holding what it returned.
+    /// At most 128 entries, LRU, no expiry; every result is stored.
+    ///
+    /// Use it to read metrics, clear, or prime (`insert`), peek at and remove entries.
     #[must_use]
     pub(in super::super) fn cache() -> &'static ::cache_core::AsyncCache<(), ()> {
         static __ASYNC_CACHE: ::cache_core::__private::OnceLock<

@@ -181,8 +181,7 @@ fn check_suffix(suffix: &str, span: Span, what: &str) -> syn::Result<()> {
 }
 
 fn parse_int<'a>(expr: &'a Expr, form: &str) -> syn::Result<(u64, &'a LitInt)> {
-    let wrong =
-        || syn::Error::new_spanned(expr, format!("expected an integer literal, as in {form}"));
+    let wrong = || syn::Error::new_spanned(expr, format!("expected an integer: write {form}"));
     match literal(expr) {
         Some(Lit::Int(int)) => {
             check_suffix(int.suffix(), int.span(), &format!("write {form}"))?;
@@ -333,9 +332,14 @@ fn float_nanos(float: &LitFloat) -> syn::Result<u64> {
         return Err(too_long(float.span()));
     }
     if nanos < 1.0 {
+        let why = if secs == 0.0 {
+            "a zero TTL would expire every entry at once"
+        } else {
+            "this rounds to zero nanoseconds"
+        };
         return Err(syn::Error::new(
             float.span(),
-            "`ttl` must be positive (at least one nanosecond); omit `ttl` for no expiry",
+            format!("`ttl` must be positive: {why}; omit `ttl` for no expiry"),
         ));
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -406,7 +410,7 @@ mod tests {
     #[test]
     fn refuses_bad_values() {
         assert!(err(quote!(maxsize = 0)).contains("at least 1"));
-        assert!(err(quote!(maxsize = "1")).contains("integer literal"));
+        assert!(err(quote!(maxsize = "1")).contains("expected an integer"));
         assert!(err(quote!(ttl = -1)).contains("omit `ttl`"));
         assert!(err(quote!(ttl = 0)).contains("omit `ttl`"));
         assert!(err(quote!(ttl = 0.0)).contains("omit `ttl`"));

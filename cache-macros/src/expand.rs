@@ -167,6 +167,18 @@ fn cfgs(func: &ItemFn) -> impl Iterator<Item = &Attribute> {
         .filter(|a| matches!(a.style, AttrStyle::Outer) && a.path().is_ident("cfg"))
 }
 
+/// `#[doc]` attributes, one per line, as `///` comments would make.
+fn doc(lines: &[String]) -> TokenStream {
+    let lines = lines.iter().map(|line| {
+        if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        }
+    });
+    quote!(#(#[doc = #lines])*)
+}
+
 /// A doc line naming the settings, e.g. "at most 128 entries, LRU, no expiry".
 fn settings_doc(model: &Model) -> String {
     let s = model.settings;
@@ -196,21 +208,26 @@ fn module(model: &Model) -> TokenStream {
     let ty = cache_type(model);
     let body = accessor_body(model);
     let cfgs = cfgs(func);
-    let mod_doc = format!(" The cache behind the `#[async_cache]` fn `{name}`.");
-    let fn_doc = format!(
-        " The cache of `{name}`: keyed by its arguments (owned, in order), holding what it returned. {}\n\n \
-         Use it to read metrics, clear, or prime (`insert`), peek at and remove entries.",
-        settings_doc(model)
-    );
+    let mod_doc = doc(&[format!(
+        "The cache behind the `#[async_cache]` fn `{name}`."
+    )]);
+    let fn_doc = doc(&[
+        format!(
+            "The cache of `{name}`: keyed by its arguments (owned, in order), holding what it returned."
+        ),
+        settings_doc(model),
+        String::new(),
+        "Use it to read metrics, clear, or prime (`insert`), peek at and remove entries.".to_owned(),
+    ]);
     quote! {
         #(#cfgs)*
-        #[doc = #mod_doc]
+        #mod_doc
         #vis mod #name {
             // The user's types in the signature resolve as they do next to the fn.
             #[allow(unused_imports, clippy::wildcard_imports)]
             use super::*;
 
-            #[doc = #fn_doc]
+            #fn_doc
             #[must_use]
             #inner_vis fn cache() -> &'static #ty {
                 #body
@@ -228,15 +245,18 @@ fn method_accessor(model: &Model) -> TokenStream {
     let ty = cache_type(model);
     let body = accessor_body(model);
     let cfgs = cfgs(func);
-    let doc = format!(
-        " The cache of [`Self::{name}`]: keyed by the instance's identity and the arguments (owned, in order), \
-         holding what it returned. {}\n\n Shared by all instances; use it to read metrics, clear, or peek at and \
-         remove entries.",
-        settings_doc(model)
-    );
+    let doc = doc(&[
+        format!(
+            "The cache of [`Self::{name}`]: keyed by the instance's identity and the arguments (owned, in \
+             order), holding what it returned."
+        ),
+        settings_doc(model),
+        String::new(),
+        "Shared by all instances; use it to read metrics, clear, or peek at and remove entries.".to_owned(),
+    ]);
     quote! {
         #(#cfgs)*
-        #[doc = #doc]
+        #doc
         #[must_use]
         #vis fn #accessor() -> &'static #ty {
             #body

@@ -107,10 +107,13 @@ fn identity_field<'a>(input: &DeriveInput, fields: &'a Fields) -> syn::Result<(M
             .iter()
             .filter(|a| a.path().is_ident("cache_identity"))
         {
-            if let Err(e) = attr.meta.require_path_only() {
+            if attr.meta.require_path_only().is_err() {
                 combine(
                     &mut errors,
-                    syn::Error::new(e.span(), "on a field, write `#[cache_identity]` alone"),
+                    syn::Error::new_spanned(
+                        attr,
+                        "on a field, `#[cache_identity]` takes no arguments: write `#[cache_identity]`",
+                    ),
                 );
             }
             marked.push((member.clone(), field, attr));

@@ -159,7 +159,7 @@ fn receiver(func: &ItemFn, errors: &mut Option<syn::Error>) -> Option<Receiver> 
     let FnArg::Receiver(recv) = func.sig.inputs.first()? else {
         return None;
     };
-    const SUPPORTED: &str = "take `&self` or `self: Arc<Self>` (or `self: &Arc<Self>`)";
+    const SUPPORTED: &str = "Take `&self` or `self: Arc<Self>` (or `self: &Arc<Self>`)";
     let kind = match unwrap_type(&recv.ty) {
         Type::Reference(r) if r.mutability.is_some() => Err(format!(
             "#[async_cache] cannot cache a `&mut self` method: a cached call skips the body, and with it the \
@@ -173,7 +173,7 @@ fn receiver(func: &ItemFn, errors: &mut Option<syn::Error>) -> Option<Receiver> 
         )),
         ty if arc_of_self(ty) => Ok(ReceiverKind::Arc),
         _ => Err(format!(
-            "#[async_cache] does not support this receiver: {SUPPORTED}"
+            "#[async_cache] does not support this receiver. {SUPPORTED}"
         )),
     };
     match kind {
