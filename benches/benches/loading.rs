@@ -10,7 +10,8 @@
 //! * Loader: counts its invocation in an `AtomicUsize`, sleeps 1 ms (`tokio::time::sleep`), returns `2 * key`.
 //!   Every caller checks the value it got.
 //! * Scenarios: 1 cold key × 10,000 callers; 100 cold keys × 100 callers each.
-//! * Subjects: `AsyncCache::get_or_load`, `moka::future::Cache::get_with`,
+//! * Subjects: a baseline that only spawns and joins the tasks (each returns its value at once, no cache, no
+//!   loader: the fixed cost of the harness), `AsyncCache::get_or_load`, `moka::future::Cache::get_with`,
 //!   `quick_cache::sync::Cache::get_or_insert_async`, and `cached`'s `#[cached]` async fn with
 //!   `sync_writes = "by_key"` and without it (its default, which does not deduplicate).
 //! * Each scenario runs 5 times (2 with `BENCH_QUICK=1` or `--quick`) on a fresh cache (for `cached`, whose cache
@@ -83,7 +84,8 @@ impl Runs {
     }
 }
 
-const SUBJECTS: [&str; 5] = [
+const SUBJECTS: [&str; 6] = [
+    "baseline: spawn + join only (no cache, no loader)",
     "cache-core get_or_load",
     "moka future get_with",
     "quick_cache get_or_insert_async",
@@ -97,6 +99,10 @@ async fn run_once(s: usize, keys: u64, callers: usize, base: u64) -> (Duration, 
     let capacity = 10_000;
     match s {
         0 => {
+            let time = stampede(keys, callers, base, |k| async move { k * 2 }).await;
+            (time, 0)
+        }
+        1 => {
             let cache = AsyncCache::<u64, u64>::new(capacity);
             let time = stampede(keys, callers, base, |k| {
                 let (cache, calls) = (cache.clone(), Arc::clone(&calls));
@@ -105,7 +111,7 @@ async fn run_once(s: usize, keys: u64, callers: usize, base: u64) -> (Duration, 
             .await;
             (time, calls.load(Ordering::SeqCst))
         }
-        1 => {
+        2 => {
             let cache = moka::future::Cache::<u64, u64>::new(capacity as u64);
             let time = stampede(keys, callers, base, |k| {
                 let (cache, calls) = (cache.clone(), Arc::clone(&calls));
@@ -114,7 +120,7 @@ async fn run_once(s: usize, keys: u64, callers: usize, base: u64) -> (Duration, 
             .await;
             (time, calls.load(Ordering::SeqCst))
         }
-        2 => {
+        3 => {
             let cache = Arc::new(quick_cache::sync::Cache::<u64, u64>::new(capacity));
             let time = stampede(keys, callers, base, |k| {
                 let (cache, calls) = (Arc::clone(&cache), Arc::clone(&calls));
@@ -129,7 +135,7 @@ async fn run_once(s: usize, keys: u64, callers: usize, base: u64) -> (Duration, 
             .await;
             (time, calls.load(Ordering::SeqCst))
         }
-        3 => {
+        4 => {
             let before = CACHED_BY_KEY_CALLS.load(Ordering::SeqCst);
             let time = stampede(keys, callers, base, cached_by_key).await;
             (time, CACHED_BY_KEY_CALLS.load(Ordering::SeqCst) - before)
@@ -186,7 +192,10 @@ fn main() {
                 r.calls.iter().min().copied().unwrap_or(0),
                 r.calls.iter().max().copied().unwrap_or(0),
             );
-            let calls = if lo == hi {
+            let baseline = name.starts_with("baseline");
+            let calls = if baseline {
+                "–".to_string()
+            } else if lo == hi {
                 lo.to_string()
             } else {
                 format!("{lo}–{hi}")
@@ -194,11 +203,16 @@ fn main() {
             #[allow(clippy::cast_precision_loss)]
             let per_key =
                 r.calls.iter().sum::<usize>() as f64 / (r.calls.len() as f64 * keys as f64);
+            let per_key = if baseline {
+                "–".to_string()
+            } else {
+                format!("{per_key:.2}")
+            };
             table.row(vec![
                 label.to_string(),
                 (*name).to_string(),
                 calls,
-                format!("{per_key:.2}"),
+                per_key,
                 ms(median(&r.times)),
                 ms(r.times.iter().min().copied().unwrap_or_default()),
             ]);
