@@ -47,20 +47,21 @@ impl UserService {
 
 #[tokio::main]
 async fn main() {
-    let eu = UserService::new("eu");
-    let us = UserService::new("us");
+    {
+        let eu = UserService::new("eu");
+        let us = UserService::new("us");
 
-    println!("{}", eu.greeting(1).await);
-    println!("{}", eu.greeting(1).await); // cached for `eu`
-    println!("{}", us.greeting(1).await); // `us` has its own entry
-    println!(
-        "requests: eu={} us={} (the second eu call was a hit)",
-        eu.requests(),
-        us.requests()
-    );
+        println!("{}", eu.greeting(1).await);
+        println!("{}", eu.greeting(1).await); // cached for `eu`
+        println!("{}", us.greeting(1).await); // `us` has its own entry
+        println!(
+            "requests: eu={} us={} (the second eu call was a hit)",
+            eu.requests(),
+            us.requests()
+        );
+    } // both dropped here
 
-    // A new instance never sees a dropped one's results.
-    drop(eu);
+    // A new instance never sees a dropped one's results, even at the same address.
     let fresh = UserService::new("ap");
     println!("{}", fresh.greeting(1).await);
 
