@@ -61,7 +61,8 @@ mod model;
 /// # What is cached
 /// * `Result<T, E>` (any type whose last path segment is `Result`, such as `io::Result<T>`; it must be an alias of
 ///   `std::result::Result`): only `Ok(T)` is cached. An error goes to its caller and is never stored; the next
-///   call runs the body again.
+///   call runs the body again. The attribute sees tokens, not types: an alias under another name
+///   (`type Res<T> = Result<T, E>`) counts as a plain value.
 /// * `Option<T>`: only `Some(T)` is cached. `None` is returned to the caller and **not** cached: the next call runs
 ///   the body again. (A lookup that found nothing is usually worth retrying; to remember a `None`, return a
 ///   type of your own, such as `Found<T>`, or a `Result`.)
@@ -114,9 +115,11 @@ mod model;
 /// * The cache is a `static`, so its types cannot mention `Self` (write the type out) or the generic parameters
 ///   of a generic `impl` (rustc then reports "can't use generic parameters from outer item" on that type: make
 ///   the method's key and output types concrete, or move the method to a non-generic impl).
-/// * The cache accessor is an extra associated fn, so the attribute does not work in trait impls. A free
-///   fn's cache module resolves your types through `use super::*`, so cache fns declared at module level: types
-///   declared inside a function body are not visible there.
+/// * The cache accessor is an extra associated fn, so the attribute does not work in trait impls. In an impl,
+///   it needs a `self` receiver: an associated fn without one would get a cache module, which cannot go in an
+///   impl (rustc: "module is not supported in `trait`s or `impl`s"); make it a free fn.
+/// * A free fn's cache module resolves your types through `use super::*`, so declare cached fns at module
+///   level: types declared inside a function body are not visible there.
 #[proc_macro_attribute]
 pub fn async_cache(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(args.into(), item.into()).into()
