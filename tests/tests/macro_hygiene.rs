@@ -80,6 +80,25 @@ impl Service {
     }
 }
 
+/// No prelude at all: the expansion needs none.
+#[no_implicit_prelude]
+mod without_prelude {
+    #[::cache_core::async_cache(maxsize = 4)]
+    pub(super) async fn triple(x: u32) -> ::core::option::Option<u32> {
+        x.checked_mul(3)
+    }
+
+    #[derive(::cache_core::CacheIdentity)]
+    pub(super) struct Bare(pub(super) ::cache_core::InstanceId);
+
+    impl Bare {
+        #[::cache_core::async_cache]
+        pub(super) async fn id(&self, salt: &str) -> ::std::string::String {
+            ::std::format!("{}{salt}", self.0.get())
+        }
+    }
+}
+
 #[test]
 fn shadowed_names_do_not_leak_into_expansions() {
     let rt = ::tokio::runtime::Builder::new_current_thread()
@@ -100,5 +119,12 @@ fn shadowed_names_do_not_leak_into_expansions() {
         assert_eq!(Service::get_cache().len(), 1);
         let shared = ::std::sync::Arc::new(service);
         assert_eq!(shared.shared(5).await, Answer(15));
+        assert_eq!(
+            without_prelude::triple(2).await,
+            ::core::option::Option::Some(6)
+        );
+        assert_eq!(without_prelude::triple::cache().len(), 1);
+        let bare = without_prelude::Bare(::cache_core::InstanceId::new());
+        assert!(bare.id("!").await.ends_with('!'));
     });
 }
