@@ -16,8 +16,11 @@ mod calls {
     use std::sync::{Arc, Mutex};
     use tokio::time::Instant;
 
+    /// One batch call: its keys, sorted, and when it happened.
+    type Call = (Vec<u64>, Instant);
+
     #[derive(Clone, Default)]
-    pub struct Calls(Arc<Mutex<Vec<(Vec<u64>, Instant)>>>);
+    pub struct Calls(Arc<Mutex<Vec<Call>>>);
 
     impl Calls {
         pub fn record(&self, mut keys: Vec<u64>) {
