@@ -21,6 +21,24 @@
 //! # }
 //! ```
 //!
+//! Or memoize an `async fn` with one attribute (default feature `macros`):
+//!
+//! ```
+//! use cache_core::async_cache;
+//!
+//! #[async_cache(maxsize = 1000, ttl = 60)]
+//! async fn fetch_user(id: u64) -> Result<String, std::io::Error> {
+//!     Ok(format!("user-{id}")) // the slow query goes here
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! assert_eq!(fetch_user(7).await.unwrap(), "user-7"); // runs the body
+//! assert_eq!(fetch_user(7).await.unwrap(), "user-7"); // a hit
+//! assert_eq!(fetch_user::cache().metrics().hits, 1);
+//! # }
+//! ```
+//!
 //! # Design
 //! * The keys are spread over shards, each a plain single-threaded store (hash table of slot indices, a dense
 //!   slab of entries, an index-linked eviction policy, a deadline index) behind its own mutex on its own cache
@@ -74,3 +92,8 @@ pub use policy::{ParsePolicyError, Policy};
 
 #[cfg(feature = "macros")]
 pub use cache_macros::{async_cache, CacheIdentity};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
