@@ -9,16 +9,45 @@ pub use std::sync::OnceLock;
 use crate::{AsyncCache, CacheIdentity, Policy};
 
 /// Builds the cache of one cached function. The macro has checked the settings at compile time.
-///
-/// # Panics
-/// Only if the macro let through a setting the builder refuses (a bug in the macro).
 #[must_use]
 pub fn build<K, V>(maxsize: usize, policy: Policy, ttl_nanos: Option<u64>) -> AsyncCache<K, V>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
+    build_with(maxsize, policy, ttl_nanos, None)
+}
+
+/// Builds the cache of one cached method, whose keys start with the receiver's identity (`identity` extracts
+/// it). When `InstanceId`s are dropped, their entries are swept out in batches.
+#[must_use]
+pub fn build_method<K, V>(
+    maxsize: usize,
+    policy: Policy,
+    ttl_nanos: Option<u64>,
+    identity: fn(&K) -> u64,
+) -> AsyncCache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    build_with(maxsize, policy, ttl_nanos, Some(identity))
+}
+
+/// # Panics
+/// Only if the macro let through a setting the builder refuses (a bug in the macro).
+fn build_with<K, V>(
+    maxsize: usize,
+    policy: Policy,
+    ttl_nanos: Option<u64>,
+    identity: Option<fn(&K) -> u64>,
+) -> AsyncCache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     let mut builder = AsyncCache::builder().maxsize(maxsize).policy(policy);
+    builder.reap_identity = identity;
     if let Some(nanos) = ttl_nanos {
         builder = builder.ttl(Duration::from_nanos(nanos));
     }

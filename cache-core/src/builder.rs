@@ -40,6 +40,8 @@ pub struct CacheBuilder<K, V> {
     batch_window: Duration,
     max_batch_size: usize,
     clock: Arc<dyn Clock>,
+    /// Set for the caches of cached methods: the identity part of their keys, to drop dead instances' entries.
+    pub(crate) reap_identity: Option<fn(&K) -> u64>,
     _types: PhantomData<fn() -> (K, V)>,
 }
 
@@ -69,6 +71,7 @@ impl<K, V> Default for CacheBuilder<K, V> {
             batch_window: Duration::from_millis(5),
             max_batch_size: 100,
             clock: Arc::new(TokioClock),
+            reap_identity: None,
             _types: PhantomData,
         }
     }
@@ -187,6 +190,7 @@ where
                 window: self.batch_window,
                 max_size: self.max_batch_size,
             },
+            self.reap_identity,
         ))
     }
 }

@@ -30,6 +30,55 @@ pub(crate) struct Inner<K, V> {
     pub(crate) config: Config,
     pub(crate) loads: Mutex<LoadStats>,
     pub(crate) batcher: Batcher<K, V>,
+    /// For the caches of cached methods: removes the entries of dropped instances.
+    pub(crate) reaper: Option<Reaper<K>>,
+}
+
+/// Collects the identities of dropped instances and, once enough have piled up, removes their entries.
+pub(crate) struct Reaper<K> {
+    /// The identity part of a key.
+    pub(crate) identity: fn(&K) -> u64,
+    dead: Mutex<Vec<u64>>,
+    /// How many dead identities to collect before sweeping the cache (a sweep visits every entry).
+    threshold: usize,
+}
+
+impl<K, V> crate::identity::RetireSink for Inner<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+{
+    fn retire(&self, id: u64) {
+        let Some(reaper) = &self.reaper else {
+            return;
+        };
+        let dead: std::collections::HashSet<u64> = {
+            let mut dead = reaper.dead.lock();
+            dead.push(id);
+            if dead.len() < reaper.threshold {
+                return;
+            }
+            std::mem::take(&mut *dead).into_iter().collect()
+        };
+        let mut skipped = false;
+        for lock in self.shards.locks() {
+            // `try_lock`: this runs inside a `Drop`, possibly on a thread that already holds a shard lock of
+            // this cache (a cached value owning an `InstanceId`). A busy shard is swept next time instead.
+            let Some(mut shard) = lock.try_lock() else {
+                skipped = true;
+                continue;
+            };
+            let mut grave = Graveyard::new();
+            shard
+                .store
+                .retain(|k, _| !dead.contains(&(reaper.identity)(k)), &mut grave);
+            drop(shard);
+            drop(grave);
+        }
+        if skipped {
+            reaper.dead.lock().extend(dead);
+        }
+    }
 }
 
 /// A bounded, concurrent, async-aware in-memory cache. Cheap to clone: clones share one store.
@@ -105,16 +154,50 @@ where
         config: Config,
         clock: Arc<dyn Clock>,
         batch: BatchConfig<K, V>,
+        identity: Option<fn(&K) -> u64>,
     ) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                shards: Sharded::new(config.maxsize, config.shards, config.policy),
-                time: Timebase::new(clock),
-                config,
-                loads: Mutex::new(LoadStats::default()),
-                batcher: Batcher::new(batch),
-            }),
+        let reaper = identity.map(|identity| Reaper {
+            identity,
+            dead: Mutex::new(Vec::new()),
+            threshold: (config.maxsize / 8).clamp(16, 4096),
+        });
+        let inner = Arc::new(Inner {
+            shards: Sharded::new(config.maxsize, config.shards, config.policy),
+            time: Timebase::new(clock),
+            config,
+            loads: Mutex::new(LoadStats::default()),
+            batcher: Batcher::new(batch),
+            reaper,
+        });
+        if inner.reaper.is_some() {
+            let weak = Arc::downgrade(&inner);
+            crate::identity::register_sink(weak);
         }
+        Self { inner }
+    }
+
+    /// Keeps only the entries for which `keep` returns `true`; returns how many were removed. Removed entries
+    /// count neither as evictions nor as expirations. `keep` runs under a shard lock: it must not use this
+    /// cache.
+    ///
+    /// ```
+    /// let cache = cache_core::AsyncCache::new(10);
+    /// for k in 0..6u32 {
+    ///     cache.insert(k, k * 10);
+    /// }
+    /// assert_eq!(cache.retain(|k, _| k % 2 == 0), 3);
+    /// assert_eq!(cache.len(), 3);
+    /// assert!(cache.contains_key(&4) && !cache.contains_key(&5));
+    /// ```
+    pub fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) -> usize {
+        let mut removed = 0;
+        for mut shard in self.inner.shards.each() {
+            let mut grave = Graveyard::new();
+            removed += shard.store.retain(&mut keep, &mut grave);
+            drop(shard);
+            drop(grave);
+        }
+        removed
     }
 
     /// The value for `key` if it is present and live. Counts a hit or a miss and refreshes the entry for the

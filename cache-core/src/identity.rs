@@ -108,3 +108,39 @@ impl<T: CacheIdentity + ?Sized> CacheIdentity for &T {
         (**self).cache_identity()
     }
 }
+
+/// Something that wants to hear about dropped [`InstanceId`]s: the cache of a cached method, which then removes
+/// the dead instance's entries.
+pub(crate) trait RetireSink: Send + Sync {
+    /// The instance with this identity is gone.
+    fn retire(&self, id: u64);
+}
+
+static SINKS: parking_lot::Mutex<Vec<std::sync::Weak<dyn RetireSink>>> =
+    parking_lot::const_mutex(Vec::new());
+static ANY_SINK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Registers a sink for the rest of its life (it is dropped from the list once gone).
+pub(crate) fn register_sink(sink: std::sync::Weak<dyn RetireSink>) {
+    SINKS.lock().push(sink);
+    ANY_SINK.store(true, Ordering::Release);
+}
+
+impl Drop for InstanceId {
+    /// Tells the caches of cached methods that this identity is gone, so they can drop its entries. Costs one
+    /// atomic load when no method cache exists.
+    fn drop(&mut self) {
+        if !ANY_SINK.load(Ordering::Acquire) {
+            return;
+        }
+        let sinks: Vec<std::sync::Arc<dyn RetireSink>> = {
+            let mut sinks = SINKS.lock();
+            sinks.retain(|s| s.strong_count() > 0);
+            sinks.iter().filter_map(std::sync::Weak::upgrade).collect()
+        };
+        // Outside the registry lock: a sink may take its own locks.
+        for sink in sinks {
+            sink.retire(self.0);
+        }
+    }
+}

@@ -73,6 +73,11 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         self.shards.iter().map(|s| s.lock())
     }
 
+    /// Every shard's lock, unlocked (for `try_lock`).
+    pub(crate) fn locks(&self) -> impl Iterator<Item = &Mutex<Shard<K, V>>> {
+        self.shards.iter().map(|s| &**s)
+    }
+
     pub(crate) fn count(&self) -> usize {
         self.shards.len()
     }

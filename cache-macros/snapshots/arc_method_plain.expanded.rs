@@ -24,10 +24,11 @@ impl UserService {
             my::cache::AsyncCache<(::core::primitive::u64,), Vec<String>>,
         > = my::cache::__private::OnceLock::new();
         __ASYNC_CACHE
-            .get_or_init(|| my::cache::__private::build(
+            .get_or_init(|| my::cache::__private::build_method(
                 128usize,
                 my::cache::Policy::Lru,
                 ::core::option::Option::None,
+                |__async_cache_key: &(::core::primitive::u64,)| __async_cache_key.0,
             ))
     }
 }

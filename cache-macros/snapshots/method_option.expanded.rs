@@ -30,10 +30,16 @@ impl UserService {
             >,
         > = ::cache_core::__private::OnceLock::new();
         __ASYNC_CACHE
-            .get_or_init(|| ::cache_core::__private::build(
+            .get_or_init(|| ::cache_core::__private::build_method(
                 128usize,
                 ::cache_core::Policy::Lru,
                 ::core::option::Option::Some(500000000u64),
+                |
+                    __async_cache_key: &(
+                        ::core::primitive::u64,
+                        <UserId as ::std::borrow::ToOwned>::Owned,
+                    )|
+                __async_cache_key.0,
             ))
     }
 }

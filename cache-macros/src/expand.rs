@@ -154,9 +154,18 @@ fn accessor_body(model: &Model) -> TokenStream {
         Some(nanos) => quote!(::core::option::Option::Some(#nanos)),
         None => quote!(::core::option::Option::None),
     };
+    let build = if model.receiver.is_some() {
+        // Methods: the key starts with the receiver's identity, so dropped instances' entries can be swept.
+        let key = key_type(model);
+        quote! {
+            #krate::__private::build_method(#maxsize, #policy, #ttl, |__async_cache_key: &#key| __async_cache_key.0)
+        }
+    } else {
+        quote!(#krate::__private::build(#maxsize, #policy, #ttl))
+    };
     quote! {
         static __ASYNC_CACHE: #krate::__private::OnceLock<#ty> = #krate::__private::OnceLock::new();
-        __ASYNC_CACHE.get_or_init(|| #krate::__private::build(#maxsize, #policy, #ttl))
+        __ASYNC_CACHE.get_or_init(|| #build)
     }
 }
 

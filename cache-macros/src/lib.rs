@@ -100,8 +100,10 @@ mod model;
 /// UserService::user_cache().len();
 /// ```
 ///
-/// The entries of a dropped instance are never hit again; they stay until evicted (by `maxsize`) or expired
-/// (by `ttl`), so give per-instance caches a `ttl` when instances come and go.
+/// The entries of a dropped instance are never hit again, and they do not pin memory: dropping an `InstanceId`
+/// reports it to every method cache, which sweeps the dead instances' entries out once `maxsize / 8` (at least
+/// 16, at most 4,096) have piled up. A hand-written `CacheIdentity` that does not use `InstanceId` gets no sweep;
+/// its dead entries leave by eviction or `ttl`.
 ///
 /// # What is kept
 /// The fn keeps its name, visibility, attributes, doc comments and signature, and its future is `Send` when the

@@ -283,3 +283,23 @@ fn huge_ttl_does_not_overflow() {
     cache.insert_with_ttl(1u8, 1u8, Some(Duration::MAX));
     assert_eq!(cache.get(&1), Some(1));
 }
+
+#[test]
+fn retain_removes_what_the_predicate_refuses() {
+    // Room to spare in every shard, so nothing is evicted while filling.
+    let cache = AsyncCache::builder()
+        .maxsize(100_000)
+        .shards(4)
+        .build()
+        .unwrap();
+    for k in 0..1000u32 {
+        cache.insert(k, k);
+    }
+    assert_eq!(cache.retain(|k, v| k % 3 == 0 && v == k), 666);
+    assert_eq!(cache.len(), 334);
+    for k in 0..1000u32 {
+        assert_eq!(cache.peek(&k).is_some(), k % 3 == 0, "key {k}");
+    }
+    let m = cache.metrics();
+    assert_eq!((m.evictions, m.expirations), (0, 0));
+}

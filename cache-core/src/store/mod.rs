@@ -281,6 +281,26 @@ where
         purged
     }
 
+    /// Removes the entries `keep` refuses, into `grave`; returns how many. Walks the slab from the end, so the
+    /// entry each removal moves into the hole has already been looked at.
+    pub(crate) fn retain(
+        &mut self,
+        mut keep: impl FnMut(&K, &V) -> bool,
+        grave: &mut Graveyard<K, V>,
+    ) -> usize {
+        let mut removed = 0;
+        for i in (0..self.entries.len()).rev() {
+            let entry = &self.entries[i];
+            if !keep(&entry.key, &entry.value) {
+                let hash = self.hasher.hash_one(&entry.key);
+                #[allow(clippy::cast_possible_truncation)] // slot indices fit u32
+                grave.push(self.remove_at(hash, i as u32));
+                removed += 1;
+            }
+        }
+        removed
+    }
+
     /// Drops every entry (returned for dropping outside the lock) and releases the memory.
     pub(crate) fn clear(&mut self) -> Vec<Entry<K, V>> {
         self.table = HashTable::new();
