@@ -5,6 +5,8 @@
 //!   each own an equal share of the capacity, keep every key; this is checked before timing).
 //! * Keys: scrambled `u64`s, and 16-byte `String`s looked up by `&str` (every cache here takes borrowed keys).
 //! * Values: `u64`. Each cache uses its default hasher.
+//! * `cache-core` runs three ways: LRU (`cache-core`), LFU (`cache-core-lfu`), and LRU with a default TTL of one
+//!   hour (`cache-core-ttl`: every entry has a deadline, so every hit also reads the clock).
 //! * Access pattern: 2^20 uniformly random indices into the key set, fixed seed, replayed cyclically.
 //! * Threads: 1, and 2 (each thread walks the pattern from its own offset, both start together at a barrier;
 //!   the time of an iteration is the wall time of one `get` on *each* thread, so the throughput criterion
@@ -27,7 +29,7 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use cache_benches::{access_pattern, string_key, u64_key};
-use cache_core::AsyncCache;
+use cache_core::{AsyncCache, Policy};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use futures::executor::block_on;
 use parking_lot::Mutex;
@@ -96,8 +98,21 @@ where
 {
     fn all() -> Vec<(&'static str, Self)> {
         let cap = NonZeroUsize::new(CAPACITY).expect("non-zero");
+        let ours = |policy, ttl: Option<Duration>| {
+            let b = AsyncCache::builder().maxsize(CAPACITY).policy(policy);
+            let b = match ttl {
+                Some(ttl) => b.ttl(ttl),
+                None => b,
+            };
+            Self::Ours(b.build().expect("valid settings"))
+        };
         vec![
-            ("cache-core", Self::Ours(AsyncCache::new(CAPACITY))),
+            ("cache-core", ours(Policy::Lru, None)),
+            ("cache-core-lfu", ours(Policy::Lfu, None)),
+            (
+                "cache-core-ttl",
+                ours(Policy::Lru, Some(Duration::from_secs(3600))),
+            ),
             (
                 "moka-sync",
                 Self::MokaSync(moka::sync::Cache::new(CAPACITY as u64)),
