@@ -1,6 +1,8 @@
 //! What `#[async_cache]` expansions call. Not public API: names and signatures may change in any release.
 
 use std::future::Future;
+
+use futures::FutureExt;
 use std::hash::Hash;
 use std::time::Duration;
 
@@ -63,24 +65,35 @@ pub fn identity<T: CacheIdentity + ?Sized>(receiver: &T) -> u64 {
     receiver.cache_identity()
 }
 
+// The three below are plain `fn`s returning the cache's own future: no extra `async` layer, so a cached fn's
+// future is no bigger than `get_or_load`'s.
+
 /// A body returning a plain value: single flight, always cached.
-pub async fn value<K, V, F>(cache: &AsyncCache<K, V>, key: K, body: F) -> V
+pub fn value<K, V, F>(
+    cache: &AsyncCache<K, V>,
+    key: K,
+    body: F,
+) -> impl Future<Output = V> + use<'_, K, V, F>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     F: Future<Output = V>,
 {
-    cache.get_or_load(key, body).await
+    cache.get_or_load(key, body)
 }
 
 /// A body returning `Result<T, E>`: only `Ok` is cached, errors go to the caller.
-pub async fn result<K, V, E, F>(cache: &AsyncCache<K, V>, key: K, body: F) -> Result<V, E>
+pub fn result<K, V, E, F>(
+    cache: &AsyncCache<K, V>,
+    key: K,
+    body: F,
+) -> impl Future<Output = Result<V, E>> + use<'_, K, V, E, F>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     F: Future<Output = Result<V, E>>,
 {
-    cache.try_get_or_load(key, body).await
+    cache.try_get_or_load(key, body)
 }
 
 /// Marks a body's `None`: not an error, just nothing to cache.
@@ -89,14 +102,17 @@ pub struct NoneMarker;
 
 /// A body returning `Option<T>`: only `Some` is cached; `None` goes to the caller and the next call runs the
 /// body again.
-pub async fn option<K, V, F>(cache: &AsyncCache<K, V>, key: K, body: F) -> Option<V>
+pub fn option<K, V, F>(
+    cache: &AsyncCache<K, V>,
+    key: K,
+    body: F,
+) -> impl Future<Output = Option<V>> + use<'_, K, V, F>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     F: Future<Output = Option<V>>,
 {
     cache
-        .try_get_or_load(key, async { body.await.ok_or(NoneMarker) })
-        .await
-        .ok()
+        .try_get_or_load(key, body.map(|found| found.ok_or(NoneMarker)))
+        .map(Result::ok)
 }

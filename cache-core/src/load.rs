@@ -7,7 +7,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 
 use crate::flight::{Flight, Outcome};
 use crate::store::Graveyard;
@@ -93,17 +93,18 @@ where
     /// assert_eq!(cache.get_or_load(7, async { unreachable!() }).await, 49);
     /// # }
     /// ```
-    pub async fn get_or_load<F>(&self, key: K, load: F) -> V
+    ///
+    /// (A plain `fn` returning a future, not an `async fn`: it adds no layer of its own around
+    /// `try_get_or_load`'s, so the future stays as small as that one.)
+    pub fn get_or_load<F>(&self, key: K, load: F) -> impl Future<Output = V> + use<'_, K, V, F>
     where
         F: Future<Output = V>,
     {
-        match self
-            .try_get_or_load(key, async { Ok::<V, Infallible>(load.await) })
-            .await
-        {
-            Ok(v) => v,
-            Err(never) => match never {},
-        }
+        self.try_get_or_load(key, load.map(Ok::<V, Infallible>))
+            .map(|loaded| match loaded {
+                Ok(v) => v,
+                Err(never) => match never {},
+            })
     }
 
     /// Like [`get_or_load`](Self::get_or_load) with a fallible loader. Errors are never cached.
