@@ -65,6 +65,17 @@ pub fn identity<T: CacheIdentity + ?Sized>(receiver: &T) -> u64 {
     receiver.cache_identity()
 }
 
+/// The synchronous fast path of a cached fn: a live value, counted as a hit. A miss is not counted here; the
+/// loading call the fn makes next counts it.
+#[inline]
+pub fn hit<K, V>(cache: &AsyncCache<K, V>, key: &K) -> Option<V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    cache.get_uncounted_miss(key)
+}
+
 // The three below are plain `fn`s returning the cache's own future: no extra `async` layer, so a cached fn's
 // future is no bigger than `get_or_load`'s.
 

@@ -221,6 +221,23 @@ where
         value
     }
 
+    /// [`get`](Self::get), counting a hit but not a miss: the fast path of a cached fn, whose miss is counted by
+    /// the loading call that follows.
+    #[inline]
+    pub(crate) fn get_uncounted_miss(&self, key: &K) -> Option<V> {
+        let hash = self.inner.shards.hash(key);
+        let mut grave = Graveyard::new();
+        let value = {
+            let mut shard = self.inner.shards.lock(hash);
+            shard
+                .store
+                .lookup::<K, true, false>(hash, key, || self.inner.time.now(), &mut grave)
+                .cloned()
+        };
+        drop(grave);
+        value
+    }
+
     /// The value for `key` if present and live, without counting it or refreshing it.
     pub fn peek<Q>(&self, key: &Q) -> Option<V>
     where

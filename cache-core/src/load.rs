@@ -39,9 +39,13 @@ where
             let mut shard = self.inner.shards.lock(hash);
             let now = || self.inner.time.now();
             let hit = if count {
-                shard.store.lookup::<K, true>(hash, key, now, &mut grave)
+                shard
+                    .store
+                    .lookup::<K, true, true>(hash, key, now, &mut grave)
             } else {
-                shard.store.lookup::<K, false>(hash, key, now, &mut grave)
+                shard
+                    .store
+                    .lookup::<K, false, false>(hash, key, now, &mut grave)
             };
             if let Some(v) = hit {
                 Lookup::Hit(v.clone())

@@ -1,8 +1,15 @@
 impl UserService {
     async fn names(self: Arc<Self>) -> Vec<String> {
         let __async_cache_key = (my::cache::__private::identity(&*self),);
+        let __async_cache = Self::names_cache();
+        if let ::core::option::Option::Some(__async_cache_hit) = my::cache::__private::hit(
+            __async_cache,
+            &__async_cache_key,
+        ) {
+            return __async_cache_hit;
+        }
         my::cache::__private::value(
-                Self::names_cache(),
+                __async_cache,
                 __async_cache_key,
                 async move {
                     let __async_cache_ret: Vec<String> = { self.all().await };

@@ -4,8 +4,15 @@ pub async fn fetch_user(db: &Db, name: &str, id: u64) -> Result<User, DbError> {
         <str as ::std::borrow::ToOwned>::to_owned(name),
         ::core::clone::Clone::clone(&id),
     );
+    let __async_cache = fetch_user::cache();
+    if let ::core::option::Option::Some(__async_cache_hit) = ::cache_core::__private::hit(
+        __async_cache,
+        &__async_cache_key,
+    ) {
+        return ::core::result::Result::Ok(__async_cache_hit);
+    }
     ::cache_core::__private::result(
-            fetch_user::cache(),
+            __async_cache,
             __async_cache_key,
             async move {
                 let __async_cache_ret: Result<User, DbError> = {

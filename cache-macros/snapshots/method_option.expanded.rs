@@ -4,8 +4,15 @@ impl UserService {
             ::cache_core::__private::identity(&*self),
             <UserId as ::std::borrow::ToOwned>::to_owned(id),
         );
+        let __async_cache = Self::user_cache();
+        if let ::core::option::Option::Some(__async_cache_hit) = ::cache_core::__private::hit(
+            __async_cache,
+            &__async_cache_key,
+        ) {
+            return ::core::option::Option::Some(__async_cache_hit);
+        }
         ::cache_core::__private::option(
-                Self::user_cache(),
+                __async_cache,
                 __async_cache_key,
                 async move {
                     let __async_cache_ret: Option<User> = { self.db.find(id).await };

@@ -1,7 +1,14 @@
 pub(super) async fn ping() {
     let __async_cache_key = ();
+    let __async_cache = ping::cache();
+    if let ::core::option::Option::Some(__async_cache_hit) = ::cache_core::__private::hit(
+        __async_cache,
+        &__async_cache_key,
+    ) {
+        return __async_cache_hit;
+    }
     ::cache_core::__private::value(
-            ping::cache(),
+            __async_cache,
             __async_cache_key,
             async move {
                 let __async_cache_ret: () = {};

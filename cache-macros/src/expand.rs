@@ -69,12 +69,24 @@ fn cached_fn(model: &Model) -> TokenStream {
         OutputKind::Result => quote!(result),
         OutputKind::Option => quote!(option),
     };
+    let wrap_hit = match model.output.kind {
+        OutputKind::Plain => quote!(__async_cache_hit),
+        OutputKind::Result => quote!(::core::result::Result::Ok(__async_cache_hit)),
+        OutputKind::Option => quote!(::core::option::Option::Some(__async_cache_hit)),
+    };
     quote! {
         #(#outer)*
         #vis #sig {
             #(#inner)*
             let __async_cache_key = #key;
-            #krate::__private::#helper(#cache, __async_cache_key, async move {
+            let __async_cache = #cache;
+            // A hit returns here, without building the loading future around the body.
+            if let ::core::option::Option::Some(__async_cache_hit) =
+                #krate::__private::hit(__async_cache, &__async_cache_key)
+            {
+                return #wrap_hit;
+            }
+            #krate::__private::#helper(__async_cache, __async_cache_key, async move {
                 let __async_cache_ret: #ret = #block;
                 #[allow(unreachable_code)]
                 __async_cache_ret

@@ -1,5 +1,6 @@
 //! Entries of dropped instances do not pin memory: `InstanceId`'s `Drop` reports the identity to every method
 //! cache, which sweeps the dead instances' entries out once enough have piled up (maxsize / 8, at least 16).
+//! Each test has its own type, and so its own cache: the tests of this file run in parallel.
 
 use cache_core::{async_cache, CacheIdentity, InstanceId};
 
@@ -40,31 +41,45 @@ async fn dropped_instances_entries_are_swept() {
     );
 }
 
+#[derive(CacheIdentity)]
+struct Peer {
+    id: InstanceId,
+    n: u64,
+}
+
+impl Peer {
+    #[async_cache(maxsize = 1024)]
+    async fn ping(&self, x: u64) -> u64 {
+        self.n + x
+    }
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn live_instances_keep_their_entries() {
-    let live: Vec<Conn> = (0..50u64)
-        .map(|n| Conn {
+    let live: Vec<Peer> = (0..50u64)
+        .map(|n| Peer {
             id: InstanceId::new(),
             n: 1_000_000 + n,
         })
         .collect();
-    for c in &live {
-        c.ping(7).await;
+    for p in &live {
+        p.ping(7).await;
     }
     // Plenty of other instances come and go, triggering sweeps.
     for n in 0..500u64 {
-        let c = Conn {
+        let p = Peer {
             id: InstanceId::new(),
             n,
         };
-        c.ping(7).await;
+        p.ping(7).await;
     }
-    let cache = Conn::ping_cache();
-    for c in &live {
-        let key = (c.cache_identity(), 7u64);
+    let cache = Peer::ping_cache();
+    assert!(cache.len() < 550, "sweeps ran: {}", cache.len());
+    for p in &live {
+        let key = (p.cache_identity(), 7u64);
         assert_eq!(
             cache.peek(&key),
-            Some(c.n + 7),
+            Some(p.n + 7),
             "a live instance lost its entry"
         );
     }

@@ -111,12 +111,13 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.lookup::<Q, true>(hash, key, now, grave)
+        self.lookup::<Q, true, true>(hash, key, now, grave)
     }
 
-    /// [`Self::get`], counting the hit or miss only when `COUNT` (a retried lookup is not a new request).
+    /// [`Self::get`], counting a hit only when `HITS` and a miss only when `MISSES` (a retried lookup is not a
+    /// new request; a fast-path lookup that falls back to a counted one must not count its miss).
     #[inline]
-    pub(crate) fn lookup<Q, const COUNT: bool>(
+    pub(crate) fn lookup<Q, const HITS: bool, const MISSES: bool>(
         &mut self,
         hash: u64,
         key: &Q,
@@ -128,16 +129,16 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let Some(i) = self.find(hash, key) else {
-            self.counters.misses += u64::from(COUNT);
+            self.counters.misses += u64::from(MISSES);
             return None;
         };
         if Self::expired(self.entries[i as usize].deadline, now) {
-            self.counters.misses += u64::from(COUNT);
+            self.counters.misses += u64::from(MISSES);
             self.counters.expirations += 1;
             grave.push(self.remove_at(hash, i));
             return None;
         }
-        self.counters.hits += u64::from(COUNT);
+        self.counters.hits += u64::from(HITS);
         self.policy.touch(i);
         Some(&self.entries[i as usize].value)
     }
