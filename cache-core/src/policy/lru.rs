@@ -1,100 +1,89 @@
-//! Least recently used: a doubly linked list threaded through slot indices, most recent at the head.
+//! Least recently used: a doubly linked list threaded through the slots (`Meta::prev`/`next`), most recent at
+//! the head.
 
-use super::{slot_mut, EvictionPolicy, NIL};
-
-#[derive(Debug, Clone, Copy)]
-struct Link {
-    prev: u32,
-    next: u32,
-}
-
-impl Default for Link {
-    fn default() -> Self {
-        Self {
-            prev: NIL,
-            next: NIL,
-        }
-    }
-}
+use super::{EvictionPolicy, MetaSlots, NIL};
 
 /// LRU order over slot indices. Reads and writes move an entry to the head; the tail is the victim.
 #[derive(Debug)]
 pub(crate) struct Lru {
-    links: Vec<Link>,
     head: u32,
     tail: u32,
-    capacity: usize,
+}
+
+impl Default for Lru {
+    fn default() -> Self {
+        Self {
+            head: NIL,
+            tail: NIL,
+        }
+    }
 }
 
 impl Lru {
-    pub(crate) fn with_capacity(capacity: usize) -> Self {
-        Self {
-            links: Vec::new(),
-            head: NIL,
-            tail: NIL,
-            capacity,
-        }
-    }
-
-    fn unlink(&mut self, idx: u32) {
-        let Link { prev, next } = self.links[idx as usize];
+    fn unlink(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        let (prev, next) = {
+            let m = slots.meta(idx);
+            (m.prev, m.next)
+        };
         if prev == NIL {
             self.head = next;
         } else {
-            self.links[prev as usize].next = next;
+            slots.meta_mut(prev).next = next;
         }
         if next == NIL {
             self.tail = prev;
         } else {
-            self.links[next as usize].prev = prev;
+            slots.meta_mut(next).prev = prev;
         }
     }
 
-    fn push_front(&mut self, idx: u32) {
+    fn push_front(&mut self, slots: &mut impl MetaSlots, idx: u32) {
         let old_head = self.head;
-        *slot_mut(&mut self.links, idx, self.capacity) = Link {
-            prev: NIL,
-            next: old_head,
-        };
+        let m = slots.meta_mut(idx);
+        m.prev = NIL;
+        m.next = old_head;
         if old_head == NIL {
             self.tail = idx;
         } else {
-            self.links[old_head as usize].prev = idx;
+            slots.meta_mut(old_head).prev = idx;
         }
         self.head = idx;
     }
 }
 
 impl EvictionPolicy for Lru {
-    fn insert(&mut self, idx: u32) {
-        self.push_front(idx);
+    fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        self.push_front(slots, idx);
     }
 
     #[inline]
-    fn touch(&mut self, idx: u32) {
+    fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32) {
         if self.head != idx {
-            self.unlink(idx);
-            self.push_front(idx);
+            self.unlink(slots, idx);
+            self.push_front(slots, idx);
         }
     }
 
-    fn remove(&mut self, idx: u32) {
-        self.unlink(idx);
+    fn remove(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        self.unlink(slots, idx);
     }
 
-    fn relocate(&mut self, from: u32, to: u32) {
-        let link = self.links[from as usize];
-        self.links[to as usize] = link;
-        if link.prev == NIL {
+    fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32) {
+        let (prev, next) = {
+            let m = slots.meta(to);
+            (m.prev, m.next)
+        };
+        if prev == NIL {
             self.head = to;
         } else {
-            self.links[link.prev as usize].next = to;
+            slots.meta_mut(prev).next = to;
         }
-        if link.next == NIL {
+        if next == NIL {
             self.tail = to;
         } else {
-            self.links[link.next as usize].prev = to;
+            slots.meta_mut(next).prev = to;
         }
+        debug_assert!(self.head != from && self.tail != from);
     }
 
     fn victim(&self) -> Option<u32> {
@@ -102,42 +91,44 @@ impl EvictionPolicy for Lru {
     }
 
     fn clear(&mut self) {
-        self.links = Vec::new();
-        self.head = NIL;
-        self.tail = NIL;
+        *self = Self::default();
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::Meta;
     use super::*;
 
-    fn order(lru: &Lru) -> Vec<u32> {
+    fn order(lru: &Lru, slots: &Vec<Meta>) -> Vec<u32> {
         let mut out = Vec::new();
         let mut at = lru.head;
         while at != NIL {
             out.push(at);
-            at = lru.links[at as usize].next;
+            at = slots[at as usize].next;
         }
         out
     }
 
     #[test]
     fn touch_moves_to_front_and_tail_is_victim() {
-        let mut lru = Lru::with_capacity(8);
+        let mut slots = vec![Meta::default(); 4];
+        let mut lru = Lru::default();
         for i in 0..4 {
-            lru.insert(i);
+            lru.insert(&mut slots, i);
         }
-        assert_eq!(order(&lru), [3, 2, 1, 0]);
+        assert_eq!(order(&lru, &slots), [3, 2, 1, 0]);
         assert_eq!(lru.victim(), Some(0));
-        lru.touch(0);
-        assert_eq!(order(&lru), [0, 3, 2, 1]);
+        lru.touch(&mut slots, 0);
+        assert_eq!(order(&lru, &slots), [0, 3, 2, 1]);
         assert_eq!(lru.victim(), Some(1));
-        lru.remove(1);
+        lru.remove(&mut slots, 1);
         assert_eq!(lru.victim(), Some(2));
-        // slot 3 moves into the freed slot 1
-        lru.relocate(3, 1);
-        assert_eq!(order(&lru), [0, 1, 2]);
+        // The store moves slot 3 into the freed slot 1, links and all.
+        slots[1] = slots[3];
+        lru.relocate(&mut slots, 3, 1);
+        slots.pop();
+        assert_eq!(order(&lru, &slots), [0, 1, 2]);
         lru.clear();
         assert_eq!(lru.victim(), None);
     }

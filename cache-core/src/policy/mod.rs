@@ -4,6 +4,10 @@
 //! locks or time: the store tells it which slot index was inserted, touched, removed or moved, and asks it for a
 //! victim when the shard is full. Adding a policy means a new file here, a variant of [`AnyPolicy`] and of
 //! [`crate::Policy`]; the store does not change.
+//!
+//! A policy's per-entry links ([`Meta`]) live *inside the store's slots*, next to the key the lookup just
+//! compared, so a hit that reorders an entry does not pay an extra cache miss for its own links. The store lends
+//! the slots to every call ([`MetaSlots`]); the policy keeps only its list heads (and, for LFU, its buckets).
 
 mod lfu;
 mod lru;
@@ -14,16 +18,52 @@ pub(crate) use lru::Lru;
 /// "No slot": the null link of the index-linked lists.
 pub(crate) const NIL: u32 = u32::MAX;
 
+/// A policy's links for one slot. What the fields mean is the policy's business (LRU: previous and next in
+/// recency order; LFU: previous and next in the frequency bucket, and the bucket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Meta {
+    pub(crate) prev: u32,
+    pub(crate) next: u32,
+    pub(crate) aux: u32,
+}
+
+impl Default for Meta {
+    fn default() -> Self {
+        Self {
+            prev: NIL,
+            next: NIL,
+            aux: NIL,
+        }
+    }
+}
+
+/// The slots' [`Meta`], by slot index, as the store lends them to the policy.
+pub(crate) trait MetaSlots {
+    fn meta(&self, idx: u32) -> &Meta;
+    fn meta_mut(&mut self, idx: u32) -> &mut Meta;
+}
+
+#[cfg(test)]
+impl MetaSlots for Vec<Meta> {
+    fn meta(&self, idx: u32) -> &Meta {
+        &self[idx as usize]
+    }
+    fn meta_mut(&mut self, idx: u32) -> &mut Meta {
+        &mut self[idx as usize]
+    }
+}
+
 /// The interface between a store and its eviction policy. Slot indices are dense (`0..len`).
 pub(crate) trait EvictionPolicy {
-    /// A new entry now lives at `idx`.
-    fn insert(&mut self, idx: u32);
+    /// A new entry now lives at `idx` (its `Meta` is the default).
+    fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32);
     /// The entry at `idx` was read (`get`) or overwritten (`insert` of an existing key).
-    fn touch(&mut self, idx: u32);
-    /// The entry at `idx` is gone.
-    fn remove(&mut self, idx: u32);
-    /// The entry at `from` moved to the free slot `to` (the store keeps its slots dense).
-    fn relocate(&mut self, from: u32, to: u32);
+    fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32);
+    /// The entry at `idx` is about to leave (it is still in its slot).
+    fn remove(&mut self, slots: &mut impl MetaSlots, idx: u32);
+    /// The entry that was at `from` now sits at `to`, `Meta` included (the store keeps its slots dense): fix
+    /// whatever pointed at `from`.
+    fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32);
     /// The slot to evict next, if any entry is tracked.
     fn victim(&self) -> Option<u32>;
     /// Forget every entry.
@@ -38,10 +78,10 @@ pub(crate) enum AnyPolicy {
 }
 
 impl AnyPolicy {
-    pub(crate) fn new(kind: crate::Policy, capacity: usize) -> Self {
+    pub(crate) fn new(kind: crate::Policy) -> Self {
         match kind {
-            crate::Policy::Lru => Self::Lru(Lru::with_capacity(capacity)),
-            crate::Policy::Lfu => Self::Lfu(Lfu::with_capacity(capacity)),
+            crate::Policy::Lru => Self::Lru(Lru::default()),
+            crate::Policy::Lfu => Self::Lfu(Lfu::default()),
         }
     }
 }
@@ -57,20 +97,20 @@ macro_rules! dispatch {
 
 impl EvictionPolicy for AnyPolicy {
     #[inline]
-    fn insert(&mut self, idx: u32) {
-        dispatch!(self, p => p.insert(idx));
+    fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        dispatch!(self, p => p.insert(slots, idx));
     }
     #[inline]
-    fn touch(&mut self, idx: u32) {
-        dispatch!(self, p => p.touch(idx));
+    fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        dispatch!(self, p => p.touch(slots, idx));
     }
     #[inline]
-    fn remove(&mut self, idx: u32) {
-        dispatch!(self, p => p.remove(idx));
+    fn remove(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        dispatch!(self, p => p.remove(slots, idx));
     }
     #[inline]
-    fn relocate(&mut self, from: u32, to: u32) {
-        dispatch!(self, p => p.relocate(from, to));
+    fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32) {
+        dispatch!(self, p => p.relocate(slots, from, to));
     }
     #[inline]
     fn victim(&self) -> Option<u32> {
@@ -79,23 +119,6 @@ impl EvictionPolicy for AnyPolicy {
     fn clear(&mut self) {
         dispatch!(self, p => p.clear());
     }
-}
-
-/// Makes room for index `idx` in a per-slot vector without letting `Vec`'s doubling overshoot the shard's
-/// capacity (a full cache would otherwise carry up to 2x slack).
-pub(crate) fn slot_mut<T: Default>(v: &mut Vec<T>, idx: u32, capacity: usize) -> &mut T {
-    let idx = idx as usize;
-    if idx >= v.len() {
-        if v.len() == v.capacity() {
-            let want = v
-                .capacity()
-                .max(4)
-                .min(capacity.saturating_sub(v.len()).max(1));
-            v.reserve_exact(want);
-        }
-        v.resize_with(idx + 1, T::default);
-    }
-    &mut v[idx]
 }
 
 /// Which entry a full cache evicts to make room.

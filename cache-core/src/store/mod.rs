@@ -11,7 +11,7 @@ use std::hash::{BuildHasher, Hash};
 
 use hashbrown::HashTable;
 
-use crate::policy::{AnyPolicy, EvictionPolicy};
+use crate::policy::{AnyPolicy, EvictionPolicy, Meta, MetaSlots};
 
 /// The deadline of an entry that never expires.
 pub(crate) const NEVER: u64 = u64::MAX;
@@ -25,6 +25,19 @@ pub(crate) struct Entry<K, V> {
     pub(crate) key: K,
     pub(crate) value: V,
     deadline: u64,
+    /// The policy's links, beside the key a lookup has just compared: no extra cache miss to reorder.
+    meta: Meta,
+}
+
+impl<K, V> MetaSlots for Vec<Entry<K, V>> {
+    #[inline]
+    fn meta(&self, idx: u32) -> &Meta {
+        &self[idx as usize].meta
+    }
+    #[inline]
+    fn meta_mut(&mut self, idx: u32) -> &mut Meta {
+        &mut self[idx as usize].meta
+    }
 }
 
 /// Entries removed under the lock, to be dropped after it is released.
@@ -63,7 +76,7 @@ where
         Self {
             table: HashTable::new(),
             entries: Vec::new(),
-            policy: AnyPolicy::new(policy, capacity),
+            policy: AnyPolicy::new(policy),
             deadlines: BTreeSet::new(),
             capacity,
             hasher,
@@ -139,7 +152,7 @@ where
             return None;
         }
         self.counters.hits += u64::from(HITS);
-        self.policy.touch(i);
+        self.policy.touch(&mut self.entries, i);
         Some(&self.entries[i as usize].value)
     }
 
@@ -187,6 +200,7 @@ where
                 key,
                 value: old_value,
                 deadline: NEVER,
+                meta: Meta::default(),
             });
             if old_deadline != NEVER {
                 self.deadlines.remove(&(old_deadline, i));
@@ -194,7 +208,7 @@ where
             if deadline != NEVER {
                 self.deadlines.insert((deadline, i));
             }
-            self.policy.touch(i);
+            self.policy.touch(&mut self.entries, i);
             return;
         }
         if self.entries.len() >= self.capacity {
@@ -214,11 +228,12 @@ where
             key,
             value,
             deadline,
+            meta: Meta::default(),
         });
         let (entries, hasher) = (&self.entries, &self.hasher);
         self.table
             .insert_unique(hash, idx, |&i| hasher.hash_one(&entries[i as usize].key));
-        self.policy.insert(idx);
+        self.policy.insert(&mut self.entries, idx);
         if deadline != NEVER {
             self.deadlines.insert((deadline, idx));
         }
@@ -333,7 +348,7 @@ where
             // Broken `Hash` impl: find the slot by scanning.
             self.table.retain(|i| *i != idx);
         }
-        self.policy.remove(idx);
+        self.policy.remove(&mut self.entries, idx);
         let last = u32::try_from(self.entries.len() - 1).expect("slot indices fit u32");
         let entry = self.entries.swap_remove(idx as usize);
         if entry.deadline != NEVER {
@@ -346,7 +361,7 @@ where
             if let Some(slot) = self.table_slot(moved_hash, last) {
                 *slot = idx;
             }
-            self.policy.relocate(last, idx);
+            self.policy.relocate(&mut self.entries, last, idx);
             if moved_deadline != NEVER {
                 self.deadlines.remove(&(moved_deadline, last));
                 self.deadlines.insert((moved_deadline, idx));
