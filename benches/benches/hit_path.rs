@@ -18,6 +18,9 @@
 //! (`AsyncCache::get_or_load`, moka `get_with`, quick_cache `get_or_insert_async`, and a `cached` `#[cached]`
 //! async fn): the reference the `#[async_cache]` macro's hit path will be compared with.
 //!
+//! * A third key set, `u64_hot`: 1,000 `u64` keys, small enough to stay in the CPU caches, so the figure is the
+//!   cost of the hit path itself rather than of memory latency.
+//!
 //! Run: `cargo bench -p cache-benches --bench hit_path` (add `-- --quick` for a smoke run, or a filter such as
 //! `-- u64_1t`).
 
@@ -36,7 +39,9 @@ use parking_lot::Mutex;
 
 /// Entries in every cache.
 const N: usize = 100_000;
-/// Capacity of every cache: room to spare, so no shard of a sharded cache overflows.
+/// Entries in the hot-set groups (`u64_hot_*`): small enough to stay in the CPU caches.
+const N_HOT: usize = 1_000;
+/// Capacity of every cache in `loading_api_hit`: room to spare, so no shard of a sharded cache overflows.
 const CAPACITY: usize = N + N / 4;
 /// Length of the access pattern (a power of two, 4 MiB of indices).
 const PATTERN_LEN: usize = 1 << 20;
@@ -96,10 +101,10 @@ impl<K> Subject<K>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
 {
-    fn all() -> Vec<(&'static str, Self)> {
-        let cap = NonZeroUsize::new(CAPACITY).expect("non-zero");
+    fn all(capacity: usize) -> Vec<(&'static str, Self)> {
+        let cap = NonZeroUsize::new(capacity).expect("non-zero");
         let ours = |policy, ttl: Option<Duration>| {
-            let b = AsyncCache::builder().maxsize(CAPACITY).policy(policy);
+            let b = AsyncCache::builder().maxsize(capacity).policy(policy);
             let b = match ttl {
                 Some(ttl) => b.ttl(ttl),
                 None => b,
@@ -115,15 +120,15 @@ where
             ),
             (
                 "moka-sync",
-                Self::MokaSync(moka::sync::Cache::new(CAPACITY as u64)),
+                Self::MokaSync(moka::sync::Cache::new(capacity as u64)),
             ),
             (
                 "moka-future",
-                Self::MokaFuture(moka::future::Cache::new(CAPACITY as u64)),
+                Self::MokaFuture(moka::future::Cache::new(capacity as u64)),
             ),
             (
                 "quick_cache",
-                Self::Quick(quick_cache::sync::Cache::new(CAPACITY)),
+                Self::Quick(quick_cache::sync::Cache::new(capacity)),
             ),
             ("lru+Mutex", Self::Lru(Mutex::new(lru::LruCache::new(cap)))),
         ]
@@ -210,7 +215,8 @@ where
     Q: Hash + Eq + ?Sized,
 {
     let pattern = access_pattern(keys.len(), PATTERN_LEN, 0x5EED_0001);
-    let subjects = Subject::<K>::all();
+    // Room to spare, so no shard of a sharded cache overflows.
+    let subjects = Subject::<K>::all(keys.len() + keys.len() / 4);
     for (name, subject) in &subjects {
         subject.fill(keys);
         // Every key must be present: one full pass must find them all.
@@ -243,6 +249,9 @@ fn hit_path(c: &mut Criterion) {
     bench_keys::<u64, u64>(c, "u64", &keys);
     let keys: Vec<String> = (0..N).map(string_key).collect();
     bench_keys::<String, str>(c, "str16", &keys);
+    // A hot set that stays in the CPU caches: what a hit costs when memory latency is not the bottleneck.
+    let keys: Vec<u64> = (0..N_HOT).map(u64_key).collect();
+    bench_keys::<u64, u64>(c, "u64_hot", &keys);
 }
 
 #[cached::macros::cached(max_size = 125_000)]
