@@ -1,0 +1,380 @@
+//! The hit path measured in *alternation*: a noise-robust companion to the criterion bench `hit_path`.
+//!
+//! Criterion times each subject in its own few-second slot, so on a small, shared machine a busy moment
+//! penalises whichever subject happened to be timed then (its figures moved by 20–60 % between runs here). This
+//! bench instead times every subject once per *round*, round-robin, over many rounds, and reports the median
+//! and the minimum: a disturbance hits one round of every subject alike instead of one subject's whole slot.
+//!
+//! * Subjects: cache-core LRU (default settings), cache-core LFU, cache-core LRU with a default TTL of one hour
+//!   (every entry has a deadline, so every hit also reads the clock), `quick_cache::sync::Cache`,
+//!   `lru::LruCache` in a `parking_lot::Mutex`, and `moka::sync::Cache`. Values are `u64`; every cache uses its
+//!   default hasher.
+//! * Scenarios: 100,000 scrambled `u64` keys; 100,000 16-byte `String` keys looked up by `&str`; 1,000 `u64` keys
+//!   (a hot set that stays in the CPU caches). Every cache is built with capacity `n + n/4`, so that no shard of a
+//!   sharded cache overflows, and the bench asserts before timing that every key is present.
+//! * A batch is `BATCH` gets following a fixed uniformly random access pattern over the key set (fixed seed; the
+//!   same pattern for every subject). Every batch checks the sum of the values it found, so every get must hit.
+//! * One round = one 1-thread batch of every subject, then one 2-thread batch of every subject; the subject that
+//!   goes first rotates from round to round. 11 timed rounds (3 with `BENCH_QUICK=1` or `--quick`) after one
+//!   untimed warm-up round.
+//! * 2 threads: both run a whole batch concurrently (thread `t` starts the pattern at offset `t * BATCH / 2`),
+//!   released together by a barrier; the time is the slower thread's, and the throughput is the aggregate,
+//!   `2 * BATCH / time`.
+//! * Reported per subject: 1-thread ns/get (median and minimum over the rounds), 1-thread M gets/s (from the
+//!   median), 2-thread aggregate M gets/s (median and best), the scaling 2t/1t and the ratio of the subject's
+//!   1-thread time to quick_cache's. The two ratios are medians of the per-round ratios: each pairs two
+//!   measurements taken seconds apart, which cancels slow drifts in the machine's speed.
+//!
+//! * Also printed per scenario: the spread of each subject's 1-thread times over the rounds (max/min), the share
+//!   of CPU time stolen by the hypervisor during the rounds (`/proc/stat`) and the load average; with
+//!   `HIT_ALT_RAW=1`, every round's figures.
+//!
+//! Run: `cargo bench -p cache-benches --bench hit_alt` (about 2 minutes on 2 cores; `BENCH_QUICK=1` or
+//! `-- --quick` for a smoke run, about 40 s).
+
+use std::borrow::Borrow;
+use std::hash::Hash;
+use std::hint::black_box;
+use std::num::NonZeroUsize;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use cache_benches::{access_pattern, quick, string_key, u64_key, Table};
+use cache_core::{AsyncCache, Policy};
+use parking_lot::Mutex;
+
+/// Gets per batch (per thread): a power of two, 2 MiB of indices. 2^19 rather than 2^20 keeps a full run
+/// within about two minutes on 2 cores (moka alone takes ~1.4 µs per get on 100,000 keys).
+const BATCH: usize = 1 << 19;
+/// Timed rounds (after one warm-up round).
+const ROUNDS: usize = 11;
+/// Timed rounds in quick mode.
+const ROUNDS_QUICK: usize = 3;
+
+/// One cache under test.
+enum Subject<K: Hash + Eq> {
+    Ours(AsyncCache<K, u64>),
+    Quick(quick_cache::sync::Cache<K, u64>),
+    Lru(Mutex<lru::LruCache<K, u64>>),
+    Moka(moka::sync::Cache<K, u64>),
+}
+
+/// The name of the reference subject in the ratio column.
+const REFERENCE: &str = "quick_cache::sync::Cache";
+
+impl<K> Subject<K>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+{
+    /// Every subject, each with room for `capacity` entries.
+    fn all(capacity: usize) -> Vec<(&'static str, Self)> {
+        let ours = |policy, ttl: Option<Duration>| {
+            let b = AsyncCache::builder().maxsize(capacity).policy(policy);
+            let b = match ttl {
+                Some(ttl) => b.ttl(ttl),
+                None => b,
+            };
+            Self::Ours(b.build().expect("valid settings"))
+        };
+        let cap = NonZeroUsize::new(capacity).expect("non-zero capacity");
+        vec![
+            ("cache-core LRU", ours(Policy::Lru, None)),
+            ("cache-core LFU", ours(Policy::Lfu, None)),
+            (
+                "cache-core LRU, TTL 1 h",
+                ours(Policy::Lru, Some(Duration::from_secs(3600))),
+            ),
+            (
+                REFERENCE,
+                Self::Quick(quick_cache::sync::Cache::new(capacity)),
+            ),
+            (
+                "lru::LruCache + Mutex",
+                Self::Lru(Mutex::new(lru::LruCache::new(cap))),
+            ),
+            (
+                "moka::sync::Cache",
+                Self::Moka(moka::sync::Cache::new(capacity as u64)),
+            ),
+        ]
+    }
+
+    /// Inserts `keys[i] → i` for every key.
+    fn fill(&self, keys: &[K]) {
+        for (i, k) in keys.iter().enumerate() {
+            let (k, v) = (k.clone(), i as u64);
+            match self {
+                Self::Ours(c) => c.insert(k, v),
+                Self::Quick(c) => c.insert(k, v),
+                Self::Lru(c) => {
+                    c.lock().put(k, v);
+                }
+                Self::Moka(c) => c.insert(k, v),
+            }
+        }
+        if let Self::Moka(c) = self {
+            c.run_pending_tasks();
+        }
+    }
+
+    /// One batch: `pattern.len()` gets walking the pattern cyclically from `offset`; returns the sum of the
+    /// values found (a miss adds nothing, so a wrong sum reveals it).
+    fn batch<Q>(&self, keys: &[K], pattern: &[u32], offset: usize) -> u64
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let (tail, head) = pattern.split_at(offset % pattern.len());
+        match self {
+            Self::Ours(c) => walk(keys, head, tail, |k| c.get(k)),
+            Self::Quick(c) => walk(keys, head, tail, |k| c.get(k)),
+            Self::Lru(c) => walk(keys, head, tail, |k| c.lock().get(k).copied()),
+            Self::Moka(c) => walk(keys, head, tail, |k| c.get(k)),
+        }
+    }
+}
+
+/// Looks up `keys[i]` for every index of `first`, then of `second`, summing the values found.
+#[inline(always)]
+fn walk<K, Q, F>(keys: &[K], first: &[u32], second: &[u32], mut get: F) -> u64
+where
+    K: Borrow<Q>,
+    Q: ?Sized,
+    F: FnMut(&Q) -> Option<u64>,
+{
+    let mut sum = 0u64;
+    for &i in first.iter().chain(second) {
+        let key: &Q = keys[i as usize].borrow();
+        sum = sum.wrapping_add(get(black_box(key)).unwrap_or(0));
+    }
+    sum
+}
+
+/// Times one batch on `threads` threads released together; returns the slowest thread's time.
+fn timed<F>(threads: usize, work: F) -> Duration
+where
+    F: Fn(usize) + Sync,
+{
+    if threads == 1 {
+        let start = Instant::now();
+        work(0);
+        return start.elapsed();
+    }
+    let barrier = Barrier::new(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (barrier, work) = (&barrier, &work);
+                s.spawn(move || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    work(t);
+                    start.elapsed()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("bench thread panicked"))
+            .max()
+            .unwrap_or_default()
+    })
+}
+
+/// The median of some numbers (the mean of the two middle ones for an even count).
+fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+fn min(xs: &[f64]) -> f64 {
+    xs.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+fn max(xs: &[f64]) -> f64 {
+    xs.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// The machine-wide CPU tick counters of `/proc/stat`: (all ticks, steal ticks); zeros where unreadable.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    (fields.iter().sum(), fields.get(7).copied().unwrap_or(0))
+}
+
+/// The share of CPU time the hypervisor gave to others (steal) since `before`, in percent, as text.
+fn steal_since(before: (u64, u64)) -> String {
+    let (total, steal) = cpu_ticks();
+    let total = total.saturating_sub(before.0);
+    if total == 0 {
+        return "?".to_owned();
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let pct = steal.saturating_sub(before.1) as f64 * 100.0 / total as f64;
+    format!("{pct:.1} %")
+}
+
+/// The 1-minute load average, as `/proc/loadavg` reports it (`?` where it cannot be read).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+/// Measures every subject on one key set and prints its table.
+fn scenario<K, Q>(title: &str, keys: &[K], rounds: usize, seed: u64)
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static + Borrow<Q>,
+    Q: Hash + Eq + ?Sized,
+{
+    let n = keys.len();
+    let pattern = access_pattern(n, BATCH, seed);
+    // Key `i` holds the value `i`, so a batch that hits every time sums the pattern's indices.
+    let expected = pattern
+        .iter()
+        .fold(0u64, |s, &i| s.wrapping_add(u64::from(i)));
+    let subjects = Subject::<K>::all(n + n / 4);
+    let all_keys: Vec<u32> = (0..u32::try_from(n).expect("fits u32")).collect();
+    let all_sum: u64 = (0..n as u64).sum();
+    for (name, subject) in &subjects {
+        subject.fill(keys);
+        assert_eq!(
+            subject.batch::<Q>(keys, &all_keys, 0),
+            all_sum,
+            "{name}: not every key is present after the fill"
+        );
+    }
+
+    let ticks = cpu_ticks();
+    let s = subjects.len();
+    // ns per get on 1 thread, and aggregate M gets/s on 2 threads, per subject and round.
+    let mut one = vec![Vec::new(); s];
+    let mut two = vec![Vec::new(); s];
+    for round in 0..=rounds {
+        let mut round_one = vec![0.0; s];
+        let mut round_two = vec![0.0; s];
+        for (threads, out) in [(1usize, &mut round_one), (2, &mut round_two)] {
+            for j in 0..s {
+                let (name, subject) = &subjects[(round + j) % s];
+                let took = timed(threads, |t| {
+                    let sum = black_box(subject.batch::<Q>(keys, &pattern, t * BATCH / threads));
+                    assert_eq!(sum, expected, "{name}: a get missed");
+                });
+                #[allow(clippy::cast_precision_loss)]
+                let gets = (threads * BATCH) as f64;
+                out[(round + j) % s] = if threads == 1 {
+                    took.as_secs_f64() * 1e9 / gets
+                } else {
+                    gets / took.as_secs_f64() / 1e6
+                };
+            }
+        }
+        // Round 0 is a warm-up.
+        if round > 0 {
+            for j in 0..s {
+                one[j].push(round_one[j]);
+                two[j].push(round_two[j]);
+            }
+        }
+    }
+
+    let reference = subjects
+        .iter()
+        .position(|(name, _)| *name == REFERENCE)
+        .expect("the reference subject is measured");
+    println!("### {title}\n");
+    let mut table = Table::new(&[
+        "subject",
+        "1t ns/get: median (min)",
+        "1t M gets/s",
+        "2t aggregate M gets/s: median (best)",
+        "scaling 2t/1t",
+        "1t time / quick_cache",
+    ]);
+    let mut spread = Vec::new();
+    for (j, (name, _)) in subjects.iter().enumerate() {
+        let scaling: Vec<f64> = (0..rounds).map(|r| two[j][r] * one[j][r] / 1e3).collect();
+        let vs_ref: Vec<f64> = (0..rounds).map(|r| one[j][r] / one[reference][r]).collect();
+        table.row(vec![
+            (*name).to_owned(),
+            format!("{:.1} ({:.1})", median(&one[j]), min(&one[j])),
+            format!("{:.2}", 1e3 / median(&one[j])),
+            format!("{:.2} ({:.2})", median(&two[j]), max(&two[j])),
+            format!("{:.2}×", median(&scaling)),
+            format!("{:.2}×", median(&vs_ref)),
+        ]);
+        spread.push(format!("{name} {:.2}×", max(&one[j]) / min(&one[j])));
+    }
+    println!("{}", table.render());
+    println!(
+        "Spread of the 1t times over the rounds (max/min): {}. Steal time during the rounds: {}; \
+         1-minute load average after: {}.\n",
+        spread.join(", "),
+        steal_since(ticks),
+        load_average()
+    );
+    if std::env::var_os("HIT_ALT_RAW").is_some() {
+        for (j, (name, _)) in subjects.iter().enumerate() {
+            let cells = |xs: &[f64]| {
+                xs.iter()
+                    .map(|x| format!("{x:.1}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            println!(
+                "raw {name}: 1t ns/get [{}]; 2t M gets/s [{}]",
+                cells(&one[j]),
+                cells(&two[j])
+            );
+        }
+        println!();
+    }
+}
+
+fn main() {
+    let rounds = if quick() { ROUNDS_QUICK } else { ROUNDS };
+    let start = Instant::now();
+    let load_before = load_average();
+    println!(
+        "hit_alt: {BATCH} gets per batch and thread, {rounds} rounds (+1 warm-up), subjects alternating; \
+         {} CPUs; 1-minute load average at start: {load_before}\n",
+        std::thread::available_parallelism().map_or(0, NonZeroUsize::get)
+    );
+
+    let keys: Vec<u64> = (0..100_000).map(u64_key).collect();
+    scenario::<u64, u64>("u64 keys, 100,000 entries", &keys, rounds, 0x5EED_0A01);
+    let keys: Vec<String> = (0..100_000).map(string_key).collect();
+    scenario::<String, str>(
+        "16-byte String keys (looked up by &str), 100,000 entries",
+        &keys,
+        rounds,
+        0x5EED_0A02,
+    );
+    let keys: Vec<u64> = (0..1_000).map(u64_key).collect();
+    scenario::<u64, u64>(
+        "u64 keys, 1,000 entries (hot set)",
+        &keys,
+        rounds,
+        0x5EED_0A03,
+    );
+
+    println!(
+        "Done in {:.0} s; 1-minute load average at start {load_before}, at end {}.",
+        start.elapsed().as_secs_f64(),
+        load_average()
+    );
+}
