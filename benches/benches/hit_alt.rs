@@ -25,8 +25,9 @@
 //!   1-thread time to quick_cache's. The two ratios are medians of the per-round ratios: each pairs two
 //!   measurements taken seconds apart, which cancels slow drifts in the machine's speed.
 //!
-//! * Also printed per scenario: the spread of each subject's 1-thread times over the rounds (max/min), the share
-//!   of CPU time stolen by the hypervisor during the rounds (`/proc/stat`) and the load average; with
+//! * Also printed per scenario: the spread of each subject's 1-thread times over the rounds (max/min), how much
+//!   CPU other processes used during the rounds and how much the hypervisor stole (from `/proc/stat` and
+//!   `/proc/self/stat`: a figure taken while another process was busy is suspect), and the load average; with
 //!   `HIT_ALT_RAW=1`, every round's figures.
 //!
 //! Run: `cargo bench -p cache-benches --bench hit_alt` (about 2 minutes on 2 cores; `BENCH_QUICK=1` or
@@ -200,31 +201,71 @@ fn max(xs: &[f64]) -> f64 {
     xs.iter().copied().fold(f64::NEG_INFINITY, f64::max)
 }
 
-/// The machine-wide CPU tick counters of `/proc/stat`: (all ticks, steal ticks); zeros where unreadable.
-fn cpu_ticks() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let fields: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .take(8)
-        .map(|f| f.parse().unwrap_or(0))
-        .collect();
-    (fields.iter().sum(), fields.get(7).copied().unwrap_or(0))
+/// CPU tick counters (USER_HZ) read from `/proc`; all zero where they cannot be read.
+#[derive(Clone, Copy)]
+struct Ticks {
+    /// All ticks of all CPUs, idle included.
+    total: u64,
+    /// Ticks the CPUs spent busy (anything but idle and iowait), by any process.
+    busy: u64,
+    /// Ticks the hypervisor gave to other guests while this one wanted to run.
+    steal: u64,
+    /// Ticks this process ran (user + system).
+    own: u64,
 }
 
-/// The share of CPU time the hypervisor gave to others (steal) since `before`, in percent, as text.
-fn steal_since(before: (u64, u64)) -> String {
-    let (total, steal) = cpu_ticks();
-    let total = total.saturating_sub(before.0);
-    if total == 0 {
-        return "?".to_owned();
+impl Ticks {
+    fn now() -> Self {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let cpu: Vec<u64> = stat
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(1)
+            .take(8)
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        let field = |i: usize| cpu.get(i).copied().unwrap_or(0);
+        // /proc/self/stat: after the `(comm)` field come state, ppid, ..., utime and stime (fields 14 and 15).
+        let me = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let after_comm: Vec<u64> = me
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        let own =
+            after_comm.get(11).copied().unwrap_or(0) + after_comm.get(12).copied().unwrap_or(0);
+        Self {
+            total: cpu.iter().sum(),
+            busy: cpu.iter().sum::<u64>() - field(3) - field(4),
+            steal: field(7),
+            own,
+        }
     }
-    #[allow(clippy::cast_precision_loss)]
-    let pct = steal.saturating_sub(before.1) as f64 * 100.0 / total as f64;
-    format!("{pct:.1} %")
+
+    /// What other processes and other guests took since `self`: the CPU time of every other process, as a
+    /// share of one CPU, and the steal time, as a share of all CPU time.
+    fn others_since(self) -> String {
+        let now = Self::now();
+        let total = now.total.saturating_sub(self.total);
+        if total == 0 {
+            return "(no /proc counters)".to_owned();
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get) as u64;
+        let others = now
+            .busy
+            .saturating_sub(self.busy)
+            .saturating_sub(now.own.saturating_sub(self.own));
+        #[allow(clippy::cast_precision_loss)]
+        let (others, steal) = (
+            others as f64 * 100.0 * cpus as f64 / total as f64,
+            now.steal.saturating_sub(self.steal) as f64 * 100.0 / total as f64,
+        );
+        format!("other processes used {others:.0} % of one CPU, steal time {steal:.1} %")
+    }
 }
 
 /// The 1-minute load average, as `/proc/loadavg` reports it (`?` where it cannot be read).
@@ -259,7 +300,7 @@ where
         );
     }
 
-    let ticks = cpu_ticks();
+    let ticks = Ticks::now();
     let s = subjects.len();
     // ns per get on 1 thread, and aggregate M gets/s on 2 threads, per subject and round.
     let mut one = vec![Vec::new(); s];
@@ -321,10 +362,10 @@ where
     }
     println!("{}", table.render());
     println!(
-        "Spread of the 1t times over the rounds (max/min): {}. Steal time during the rounds: {}; \
+        "Spread of the 1t times over the rounds (max/min): {}. During the rounds {}; \
          1-minute load average after: {}.\n",
         spread.join(", "),
-        steal_since(ticks),
+        ticks.others_since(),
         load_average()
     );
     if std::env::var_os("HIT_ALT_RAW").is_some() {
