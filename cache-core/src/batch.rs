@@ -70,6 +70,11 @@ pub enum LoadError {
     Failed(Arc<dyn Error + Send + Sync>),
     /// The batch loader panicked.
     Panicked,
+    /// `load` was called outside a tokio runtime: the batch needs one to run on.
+    NoRuntime,
+    /// The task running the batch was dropped before it finished (its runtime shut down, or the runtime has no
+    /// time driver for the batch window). Nothing is left registered: the next call loads afresh.
+    Abandoned,
 }
 
 impl fmt::Display for LoadError {
@@ -80,6 +85,12 @@ impl fmt::Display for LoadError {
             ),
             Self::Failed(e) => write!(f, "the batch loader failed: {e}"),
             Self::Panicked => f.write_str("the batch loader panicked"),
+            Self::NoRuntime => f.write_str(
+                "`load` needs a tokio runtime to run its batches on; call it from within one",
+            ),
+            Self::Abandoned => f.write_str(
+                "the batch task was dropped before it finished (its runtime shut down or has no time driver)",
+            ),
         }
     }
 }
@@ -174,44 +185,49 @@ where
         let mut out = HashMap::with_capacity(todo.len());
         let mut first = true;
         while !todo.is_empty() {
-            let mut lead = Vec::new();
+            // The guard exists before the first flight is registered, so a panic anywhere below (a user
+            // `Hash`, `Eq` or `Clone`, or `batch_fn`) unregisters every flight this call leads.
+            let mut leader = BatchLeader {
+                cache: self.clone(),
+                keys: Vec::new(),
+            };
             let mut waits = Vec::new();
             for (hash, key) in todo.drain(..) {
                 match self.lookup_or_join(hash, &key, first) {
                     Lookup::Hit(v) => {
                         out.insert(key, v);
                     }
-                    Lookup::Lead(flight) => lead.push((hash, key, flight)),
+                    Lookup::Lead(flight) => leader.keys.push((hash, key, flight)),
                     Lookup::Wait(flight) => waits.push((hash, key, flight)),
                 }
             }
             first = false;
-            let guard = BatchLeader {
-                cache: self,
-                keys: lead,
-            };
-            let load = async {
-                if guard.keys.is_empty() {
-                    None
-                } else {
+            let batch_fn = &mut batch_fn;
+            // The keys this call leads are delivered as soon as `batch_fn` returns, without waiting for the keys
+            // others lead: two calls that each wait on the other's keys never deadlock.
+            let load = async move {
+                let mut loaded = HashMap::new();
+                if !leader.keys.is_empty() {
                     let started = self.inner.time.now();
-                    let keys = guard.keys.iter().map(|(_, k, _)| k.clone()).collect();
+                    let keys = leader.distinct_keys();
                     let found: Vec<(K, V)> = batch_fn(keys).await.into_iter().collect();
-                    Some((found, self.since(started)))
+                    self.inner.loads.lock().record(self.since(started), true);
+                    leader.deliver(Ok(found), &mut loaded);
                 }
+                loaded
             };
             let waiting = futures::future::join_all(waits.iter().map(|(_, _, f)| f.wait()));
             let (loaded, outcomes) = futures::future::join(load, waiting).await;
-            if let Some((found, took)) = loaded {
-                self.inner.loads.lock().record(took, true);
-                guard.deliver(Ok(found), &mut out);
-            }
-            for ((hash, key, _), outcome) in waits.into_iter().zip(outcomes) {
+            out.extend(loaded);
+            for ((hash, key, flight), outcome) in waits.into_iter().zip(outcomes) {
                 match outcome {
                     Outcome::Value(v) => {
                         out.insert(key, v);
                     }
-                    Outcome::Retry | Outcome::Pending => todo.push((hash, key)),
+                    Outcome::Retry | Outcome::Pending | Outcome::Abandoned => {
+                        self.forget(hash, &flight);
+                        todo.push((hash, key));
+                    }
                     Outcome::Absent | Outcome::Failed(_) | Outcome::Panicked => {}
                 }
             }
@@ -241,12 +257,17 @@ where
     /// [`load`](Self::load), with the reason when there is no value.
     ///
     /// # Errors
-    /// [`LoadError::NoBatchLoader`] without a batch loader; [`LoadError::Failed`] with the batch loader's error;
-    /// [`LoadError::Panicked`] if it panicked. `Ok(None)`: the batch loader left the key out.
+    /// [`LoadError::NoBatchLoader`] without a batch loader; [`LoadError::NoRuntime`] outside a tokio runtime;
+    /// [`LoadError::Failed`] with the batch loader's error; [`LoadError::Panicked`] if it panicked;
+    /// [`LoadError::Abandoned`] if the batch's task was dropped (its runtime shut down). `Ok(None)`: the batch
+    /// loader left the key out.
     pub async fn try_load(&self, key: K) -> Result<Option<V>, LoadError> {
         if self.inner.batcher.config.loader.is_none() {
             return Err(LoadError::NoBatchLoader);
         }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return Err(LoadError::NoRuntime);
+        };
         let hash = self.inner.shards.hash(&key);
         let mut first = true;
         loop {
@@ -254,7 +275,13 @@ where
                 Lookup::Hit(v) => return Ok(Some(v)),
                 Lookup::Wait(flight) => flight,
                 Lookup::Lead(flight) => {
-                    self.enqueue((hash, key.clone(), Arc::clone(&flight)));
+                    // Guarded from registration on: if cloning the key panics, the flight is unregistered.
+                    let mut queued = BatchLeader {
+                        cache: self.clone(),
+                        keys: Vec::with_capacity(1),
+                    };
+                    queued.keys.push((hash, key.clone(), Arc::clone(&flight)));
+                    self.enqueue(&runtime, queued);
                     flight
                 }
             };
@@ -264,18 +291,29 @@ where
                 Outcome::Absent => return Ok(None),
                 Outcome::Failed(e) => return Err(LoadError::Failed(e)),
                 Outcome::Panicked => return Err(LoadError::Panicked),
+                Outcome::Abandoned => {
+                    self.forget(hash, &flight);
+                    return Err(LoadError::Abandoned);
+                }
                 // A single-key loader failed or was cancelled: load through the batch instead.
-                Outcome::Retry | Outcome::Pending => {}
+                Outcome::Retry | Outcome::Pending => self.forget(hash, &flight),
             }
         }
     }
 
-    /// Adds a key to the batch being collected; starts the window on the first key, sends the batch when full.
-    fn enqueue(&self, queued: Queued<K, V>) {
+    /// Unregisters `flight` if it is still registered (a no-op otherwise): a safety net so that a finished
+    /// flight can never block its key, whatever path finished it.
+    pub(crate) fn forget(&self, hash: u64, flight: &Arc<Flight<V>>) {
+        self.inner.shards.lock(hash).flights.end(hash, flight);
+    }
+
+    /// Adds a key (in its one-key guard) to the batch being collected: starts the window timer on the first key,
+    /// sends the batch at once when it is full.
+    fn enqueue(&self, runtime: &tokio::runtime::Handle, mut queued: BatchLeader<K, V>) {
         let batcher = &self.inner.batcher;
         let (full, timer) = {
             let mut pending = batcher.pending.lock();
-            pending.keys.push(queued);
+            pending.keys.append(&mut queued.keys);
             if pending.keys.len() >= batcher.config.max_size {
                 pending.id += 1;
                 (Some(std::mem::take(&mut pending.keys)), None)
@@ -285,125 +323,179 @@ where
                 (None, None)
             }
         };
+        drop(queued); // empty now: its key is in the pending batch
         if let Some(batch) = full {
-            let cache = self.clone();
-            tokio::spawn(async move { cache.run_batch(batch).await });
+            let leader = BatchLeader {
+                cache: self.clone(),
+                keys: batch,
+            };
+            // If the runtime drops this task unpolled, the leader's `Drop` unregisters the keys.
+            runtime.spawn(leader.run());
         } else if let Some(id) = timer {
-            let cache = self.clone();
-            let window = batcher.config.window;
-            tokio::spawn(async move {
-                tokio::time::sleep(window).await;
-                let batch = {
-                    let mut pending = cache.inner.batcher.pending.lock();
-                    if pending.id != id {
-                        return; // already sent because it filled up
-                    }
-                    pending.id += 1;
-                    std::mem::take(&mut pending.keys)
-                };
-                cache.run_batch(batch).await;
-            });
-        }
-    }
-
-    /// Calls the batch loader for one batch and finishes every flight in it.
-    async fn run_batch(&self, batch: Vec<Queued<K, V>>) {
-        let guard = BatchLeader {
-            cache: self,
-            keys: batch,
-        };
-        let Some(loader) = self.inner.batcher.config.loader.clone() else {
-            return;
-        };
-        let keys: Vec<K> = guard.keys.iter().map(|(_, k, _)| k.clone()).collect();
-        let started = self.inner.time.now();
-        let call = std::panic::catch_unwind(AssertUnwindSafe(|| loader(keys)));
-        let result = match call {
-            Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
-            Err(panic) => Err(panic),
-        };
-        let took = self.since(started);
-        let result = match result {
-            Ok(Ok(found)) => Ok(found),
-            Ok(Err(e)) => Err(Outcome::Failed(e)),
-            Err(_panic) => Err(Outcome::Panicked),
-        };
-        self.inner.loads.lock().record(took, result.is_ok());
-        let mut sink = HashMap::new();
-        guard.deliver(result, &mut sink);
-    }
-}
-
-/// The flights a batch call leads. Dropped before delivering (the caller of `get_many` was cancelled or its
-/// `batch_fn` panicked), it unregisters them and tells their waiters to retry.
-struct BatchLeader<'a, K, V>
-where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-{
-    cache: &'a AsyncCache<K, V>,
-    keys: Vec<Queued<K, V>>,
-}
-
-impl<K, V> BatchLeader<'_, K, V>
-where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-{
-    /// Stores what was found (for flights still attached), copies it into `out`, and finishes every flight:
-    /// with its value, as absent, or with the batch's failure.
-    fn deliver(mut self, result: Result<Vec<(K, V)>, Outcome<V>>, out: &mut HashMap<K, V>) {
-        let keys = std::mem::take(&mut self.keys);
-        match result {
-            Ok(found) => {
-                let mut found: HashMap<K, V> = found.into_iter().collect();
-                let ttl = self.cache.inner.config.ttl;
-                for (hash, key, flight) in keys {
-                    if let Some(v) = found.remove(&key) {
-                        self.cache
-                            .store(hash, key.clone(), v.clone(), ttl, Some(&flight));
-                        flight.finish(Outcome::Value(v.clone()));
-                        out.insert(key, v);
-                    } else {
-                        self.cache
-                            .inner
-                            .shards
-                            .lock(hash)
-                            .flights
-                            .end(hash, &flight);
-                        flight.finish(Outcome::Absent);
-                    }
-                }
-            }
-            Err(outcome) => {
-                for (hash, _, flight) in keys {
-                    self.cache
-                        .inner
-                        .shards
-                        .lock(hash)
-                        .flights
-                        .end(hash, &flight);
-                    flight.finish(outcome.clone());
-                }
-            }
+            let timer = WindowTimer {
+                cache: self.clone(),
+                id,
+                fired: false,
+            };
+            runtime.spawn(timer.fire());
         }
     }
 }
 
-impl<K, V> Drop for BatchLeader<'_, K, V>
+/// The window of one pending batch. Dropped before it fired (its runtime shut down, or has no time driver), it
+/// takes the batch back and abandons its flights, so no key stays registered and the next `load` starts a new
+/// window.
+struct WindowTimer<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    cache: AsyncCache<K, V>,
+    id: u64,
+    fired: bool,
+}
+
+impl<K, V> WindowTimer<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// Takes the pending batch if it is still this timer's (it may have been sent already because it filled up).
+    fn take(&mut self) -> Vec<Queued<K, V>> {
+        self.fired = true;
+        let mut pending = self.cache.inner.batcher.pending.lock();
+        if pending.id != self.id {
+            return Vec::new();
+        }
+        pending.id += 1;
+        std::mem::take(&mut pending.keys)
+    }
+
+    async fn fire(mut self) {
+        tokio::time::sleep(self.cache.inner.batcher.config.window).await;
+        let keys = self.take();
+        if !keys.is_empty() {
+            let leader = BatchLeader {
+                cache: self.cache.clone(),
+                keys,
+            };
+            leader.run().await;
+        }
+    }
+}
+
+impl<K, V> Drop for WindowTimer<K, V>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
     fn drop(&mut self) {
-        for (hash, _, flight) in self.keys.drain(..) {
-            self.cache
-                .inner
-                .shards
-                .lock(hash)
-                .flights
-                .end(hash, &flight);
-            flight.finish(Outcome::Retry);
+        if !self.fired {
+            let keys = self.take();
+            let mut leader = BatchLeader {
+                cache: self.cache.clone(),
+                keys,
+            };
+            leader.abandon(&Outcome::Abandoned);
         }
+    }
+}
+
+/// The flights a batch call leads. Dropped before they are all delivered (the caller of `get_many` was
+/// cancelled or something panicked, or the runtime dropped the batch task), it unregisters the rest and tells
+/// their waiters to retry.
+struct BatchLeader<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    cache: AsyncCache<K, V>,
+    keys: Vec<Queued<K, V>>,
+}
+
+impl<K, V> BatchLeader<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// The keys to ask the loader for, each once. (A key can be queued twice when a removal detached its first
+    /// flight and a later `load` queued a new one in the same batch.)
+    fn distinct_keys(&self) -> Vec<K> {
+        let mut seen = HashSet::with_capacity(self.keys.len());
+        self.keys
+            .iter()
+            .filter(|(_, k, _)| seen.insert(k))
+            .map(|(_, k, _)| k.clone())
+            .collect()
+    }
+
+    /// Calls the batch loader for this windowed batch and finishes every flight in it.
+    async fn run(mut self) {
+        let Some(loader) = self.cache.inner.batcher.config.loader.clone() else {
+            return;
+        };
+        let keys = self.distinct_keys();
+        let started = self.cache.inner.time.now();
+        let call = std::panic::catch_unwind(AssertUnwindSafe(|| loader(keys)));
+        let result = match call {
+            Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+            Err(panic) => Err(panic),
+        };
+        let took = self.cache.since(started);
+        let result = match result {
+            Ok(Ok(found)) => Ok(found),
+            Ok(Err(e)) => Err(Outcome::Failed(e)),
+            Err(_panic) => Err(Outcome::Panicked),
+        };
+        self.cache.inner.loads.lock().record(took, result.is_ok());
+        let mut sink = HashMap::new();
+        self.deliver(result, &mut sink);
+    }
+
+    /// Stores what was found (for flights still attached), copies it into `out`, and finishes every flight: with
+    /// its value, as absent, or with the batch's failure. A flight leaves `self.keys` only once it is finished,
+    /// so if user code panics midway, `Drop` still finishes the rest.
+    fn deliver(&mut self, result: Result<Vec<(K, V)>, Outcome<V>>, out: &mut HashMap<K, V>) {
+        match result {
+            Ok(found) => {
+                let found: HashMap<K, V> = found.into_iter().collect();
+                let ttl = self.cache.inner.config.ttl;
+                while let Some((hash, key, flight)) = self.keys.last() {
+                    let (hash, flight) = (*hash, Arc::clone(flight));
+                    if let Some(v) = found.get(key) {
+                        let (key, v) = (key.clone(), v.clone());
+                        self.cache
+                            .store(hash, key.clone(), v.clone(), ttl, Some(&flight));
+                        flight.finish(Outcome::Value(v.clone()));
+                        out.insert(key, v);
+                    } else {
+                        self.cache.forget(hash, &flight);
+                        flight.finish(Outcome::Absent);
+                    }
+                    self.keys.pop();
+                }
+            }
+            Err(outcome) => self.abandon(&outcome),
+        }
+    }
+
+    /// Unregisters every flight still held and finishes it with `outcome`.
+    fn abandon(&mut self, outcome: &Outcome<V>) {
+        while let Some((hash, _, flight)) = self.keys.last() {
+            let (hash, flight) = (*hash, Arc::clone(flight));
+            self.cache.forget(hash, &flight);
+            flight.finish(outcome.clone());
+            self.keys.pop();
+        }
+    }
+}
+
+impl<K, V> Drop for BatchLeader<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn drop(&mut self) {
+        self.abandon(&Outcome::Retry);
     }
 }

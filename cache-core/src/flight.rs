@@ -35,6 +35,8 @@ pub(crate) enum Outcome<V> {
     Failed(Arc<dyn Error + Send + Sync>),
     /// A batch loader panicked.
     Panicked,
+    /// The task running a windowed batch was dropped before it finished.
+    Abandoned,
 }
 
 impl<V: Clone> Clone for Outcome<V> {
@@ -46,6 +48,7 @@ impl<V: Clone> Clone for Outcome<V> {
             Self::Retry => Self::Retry,
             Self::Failed(e) => Self::Failed(Arc::clone(e)),
             Self::Panicked => Self::Panicked,
+            Self::Abandoned => Self::Abandoned,
         }
     }
 }
@@ -75,6 +78,12 @@ impl<V: Clone> Flight<V> {
             *slot = outcome;
         }
         self.done.notify_waiters();
+    }
+
+    /// Whether the outcome is published (a registered flight that is finished is stale: its key may load
+    /// again).
+    pub(crate) fn is_finished(&self) -> bool {
+        !matches!(*self.outcome.lock(), Outcome::Pending)
     }
 
     /// Waits for the outcome. Dropping this future is harmless to everyone else.

@@ -49,9 +49,11 @@ where
             };
             if let Some(v) = hit {
                 Lookup::Hit(v.clone())
-            } else if let Some(f) = shard.flights.get(hash, key) {
+            } else if let Some(f) = shard.flights.get(hash, key).filter(|f| !f.is_finished()) {
                 Lookup::Wait(Arc::clone(f))
             } else {
+                // No flight, or a stale one (finished but left registered by a panic in user code): lead.
+                shard.flights.detach(hash, key);
                 let flight = Flight::new();
                 let hasher = self.inner.shards.hasher();
                 shard
@@ -138,6 +140,7 @@ where
                     if let Outcome::Value(v) = flight.wait().await {
                         return Ok(v);
                     }
+                    self.forget(hash, &flight);
                 }
             }
         };
@@ -238,13 +241,15 @@ where
     fn succeed_stored(mut self, key: K, value: V) -> (V, bool) {
         let took = self.cache.since(self.started);
         self.cache.inner.loads.lock().record(took, true);
+        // Clone before `registered` is cleared: if a user `Clone` panics, `Drop` still unregisters the flight.
+        let (stored_copy, shared_copy) = (value.clone(), value.clone());
         // From here on `Drop` must not lock: `store` takes the shard lock and ends the flight itself.
         self.registered = false;
         let ttl = self.cache.inner.config.ttl;
         let stored = self
             .cache
-            .store(self.hash, key, value.clone(), ttl, Some(&self.flight));
-        self.flight.finish(Outcome::Value(value.clone()));
+            .store(self.hash, key, stored_copy, ttl, Some(&self.flight));
+        self.flight.finish(Outcome::Value(shared_copy));
         (value, stored)
     }
 

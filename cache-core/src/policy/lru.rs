@@ -100,7 +100,7 @@ mod tests {
     use super::super::Meta;
     use super::*;
 
-    fn order(lru: &Lru, slots: &Vec<Meta>) -> Vec<u32> {
+    fn order(lru: &Lru, slots: &[Meta]) -> Vec<u32> {
         let mut out = Vec::new();
         let mut at = lru.head;
         while at != NIL {

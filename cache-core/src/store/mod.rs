@@ -214,6 +214,13 @@ where
         if self.entries.len() >= self.capacity {
             self.make_room(now, grave);
         }
+        // Grow the table first: a rehash calls the user's `Hash`, and if that panics the store must not already
+        // hold an entry the table and the policy do not know.
+        {
+            let (entries, hasher) = (&self.entries, &self.hasher);
+            self.table
+                .reserve(1, |&i| hasher.hash_one(&entries[i as usize].key));
+        }
         let idx = u32::try_from(self.entries.len()).expect("capacity is below u32::MAX");
         if self.entries.len() == self.entries.capacity() {
             // Grow by doubling, but never past the capacity: a full cache carries no slack.
