@@ -69,27 +69,36 @@ fn cached_fn(model: &Model) -> TokenStream {
         OutputKind::Result => quote!(result),
         OutputKind::Option => quote!(option),
     };
+    // Mixed-site hygiene: the body (a call-site block) cannot see or shadow these locals, whatever its
+    // arguments are called.
+    let local = |name: &str| Ident::new(name, Span::mixed_site());
+    let (key_var, cache_var, hit_var, ret_var) = (
+        local("__async_cache_key"),
+        local("__async_cache"),
+        local("__async_cache_hit"),
+        local("__async_cache_ret"),
+    );
     let wrap_hit = match model.output.kind {
-        OutputKind::Plain => quote!(__async_cache_hit),
-        OutputKind::Result => quote!(::core::result::Result::Ok(__async_cache_hit)),
-        OutputKind::Option => quote!(::core::option::Option::Some(__async_cache_hit)),
+        OutputKind::Plain => quote!(#hit_var),
+        OutputKind::Result => quote!(::core::result::Result::Ok(#hit_var)),
+        OutputKind::Option => quote!(::core::option::Option::Some(#hit_var)),
     };
     quote! {
         #(#outer)*
         #vis #sig {
             #(#inner)*
-            let __async_cache_key = #key;
-            let __async_cache = #cache;
+            let #key_var = #key;
+            let #cache_var = #cache;
             // A hit returns here, without building the loading future around the body.
-            if let ::core::option::Option::Some(__async_cache_hit) =
-                #krate::__private::hit(__async_cache, &__async_cache_key)
+            if let ::core::option::Option::Some(#hit_var) =
+                #krate::__private::hit(#cache_var, &#key_var)
             {
                 return #wrap_hit;
             }
-            #krate::__private::#helper(__async_cache, __async_cache_key, async move {
-                let __async_cache_ret: #ret = #block;
+            #krate::__private::#helper(#cache_var, #key_var, async move {
+                let #ret_var: #ret = #block;
                 #[allow(unreachable_code)]
-                __async_cache_ret
+                #ret_var
             })
             .await
         }

@@ -128,3 +128,25 @@ fn shadowed_names_do_not_leak_into_expansions() {
         assert!(bare.id("!").await.ends_with('!'));
     });
 }
+
+/// Arguments named like the expansion's own locals are neither shadowed nor confused with them.
+#[::cache_core::async_cache]
+async fn collides(
+    __async_cache: ::core::primitive::u64,
+    __async_cache_key: ::core::primitive::u64,
+) -> ::core::primitive::u64 {
+    __async_cache * 10 + __async_cache_key
+}
+
+#[test]
+fn arguments_named_like_generated_locals_keep_their_values() {
+    let rt = ::tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        ::core::assert_eq!(collides(3, 4).await, 34);
+        ::core::assert_eq!(collides(3, 4).await, 34);
+        ::core::assert_eq!(collides(4, 3).await, 43);
+        ::core::assert_eq!(collides::cache().len(), 2);
+    });
+}
