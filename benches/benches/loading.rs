@@ -16,6 +16,8 @@
 //!   `sync_writes = "by_key"` and without it (its default, which does not deduplicate).
 //! * Each scenario runs 5 times (2 with `BENCH_QUICK=1` or `--quick`) on a fresh cache (for `cached`, whose cache
 //!   is a global static, on fresh keys). `cache-core` must call the loader exactly once per key: asserted.
+//! * Also printed: the size of each caller task's future (`size_of` of the future handed to `tokio::spawn`),
+//!   which every spawn allocates and moves.
 //!
 //! Run: `cargo bench -p cache-benches --bench loading`.
 
@@ -49,6 +51,9 @@ async fn cached_plain(key: u64) -> u64 {
     load(key, &CACHED_PLAIN_CALLS).await
 }
 
+/// The size in bytes of the future of the last `stampede`'s tasks: what each `tokio::spawn` allocates and moves.
+static TASK_FUTURE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
 /// One run: `callers` tasks per key for `keys` keys (numbered from `base`), each calling `call(key)`. Returns the
 /// wall time; panics if a caller got a wrong value.
 async fn stampede<F, Fut>(keys: u64, callers: usize, base: u64, call: F) -> Duration
@@ -56,6 +61,7 @@ where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = u64> + Send + 'static,
 {
+    TASK_FUTURE_BYTES.store(std::mem::size_of::<Fut>(), Ordering::Relaxed);
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(callers * keys as usize);
     for _ in 0..callers {
@@ -75,6 +81,8 @@ where
 struct Runs {
     times: Vec<Duration>,
     calls: Vec<usize>,
+    /// Size of each caller task's future.
+    task_bytes: usize,
 }
 
 impl Runs {
@@ -165,6 +173,7 @@ fn main() {
         "cache",
         "loader calls (per run)",
         "calls per key",
+        "task future (bytes)",
         "median wall",
         "min wall",
     ]);
@@ -178,6 +187,7 @@ fn main() {
                 let (time, calls) = runtime.block_on(run_once(s, keys, callers, base));
                 base += keys;
                 r.push(time, calls);
+                r.task_bytes = TASK_FUTURE_BYTES.load(Ordering::Relaxed);
             }
         }
         for (name, r) in SUBJECTS.iter().zip(&runs) {
@@ -213,6 +223,7 @@ fn main() {
                 (*name).to_string(),
                 calls,
                 per_key,
+                r.task_bytes.to_string(),
                 ms(median(&r.times)),
                 ms(r.times.iter().min().copied().unwrap_or_default()),
             ]);
