@@ -25,15 +25,15 @@
 //! * Reported per subject: 1-thread ns/get (median and minimum over the rounds), 1-thread M gets/s (from the
 //!   median), 2-thread aggregate M gets/s (median and best), the scaling 2t/1t and the ratio of the subject's
 //!   1-thread time to quick_cache's. The two ratios are medians of the per-round ratios: each pairs two
-//!   measurements taken seconds apart, which cancels slow drifts in the machine's speed.
-//!
+//!   measurements taken seconds apart, which cancels slow drifts in the machine's speed (single rounds of the
+//!   100,000-key scenarios are noisy enough, though, that a ratio of the medians can be the steadier figure).
 //! * Also printed per scenario: the spread of each subject's 1-thread times over the rounds (max/min), how much
 //!   CPU other processes used during the rounds and how much the hypervisor stole (from `/proc/stat` and
 //!   `/proc/self/stat`: a figure taken while another process was busy is suspect), and the load average; with
 //!   `HIT_ALT_RAW=1`, every round's figures.
 //!
 //! Run: `cargo bench -p cache-benches --bench hit_alt` (about 2 minutes on 2 cores; `BENCH_QUICK=1` or
-//! `-- --quick` for a smoke run, about 40 s).
+//! `-- --quick` for a smoke run, under a minute).
 
 use std::borrow::Borrow;
 use std::hash::Hash;
