@@ -208,30 +208,31 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let hash = self.inner.shards.hash(key);
-        let mut grave = Graveyard::new();
-        let value = {
-            let mut shard = self.inner.shards.lock(hash);
-            shard
-                .store
-                .get(hash, key, || self.inner.time.now(), &mut grave)
-                .cloned()
-        };
-        drop(grave);
-        value
+        self.lookup::<Q, true, true>(key)
     }
 
     /// [`get`](Self::get), counting a hit but not a miss: the fast path of a cached fn, whose miss is counted by
     /// the loading call that follows.
     #[inline]
     pub(crate) fn get_uncounted_miss(&self, key: &K) -> Option<V> {
+        self.lookup::<K, true, false>(key)
+    }
+
+    /// A refreshing lookup that counts hits if `HITS` and misses if `MISSES`. Whatever it reclaims (an expired
+    /// entry) is dropped after the lock is released.
+    #[inline]
+    fn lookup<Q, const HITS: bool, const MISSES: bool>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let hash = self.inner.shards.hash(key);
         let mut grave = Graveyard::new();
         let value = {
             let mut shard = self.inner.shards.lock(hash);
             shard
                 .store
-                .lookup::<K, true, false>(hash, key, || self.inner.time.now(), &mut grave)
+                .lookup::<Q, HITS, MISSES>(hash, key, || self.inner.time.now(), &mut grave)
                 .cloned()
         };
         drop(grave);

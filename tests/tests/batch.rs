@@ -11,6 +11,9 @@ use calls::Calls;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+mod common;
+use common::{done, settle};
+
 /// Records every batch call: its keys (sorted) and when it happened.
 mod calls {
     use std::sync::{Arc, Mutex};
@@ -39,17 +42,6 @@ mod calls {
             self.0.lock().unwrap().iter().map(|(_, t)| *t).collect()
         }
     }
-}
-
-async fn settle() {
-    tokio::time::sleep(Duration::from_micros(1)).await;
-}
-
-async fn done<T>(task: tokio::task::JoinHandle<T>) -> T {
-    tokio::time::timeout(Duration::from_secs(60), task)
-        .await
-        .expect("a caller hung")
-        .expect("task failed")
 }
 
 /// A cache whose batch loader squares even keys, leaves odd keys out, and records its calls.

@@ -10,18 +10,8 @@ use cache_core::AsyncCache;
 use futures::FutureExt;
 use tokio::sync::{oneshot, Notify};
 
-/// Lets every spawned task run until it blocks: with paused time a sleep only ends when the runtime is idle.
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(1)).await;
-}
-
-/// Awaits a task, failing (instead of hanging) if it does not finish within a minute of paused time.
-async fn done<T>(task: tokio::task::JoinHandle<T>) -> T {
-    tokio::time::timeout(Duration::from_secs(60), task)
-        .await
-        .expect("a caller hung")
-        .expect("task failed")
-}
+mod common;
+use common::{done, settle};
 
 /// A loader that counts its calls and waits for `gate` before returning `value`.
 fn gated(

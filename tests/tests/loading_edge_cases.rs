@@ -10,16 +10,8 @@ use cache_core::{AsyncCache, LoadError};
 use futures::FutureExt;
 use tokio::sync::Notify;
 
-async fn settle() {
-    tokio::time::sleep(Duration::from_micros(1)).await;
-}
-
-async fn done<T>(task: tokio::task::JoinHandle<T>) -> T {
-    tokio::time::timeout(Duration::from_secs(60), task)
-        .await
-        .expect("a caller hung")
-        .expect("task failed")
-}
+mod common;
+use common::{done, settle};
 
 #[tokio::test(start_paused = true)]
 async fn get_many_delivers_its_own_keys_without_waiting_for_others() {

@@ -110,25 +110,9 @@ where
         deadline != NEVER && deadline <= now()
     }
 
-    /// Looks `key` up, counting a hit or a miss and refreshing the entry for the policy. An expired entry is
-    /// removed (counted as an expiration and a miss) and never returned.
-    #[inline]
-    pub(crate) fn get<Q>(
-        &mut self,
-        hash: u64,
-        key: &Q,
-        now: impl FnOnce() -> u64,
-        grave: &mut Graveyard<K, V>,
-    ) -> Option<&V>
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        self.lookup::<Q, true, true>(hash, key, now, grave)
-    }
-
-    /// [`Self::get`], counting a hit only when `HITS` and a miss only when `MISSES` (a retried lookup is not a
-    /// new request; a fast-path lookup that falls back to a counted one must not count its miss).
+    /// Looks `key` up and refreshes the entry for the policy, counting a hit only when `HITS` and a miss only
+    /// when `MISSES` (a retried lookup is not a new request; a fast-path lookup that falls back to a counted one
+    /// must not count its miss). An expired entry is removed (counted as an expiration) and never returned.
     #[inline]
     pub(crate) fn lookup<Q, const HITS: bool, const MISSES: bool>(
         &mut self,

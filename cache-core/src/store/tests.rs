@@ -18,7 +18,8 @@ fn put(s: &mut S, k: u32, deadline: u64, now: u64) {
 
 fn get(s: &mut S, k: u32, now: u64) -> Option<u32> {
     let mut g = Vec::new();
-    s.get(h(k), &k, || now, &mut g).copied()
+    s.lookup::<u32, true, true>(h(k), &k, || now, &mut g)
+        .copied()
 }
 
 fn sorted_keys(s: &S) -> Vec<u32> {
