@@ -1,5 +1,6 @@
 //! Least frequently used, in O(1): entries sit in frequency buckets (a list of buckets in ascending frequency,
-//! each a FIFO of entries threaded through the slots: `Meta::prev`/`next`, and `Meta::aux` for the bucket). A read
+//! each a FIFO of entries threaded through the slots' `Meta::prev`/`next`; each slot's bucket id sits in a side
+//! vector, `bucket_of`, so LRU entries need not carry the field). A read
 //! or write moves an entry to the tail of the next bucket, so among equal frequencies the entry that reached that
 //! frequency first is evicted first.
 
@@ -19,21 +20,40 @@ struct Bucket {
 pub(crate) struct Lfu {
     buckets: Vec<Bucket>,
     free_buckets: Vec<u32>,
+    /// The bucket of each slot.
+    bucket_of: Vec<u32>,
+    /// The most slots there will be: `bucket_of` never grows past it.
+    capacity: usize,
     /// The bucket with the lowest frequency.
     first: u32,
 }
 
-impl Default for Lfu {
-    fn default() -> Self {
+impl Lfu {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
         Self {
             buckets: Vec::new(),
             free_buckets: Vec::new(),
+            bucket_of: Vec::new(),
+            capacity,
             first: NIL,
         }
     }
-}
 
-impl Lfu {
+    /// Records that slot `idx` is in bucket `b`, growing the side vector (never past the capacity: a full cache
+    /// carries no slack) when `idx` is a new slot.
+    fn set_bucket(&mut self, idx: u32, b: u32) {
+        let i = idx as usize;
+        if i >= self.bucket_of.len() {
+            if self.bucket_of.len() == self.bucket_of.capacity() {
+                let len = self.bucket_of.len();
+                let want = len.max(4).min(self.capacity.saturating_sub(len).max(1));
+                self.bucket_of.reserve_exact(want);
+            }
+            self.bucket_of.resize(i + 1, NIL);
+        }
+        self.bucket_of[i] = b;
+    }
+
     /// A new empty bucket for `freq`, linked right after `after` (or first when `after` is `NIL`).
     fn new_bucket(&mut self, freq: u64, after: u32) -> u32 {
         let next = if after == NIL {
@@ -84,7 +104,7 @@ impl Lfu {
         let m = slots.meta_mut(idx);
         m.prev = tail;
         m.next = NIL;
-        m.aux = b;
+        self.set_bucket(idx, b);
         if tail == NIL {
             self.buckets[b as usize].head = idx;
         } else {
@@ -96,10 +116,11 @@ impl Lfu {
     /// Takes `idx` out of its bucket; frees the bucket if it empties. Returns the bucket the next frequency
     /// should follow: the old bucket if it survived, else the one before it.
     fn unlink(&mut self, slots: &mut impl MetaSlots, idx: u32) -> u32 {
-        let (prev, next, bucket) = {
+        let (prev, next) = {
             let m = slots.meta(idx);
-            (m.prev, m.next, m.aux)
+            (m.prev, m.next)
         };
+        let bucket = self.bucket_of[idx as usize];
         if prev == NIL {
             self.buckets[bucket as usize].head = next;
         } else {
@@ -131,7 +152,7 @@ impl EvictionPolicy for Lfu {
     }
 
     fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32) {
-        let bucket = slots.meta(idx).aux;
+        let bucket = self.bucket_of[idx as usize];
         let freq = self.buckets[bucket as usize].freq.saturating_add(1);
         let next = self.buckets[bucket as usize].next;
         let after = self.unlink(slots, idx);
@@ -147,11 +168,14 @@ impl EvictionPolicy for Lfu {
         self.unlink(slots, idx);
     }
 
-    fn relocate(&mut self, slots: &mut impl MetaSlots, _from: u32, to: u32) {
-        let (prev, next, bucket) = {
+    fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32) {
+        let (prev, next) = {
             let m = slots.meta(to);
-            (m.prev, m.next, m.aux as usize)
+            (m.prev, m.next)
         };
+        let bucket = self.bucket_of[from as usize];
+        self.bucket_of[to as usize] = bucket;
+        let bucket = bucket as usize;
         if prev == NIL {
             self.buckets[bucket].head = to;
         } else {
@@ -173,7 +197,7 @@ impl EvictionPolicy for Lfu {
     }
 
     fn clear(&mut self) {
-        *self = Self::default();
+        *self = Self::with_capacity(self.capacity);
     }
 }
 
@@ -199,7 +223,7 @@ mod tests {
     #[test]
     fn lowest_frequency_first_then_oldest_arrival() {
         let mut s = vec![Meta::default(); 4];
-        let mut lfu = Lfu::default();
+        let mut lfu = Lfu::with_capacity(4);
         for i in 0..3 {
             lfu.insert(&mut s, i);
         }

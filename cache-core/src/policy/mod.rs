@@ -18,13 +18,13 @@ pub(crate) use lru::Lru;
 /// "No slot": the null link of the index-linked lists.
 pub(crate) const NIL: u32 = u32::MAX;
 
-/// A policy's links for one slot. What the fields mean is the policy's business (LRU: previous and next in
-/// recency order; LFU: previous and next in the frequency bucket, and the bucket).
+/// A policy's links for one slot: 8 bytes, so an `Entry<u64, u64>` is 32 bytes with no padding. What they mean
+/// is the policy's business (LRU: previous and next in recency order; LFU: previous and next in the frequency
+/// bucket, whose id LFU keeps in a side vector of its own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Meta {
     pub(crate) prev: u32,
     pub(crate) next: u32,
-    pub(crate) aux: u32,
 }
 
 impl Default for Meta {
@@ -32,7 +32,6 @@ impl Default for Meta {
         Self {
             prev: NIL,
             next: NIL,
-            aux: NIL,
         }
     }
 }
@@ -78,10 +77,11 @@ pub(crate) enum AnyPolicy {
 }
 
 impl AnyPolicy {
-    pub(crate) fn new(kind: crate::Policy) -> Self {
+    /// `capacity`: the most slots the store will have (LFU sizes its side vector by it).
+    pub(crate) fn new(kind: crate::Policy, capacity: usize) -> Self {
         match kind {
             crate::Policy::Lru => Self::Lru(Lru::default()),
-            crate::Policy::Lfu => Self::Lfu(Lfu::default()),
+            crate::Policy::Lfu => Self::Lfu(Lfu::with_capacity(capacity)),
         }
     }
 }

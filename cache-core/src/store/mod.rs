@@ -76,7 +76,7 @@ where
         Self {
             table: HashTable::new(),
             entries: Vec::new(),
-            policy: AnyPolicy::new(policy),
+            policy: AnyPolicy::new(policy, capacity),
             deadlines: BTreeSet::new(),
             capacity,
             hasher,
