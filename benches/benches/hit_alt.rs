@@ -39,7 +39,6 @@ use std::borrow::Borrow;
 use std::hash::Hash;
 use std::hint::black_box;
 use std::num::NonZeroUsize;
-use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use cache_benches::{access_pattern, quick, string_key, u64_key, SplitMix64, Table};
@@ -158,30 +157,7 @@ fn timed<F>(threads: usize, work: F) -> Duration
 where
     F: Fn(usize) + Sync,
 {
-    if threads == 1 {
-        let start = Instant::now();
-        work(0);
-        return start.elapsed();
-    }
-    let barrier = Barrier::new(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (barrier, work) = (&barrier, &work);
-                s.spawn(move || {
-                    barrier.wait();
-                    let start = Instant::now();
-                    work(t);
-                    start.elapsed()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("bench thread panicked"))
-            .max()
-            .unwrap_or_default()
-    })
+    cache_benches::timed_on_threads(threads, work)
 }
 
 /// The median of some numbers (the mean of the two middle ones for an even count).

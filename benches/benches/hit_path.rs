@@ -28,7 +28,6 @@ use std::borrow::Borrow;
 use std::hash::Hash;
 use std::hint::black_box;
 use std::num::NonZeroUsize;
-use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use cache_benches::{access_pattern, string_key, u64_key};
@@ -183,29 +182,8 @@ fn timed_parallel<F>(threads: usize, iters: u64, work: F) -> Duration
 where
     F: Fn(usize, u64) -> u64 + Sync,
 {
-    if threads == 1 {
-        let start = Instant::now();
-        black_box(work(0, iters));
-        return start.elapsed();
-    }
-    let barrier = Barrier::new(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (barrier, work) = (&barrier, &work);
-                s.spawn(move || {
-                    barrier.wait();
-                    let start = Instant::now();
-                    black_box(work(t, iters));
-                    start.elapsed()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("bench thread panicked"))
-            .max()
-            .unwrap_or_default()
+    cache_benches::timed_on_threads(threads, |t| {
+        black_box(work(t, iters));
     })
 }
 

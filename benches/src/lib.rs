@@ -142,3 +142,35 @@ impl Table {
         out
     }
 }
+
+/// Runs `work(thread_index)` on `threads` threads released together by a barrier (on the calling thread when
+/// `threads` is 1); returns the slowest thread's time.
+pub fn timed_on_threads<F>(threads: usize, work: F) -> std::time::Duration
+where
+    F: Fn(usize) + Sync,
+{
+    if threads == 1 {
+        let start = std::time::Instant::now();
+        work(0);
+        return start.elapsed();
+    }
+    let barrier = std::sync::Barrier::new(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (barrier, work) = (&barrier, &work);
+                s.spawn(move || {
+                    barrier.wait();
+                    let start = std::time::Instant::now();
+                    work(t);
+                    start.elapsed()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("bench thread panicked"))
+            .max()
+            .unwrap_or_default()
+    })
+}
