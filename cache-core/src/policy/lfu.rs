@@ -4,7 +4,7 @@
 //! or write moves an entry to the tail of the next bucket, so among equal frequencies the entry that reached that
 //! frequency first is evicted first.
 
-use super::{EvictionPolicy, MetaSlots, NIL};
+use super::{relink, EvictionPolicy, MetaSlots, NIL};
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -121,16 +121,8 @@ impl Lfu {
             (m.prev, m.next)
         };
         let bucket = self.bucket_of[idx as usize];
-        if prev == NIL {
-            self.buckets[bucket as usize].head = next;
-        } else {
-            slots.meta_mut(prev).next = next;
-        }
-        if next == NIL {
-            self.buckets[bucket as usize].tail = prev;
-        } else {
-            slots.meta_mut(next).prev = prev;
-        }
+        let b = &mut self.buckets[bucket as usize];
+        relink(slots, (prev, next), (next, prev), &mut b.head, &mut b.tail);
         if self.buckets[bucket as usize].head == NIL {
             let before = self.buckets[bucket as usize].prev;
             self.free_bucket(bucket);
@@ -175,17 +167,8 @@ impl EvictionPolicy for Lfu {
         };
         let bucket = self.bucket_of[from as usize];
         self.bucket_of[to as usize] = bucket;
-        let bucket = bucket as usize;
-        if prev == NIL {
-            self.buckets[bucket].head = to;
-        } else {
-            slots.meta_mut(prev).next = to;
-        }
-        if next == NIL {
-            self.buckets[bucket].tail = to;
-        } else {
-            slots.meta_mut(next).prev = to;
-        }
+        let b = &mut self.buckets[bucket as usize];
+        relink(slots, (prev, next), (to, to), &mut b.head, &mut b.tail);
     }
 
     fn victim(&self) -> Option<u32> {

@@ -1,7 +1,7 @@
 //! Least recently used: a doubly linked list threaded through the slots (`Meta::prev`/`next`), most recent at
 //! the head.
 
-use super::{EvictionPolicy, MetaSlots, NIL};
+use super::{relink, EvictionPolicy, MetaSlots, NIL};
 
 /// LRU order over slot indices. Reads and writes move an entry to the head; the tail is the victim.
 #[derive(Debug)]
@@ -25,16 +25,13 @@ impl Lru {
             let m = slots.meta(idx);
             (m.prev, m.next)
         };
-        if prev == NIL {
-            self.head = next;
-        } else {
-            slots.meta_mut(prev).next = next;
-        }
-        if next == NIL {
-            self.tail = prev;
-        } else {
-            slots.meta_mut(next).prev = prev;
-        }
+        relink(
+            slots,
+            (prev, next),
+            (next, prev),
+            &mut self.head,
+            &mut self.tail,
+        );
     }
 
     fn push_front(&mut self, slots: &mut impl MetaSlots, idx: u32) {
@@ -73,16 +70,13 @@ impl EvictionPolicy for Lru {
             let m = slots.meta(to);
             (m.prev, m.next)
         };
-        if prev == NIL {
-            self.head = to;
-        } else {
-            slots.meta_mut(prev).next = to;
-        }
-        if next == NIL {
-            self.tail = to;
-        } else {
-            slots.meta_mut(next).prev = to;
-        }
+        relink(
+            slots,
+            (prev, next),
+            (to, to),
+            &mut self.head,
+            &mut self.tail,
+        );
         debug_assert!(self.head != from && self.tail != from);
     }
 

@@ -52,6 +52,28 @@ impl MetaSlots for Vec<Meta> {
     }
 }
 
+/// Points the neighbours of a list position at new slots: `prev`'s `next` (or the list's `head`, when `prev` is
+/// `NIL`) becomes `after_prev`, and `next`'s `prev` (or `tail`) becomes `before_next`. Unlinking an entry passes its
+/// own neighbours crosswise; relocating one passes its new slot twice.
+pub(crate) fn relink(
+    slots: &mut impl MetaSlots,
+    (prev, next): (u32, u32),
+    (after_prev, before_next): (u32, u32),
+    head: &mut u32,
+    tail: &mut u32,
+) {
+    if prev == NIL {
+        *head = after_prev;
+    } else {
+        slots.meta_mut(prev).next = after_prev;
+    }
+    if next == NIL {
+        *tail = before_next;
+    } else {
+        slots.meta_mut(next).prev = before_next;
+    }
+}
+
 /// The interface between a store and its eviction policy. Slot indices are dense (`0..len`).
 pub(crate) trait EvictionPolicy {
     /// A new entry now lives at `idx` (its `Meta` is the default).
