@@ -70,14 +70,7 @@ where
 {
     /// Every subject, each with room for `capacity` entries.
     fn all(capacity: usize) -> Vec<(&'static str, Self)> {
-        let ours = |policy, ttl: Option<Duration>| {
-            let b = AsyncCache::builder().maxsize(capacity).policy(policy);
-            let b = match ttl {
-                Some(ttl) => b.ttl(ttl),
-                None => b,
-            };
-            Self::Ours(b.build().expect("valid settings"))
-        };
+        let ours = |policy, ttl| Self::Ours(cache_benches::cache_core(capacity, policy, ttl));
         let cap = NonZeroUsize::new(capacity).expect("non-zero capacity");
         vec![
             ("cache-core LRU", ours(Policy::Lru, None)),

@@ -102,14 +102,7 @@ where
 {
     fn all(capacity: usize) -> Vec<(&'static str, Self)> {
         let cap = NonZeroUsize::new(capacity).expect("non-zero");
-        let ours = |policy, ttl: Option<Duration>| {
-            let b = AsyncCache::builder().maxsize(capacity).policy(policy);
-            let b = match ttl {
-                Some(ttl) => b.ttl(ttl),
-                None => b,
-            };
-            Self::Ours(b.build().expect("valid settings"))
-        };
+        let ours = |policy, ttl| Self::Ours(cache_benches::cache_core(capacity, policy, ttl));
         vec![
             ("cache-core", ours(Policy::Lru, None)),
             ("cache-core-lfu", ours(Policy::Lfu, None)),

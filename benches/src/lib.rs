@@ -174,3 +174,22 @@ where
             .unwrap_or_default()
     })
 }
+
+/// The cache-core subject of the hit-path benches: `capacity` entries, `policy`, and a default TTL if given.
+pub fn cache_core<K>(
+    capacity: usize,
+    policy: cache_core::Policy,
+    ttl: Option<std::time::Duration>,
+) -> cache_core::AsyncCache<K, u64>
+where
+    K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+{
+    let b = cache_core::AsyncCache::builder()
+        .maxsize(capacity)
+        .policy(policy);
+    let b = match ttl {
+        Some(ttl) => b.ttl(ttl),
+        None => b,
+    };
+    b.build().expect("valid settings")
+}
