@@ -12,7 +12,7 @@ use crate::batch::{BatchConfig, Batcher};
 use crate::clock::{Clock, Timebase};
 use crate::metrics::{LoadStats, Metrics};
 use crate::sharded::Sharded;
-use crate::store::{Graveyard, Store, NEVER};
+use crate::store::{Found, Graveyard, Store, NEVER};
 use crate::{CacheBuilder, Policy};
 
 /// The settings a cache was built with.
@@ -61,10 +61,10 @@ where
             std::mem::take(&mut *dead).into_iter().collect()
         };
         let mut skipped = false;
-        for lock in self.shards.locks() {
+        for shard in self.shards.try_lock_each() {
             // `try_lock`: this runs inside a `Drop`, possibly on a thread that already holds a shard lock of
             // this cache (a cached value owning an `InstanceId`). A busy shard is swept next time instead.
-            let Some(mut shard) = lock.try_lock() else {
+            let Some(mut shard) = shard else {
                 skipped = true;
                 continue;
             };
@@ -162,7 +162,12 @@ where
             threshold: (config.maxsize / 8).clamp(16, 4096),
         });
         let inner = Arc::new(Inner {
-            shards: Sharded::new(config.maxsize, config.shards, config.policy),
+            shards: Sharded::new(
+                config.maxsize,
+                config.shards,
+                crate::striped::default_stripes(),
+                config.policy,
+            ),
             time: Timebase::new(clock),
             config,
             loads: Mutex::new(LoadStats::default()),
@@ -227,12 +232,30 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.inner.shards.hash(key);
+        let now = || self.inner.time.now();
+        let found = self.inner.shards.read(hash, |shard, local| {
+            match shard.store.find_shared(hash, key, now) {
+                Found::Live(slot, value) => {
+                    local.hit(slot, HITS);
+                    Some(Some(value.clone()))
+                }
+                Found::Absent => {
+                    local.misses += u64::from(MISSES);
+                    Some(None)
+                }
+                Found::Expired => None,
+            }
+        });
+        if let Some(value) = found {
+            return value;
+        }
+        // Expired: reclaiming it takes the exclusive lock (which counts the miss and the expiration).
         let mut grave = Graveyard::new();
         let value = {
             let mut shard = self.inner.shards.lock(hash);
             shard
                 .store
-                .lookup::<Q, HITS, MISSES>(hash, key, || self.inner.time.now(), &mut grave)
+                .lookup::<Q, HITS, MISSES>(hash, key, now, &mut grave)
                 .cloned()
         };
         drop(grave);
@@ -246,11 +269,12 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.inner.shards.hash(key);
-        let shard = self.inner.shards.lock(hash);
-        shard
-            .store
-            .peek(hash, key, || self.inner.time.now())
-            .cloned()
+        self.inner.shards.read(hash, |shard, _| {
+            shard
+                .store
+                .peek(hash, key, || self.inner.time.now())
+                .cloned()
+        })
     }
 
     /// Whether `key` has a live value. Like [`peek`](Self::peek), it neither counts nor refreshes.
@@ -260,11 +284,12 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.inner.shards.hash(key);
-        let shard = self.inner.shards.lock(hash);
-        shard
-            .store
-            .peek(hash, key, || self.inner.time.now())
-            .is_some()
+        self.inner.shards.read(hash, |shard, _| {
+            shard
+                .store
+                .peek(hash, key, || self.inner.time.now())
+                .is_some()
+        })
     }
 
     /// Stores `value` under `key` with the default TTL, replacing any value. A load of `key` in progress is
@@ -339,7 +364,7 @@ where
     pub fn clear(&self) {
         for mut shard in self.inner.shards.each() {
             shard.flights.clear();
-            shard.store.counters = crate::store::Counters::default();
+            crate::sharded::reset_counters(&mut shard);
             let drained = shard.store.clear();
             drop(shard);
             drop(drained);
@@ -399,8 +424,8 @@ where
             maxsize: self.inner.config.maxsize,
             ..Metrics::default()
         };
-        for shard in self.inner.shards.each() {
-            let c = shard.store.counters;
+        for mut shard in self.inner.shards.each() {
+            let c = crate::sharded::counters(&mut shard);
             m.hits += c.hits;
             m.misses += c.misses;
             m.evictions += c.evictions;

@@ -78,6 +78,8 @@ mod metrics;
 mod policy;
 mod sharded;
 mod store;
+#[allow(unsafe_code)] // the one module with unsafe code: a striped lock, see its docs
+mod striped;
 
 #[doc(hidden)]
 pub mod __private;

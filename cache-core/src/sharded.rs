@@ -1,19 +1,36 @@
 //! The shards and their locks: the only place that locks a shard.
 //!
-//! Each shard is a [`Store`] plus the [`Flights`] of its keys behind one `parking_lot` mutex, padded to its own
-//! cache line so two cores working on two shards never share one. A key's shard comes from bits of its hash that
-//! the hash table itself does not use for probing.
+//! Each shard is a [`Store`] plus the [`Flights`] of its keys behind a reader-striped lock ([`Striped`]), padded
+//! to its own cache line. A key's shard comes from bits of its hash that the hash table itself does not use for
+//! probing.
+//!
+//! # The read path
+//! A hit ([`Sharded::read`]) locks only the calling thread's stripe and reads the store through a shared
+//! reference: it writes nothing another core writes. What a hit must change is kept in the stripe ([`Local`]):
+//! its hit/miss counts and the slot it read, appended to the stripe's read buffer. Every exclusive lock
+//! ([`Sharded::lock`], [`Sharded::each`], [`Sharded::try_lock_each`]) first *replays* every stripe's buffered
+//! reads into the eviction policy, in the order each stripe recorded them, before anything can change: so the
+//! buffered slot numbers are still valid, and every eviction decision sees every read that finished before it.
+//! A stripe whose buffer reaches [`READ_BUFFER`] reads is replayed by the reader that filled it.
+//!
+//! One thread always uses the same stripe, so the reads of one thread reach the policy in exactly the order it
+//! made them: with one shard, the eviction order of a single-threaded program is exact. Reads made by different
+//! threads since the last exclusive lock are replayed stripe by stripe, so their relative order is kept only per
+//! thread (see `docs/design/read-path.md`).
 
 use std::hash::{BuildHasher, Hash};
 
 use crossbeam_utils::CachePadded;
-use parking_lot::{Mutex, MutexGuard};
 
 use crate::flight::Flights;
-use crate::store::Store;
+use crate::store::{Counters, Store};
+use crate::striped::{Striped, WriteGuard};
 
 /// The hasher of keys: foldhash, seeded per cache.
 pub(crate) type Hasher = foldhash::fast::RandomState;
+
+/// A stripe replays its reads into the policy once it has buffered this many.
+pub(crate) const READ_BUFFER: usize = 256;
 
 #[derive(Debug)]
 pub(crate) struct Shard<K, V> {
@@ -21,8 +38,54 @@ pub(crate) struct Shard<K, V> {
     pub(crate) flights: Flights<K, V>,
 }
 
-/// A shard behind its lock, on its own cache line.
-type Locked<K, V> = CachePadded<Mutex<Shard<K, V>>>;
+/// What the readers of one stripe record instead of writing to the shard.
+#[derive(Debug)]
+pub(crate) struct Local {
+    pub(crate) hits: u64,
+    pub(crate) misses: u64,
+    /// How many of `reads` are filled.
+    buffered: usize,
+    /// Slots read since the last replay, oldest first. Inline, so that recording a read allocates nothing.
+    reads: [u32; READ_BUFFER],
+}
+
+impl Default for Local {
+    fn default() -> Self {
+        Self {
+            hits: 0,
+            misses: 0,
+            buffered: 0,
+            reads: [0; READ_BUFFER],
+        }
+    }
+}
+
+impl Local {
+    /// Records a hit on `slot` (counted only if `count`). [`Sharded::read`] makes sure the buffer has room.
+    #[inline]
+    pub(crate) fn hit(&mut self, slot: u32, count: bool) {
+        self.hits += u64::from(count);
+        if let Some(free) = self.reads.get_mut(self.buffered) {
+            *free = slot;
+            self.buffered += 1;
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.buffered >= READ_BUFFER
+    }
+
+    /// The buffered reads, oldest first, and empties the buffer.
+    fn take_reads(&mut self) -> &[u32] {
+        let n = std::mem::take(&mut self.buffered);
+        &self.reads[..n]
+    }
+}
+
+/// A shard locked exclusively, with every stripe's buffered reads already replayed.
+pub(crate) type ShardGuard<'a, K, V> = WriteGuard<'a, Shard<K, V>, Local>;
+
+type Locked<K, V> = CachePadded<Striped<Shard<K, V>, Local>>;
 
 #[derive(Debug)]
 pub(crate) struct Sharded<K, V> {
@@ -32,18 +95,24 @@ pub(crate) struct Sharded<K, V> {
 
 impl<K: Hash + Eq, V> Sharded<K, V> {
     /// `maxsize` split over `shards` shards (`1 <= shards <= maxsize`, checked by the builder): the capacities
-    /// sum to exactly `maxsize`, so the cache never holds more.
-    pub(crate) fn new(maxsize: usize, shards: usize, policy: crate::Policy) -> Self {
+    /// sum to exactly `maxsize`, so the cache never holds more. Each shard's lock has `stripes` stripes.
+    pub(crate) fn new(
+        maxsize: usize,
+        shards: usize,
+        stripes: usize,
+        policy: crate::Policy,
+    ) -> Self {
         let hasher = Hasher::default();
         let base = maxsize / shards;
         let extra = maxsize % shards;
         let shards = (0..shards)
             .map(|i| {
                 let capacity = base + usize::from(i < extra);
-                CachePadded::new(Mutex::new(Shard {
+                let shard = Shard {
                     store: Store::new(capacity, policy, hasher),
                     flights: Flights::default(),
-                }))
+                };
+                CachePadded::new(Striped::new(shard, stripes, Local::default))
             })
             .collect();
         Self { shards, hasher }
@@ -58,27 +127,89 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         &self.hasher
     }
 
-    /// Locks the shard of `hash`. Bits 16..48 pick it: the table probes with the low bits and tags with the top
+    /// The shard of `hash`. Bits 16..48 pick it: the table probes with the low bits and tags with the top
     /// seven, so the shard choice does not thin out either.
     #[inline]
-    pub(crate) fn lock(&self, hash: u64) -> MutexGuard<'_, Shard<K, V>> {
+    fn shard_of(&self, hash: u64) -> &Striped<Shard<K, V>, Local> {
         let n = self.shards.len() as u64;
         let i = ((hash >> 16) & 0xffff_ffff).wrapping_mul(n) >> 32;
         #[allow(clippy::cast_possible_truncation)]
-        self.shards[i as usize].lock()
+        &self.shards[i as usize]
     }
 
-    /// Every shard, one at a time (never two locks at once).
-    pub(crate) fn each(&self) -> impl Iterator<Item = MutexGuard<'_, Shard<K, V>>> {
-        self.shards.iter().map(|s| s.lock())
+    /// Runs `f` on the shard of `hash` under its read lock: shared access to the shard, exclusive access to the
+    /// calling thread's stripe. Replays the stripe's reads afterwards if its buffer is full.
+    #[inline]
+    pub(crate) fn read<R>(&self, hash: u64, f: impl FnOnce(&Shard<K, V>, &mut Local) -> R) -> R {
+        let striped = self.shard_of(hash);
+        let mut guard = striped.read();
+        while guard.parts().1.is_full() {
+            // Another thread sharing this stripe filled it and has not replayed it yet: replay it here rather
+            // than drop this read.
+            drop(guard);
+            drop(replayed(striped.write()));
+            guard = striped.read();
+        }
+        let (out, full) = {
+            let (shard, local) = guard.parts();
+            let out = f(shard, local);
+            (out, local.is_full())
+        };
+        drop(guard);
+        if full {
+            // The exclusive lock replays every stripe's buffer on the way in.
+            drop(replayed(striped.write()));
+        }
+        out
     }
 
-    /// Every shard's lock, unlocked (for `try_lock`).
-    pub(crate) fn locks(&self) -> impl Iterator<Item = &Mutex<Shard<K, V>>> {
-        self.shards.iter().map(|s| &**s)
+    /// Locks the shard of `hash` exclusively.
+    #[inline]
+    pub(crate) fn lock(&self, hash: u64) -> ShardGuard<'_, K, V> {
+        replayed(self.shard_of(hash).write())
+    }
+
+    /// Every shard, locked exclusively one at a time (never two at once).
+    pub(crate) fn each(&self) -> impl Iterator<Item = ShardGuard<'_, K, V>> {
+        self.shards.iter().map(|s| replayed(s.write()))
+    }
+
+    /// Every shard, each locked exclusively if that is possible without waiting (`None` if it is busy).
+    pub(crate) fn try_lock_each(&self) -> impl Iterator<Item = Option<ShardGuard<'_, K, V>>> {
+        self.shards.iter().map(|s| s.try_write().map(replayed))
     }
 
     pub(crate) fn count(&self) -> usize {
         self.shards.len()
+    }
+}
+
+/// Replays every stripe's buffered reads into the shard's policy, oldest first within each stripe.
+fn replayed<K: Hash + Eq, V>(mut guard: ShardGuard<'_, K, V>) -> ShardGuard<'_, K, V> {
+    let (shard, locals) = guard.parts();
+    for local in locals {
+        shard.store.replay(local.take_reads());
+    }
+    guard
+}
+
+/// The counters of one exclusively locked shard: the store's own plus every stripe's hits and misses.
+pub(crate) fn counters<K, V>(guard: &mut ShardGuard<'_, K, V>) -> Counters {
+    let (shard, locals) = guard.parts();
+    let mut c = shard.store.counters;
+    for local in locals {
+        c.hits += local.hits;
+        c.misses += local.misses;
+    }
+    c
+}
+
+/// Zeroes the counters of one exclusively locked shard, the stripes' included.
+pub(crate) fn reset_counters<K, V>(guard: &mut ShardGuard<'_, K, V>) {
+    let (shard, locals) = guard.parts();
+    shard.store.counters = Counters::default();
+    for local in locals {
+        local.hits = 0;
+        local.misses = 0;
     }
 }

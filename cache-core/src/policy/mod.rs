@@ -5,9 +5,11 @@
 //! victim when the shard is full. Adding a policy means a new file here, a variant of [`AnyPolicy`] and of
 //! [`crate::Policy`]; the store does not change.
 //!
-//! A policy's per-entry links ([`Meta`]) live *inside the store's slots*, next to the key the lookup just
-//! compared, so a hit that reorders an entry does not pay an extra cache miss for its own links. The store lends
-//! the slots to every call ([`MetaSlots`]); the policy keeps only its list heads (and, for LFU, its buckets).
+//! A policy's per-entry links ([`Meta`]) live in a vector the store keeps beside its entries, slot for slot, and
+//! lends to every call ([`MetaSlots`]); the policy keeps only its list heads (and, for LFU, its buckets). Hits
+//! do not call the policy directly: they are buffered and replayed under the exclusive lock (see
+//! `crate::sharded`), so only the replaying thread ever writes the links, and the entries that other cores read
+//! stay untouched.
 
 mod lfu;
 mod lru;
@@ -18,7 +20,7 @@ pub(crate) use lru::Lru;
 /// "No slot": the null link of the index-linked lists.
 pub(crate) const NIL: u32 = u32::MAX;
 
-/// A policy's links for one slot: 8 bytes, so an `Entry<u64, u64>` is 32 bytes with no padding. What they mean
+/// A policy's links for one slot: 8 bytes. What they mean
 /// is the policy's business (LRU: previous and next in recency order; LFU: previous and next in the frequency
 /// bucket, whose id LFU keeps in a side vector of its own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +44,12 @@ pub(crate) trait MetaSlots {
     fn meta_mut(&mut self, idx: u32) -> &mut Meta;
 }
 
-#[cfg(test)]
 impl MetaSlots for Vec<Meta> {
+    #[inline]
     fn meta(&self, idx: u32) -> &Meta {
         &self[idx as usize]
     }
+    #[inline]
     fn meta_mut(&mut self, idx: u32) -> &mut Meta {
         &mut self[idx as usize]
     }

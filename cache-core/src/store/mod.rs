@@ -11,7 +11,9 @@ use std::hash::{BuildHasher, Hash};
 
 use hashbrown::HashTable;
 
-use crate::policy::{AnyPolicy, EvictionPolicy, Meta, MetaSlots};
+use crossbeam_utils::CachePadded;
+
+use crate::policy::{AnyPolicy, EvictionPolicy, Meta};
 
 /// The deadline of an entry that never expires.
 pub(crate) const NEVER: u64 = u64::MAX;
@@ -20,24 +22,25 @@ pub(crate) const NEVER: u64 = u64::MAX;
 const PURGE_PER_WRITE: usize = 8;
 
 /// A stored entry. `deadline` is in nanoseconds since the cache was built, [`NEVER`] for none.
+///
+/// The policy's links are *not* here but in a side vector of the same length ([`Store::meta`]): hits on other
+/// cores read the entry, and replaying reads into the policy writes the links, so keeping the two apart keeps
+/// the entries' cache lines read-only on the hit path.
 #[derive(Debug)]
 pub(crate) struct Entry<K, V> {
     pub(crate) key: K,
     pub(crate) value: V,
     deadline: u64,
-    /// The policy's links, beside the key a lookup has just compared: no extra cache miss to reorder.
-    meta: Meta,
 }
 
-impl<K, V> MetaSlots for Vec<Entry<K, V>> {
-    #[inline]
-    fn meta(&self, idx: u32) -> &Meta {
-        &self[idx as usize].meta
-    }
-    #[inline]
-    fn meta_mut(&mut self, idx: u32) -> &mut Meta {
-        &mut self[idx as usize].meta
-    }
+/// What a shared (read-locked) lookup found.
+pub(crate) enum Found<'a, V> {
+    /// A live value, in this slot.
+    Live(u32, &'a V),
+    /// No entry.
+    Absent,
+    /// An expired entry: only an exclusive lookup may reclaim it.
+    Expired,
 }
 
 /// Entries removed under the lock, to be dropped after it is released.
@@ -57,7 +60,11 @@ pub(crate) struct Counters {
 pub(crate) struct Store<K, V, S> {
     table: HashTable<u32>,
     entries: Vec<Entry<K, V>>,
-    policy: AnyPolicy,
+    /// The policy's links of each slot (`meta[i]` belongs to `entries[i]`).
+    meta: Vec<Meta>,
+    /// Written on every replay of buffered reads: on a cache line of its own, away from the fields every hit
+    /// reads.
+    policy: CachePadded<AnyPolicy>,
     /// `(deadline, slot)` for every entry that has a deadline, soonest first.
     deadlines: BTreeSet<(u64, u32)>,
     capacity: usize,
@@ -76,7 +83,8 @@ where
         Self {
             table: HashTable::new(),
             entries: Vec::new(),
-            policy: AnyPolicy::new(policy, capacity),
+            meta: Vec::new(),
+            policy: CachePadded::new(AnyPolicy::new(policy, capacity)),
             deadlines: BTreeSet::new(),
             capacity,
             hasher,
@@ -136,8 +144,44 @@ where
             return None;
         }
         self.counters.hits += u64::from(HITS);
-        self.policy.touch(&mut self.entries, i);
+        self.policy.touch(&mut self.meta, i);
         Some(&self.entries[i as usize].value)
+    }
+
+    /// Looks `key` up through a shared reference (under a read lock): counts nothing and touches nothing. The
+    /// caller records the hit and the slot it read, and hands the slot to [`Self::replay`] later.
+    #[inline]
+    pub(crate) fn find_shared<Q>(
+        &self,
+        hash: u64,
+        key: &Q,
+        now: impl FnOnce() -> u64,
+    ) -> Found<'_, V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let Some(i) = self.find(hash, key) else {
+            return Found::Absent;
+        };
+        let entry = &self.entries[i as usize];
+        if Self::expired(entry.deadline, now) {
+            Found::Expired
+        } else {
+            Found::Live(i, &entry.value)
+        }
+    }
+
+    /// Applies reads recorded under read locks, oldest first, as if each had been an exclusive lookup. Every slot
+    /// must still hold the entry that was read: the store has not changed since (the caller replays before any
+    /// change).
+    pub(crate) fn replay(&mut self, slots: &[u32]) {
+        for &i in slots {
+            debug_assert!((i as usize) < self.entries.len());
+            if (i as usize) < self.meta.len() {
+                self.policy.touch(&mut self.meta, i);
+            }
+        }
     }
 
     /// Looks `key` up without counting or touching it. An expired entry is not returned.
@@ -184,7 +228,6 @@ where
                 key,
                 value: old_value,
                 deadline: NEVER,
-                meta: Meta::default(),
             });
             if old_deadline != NEVER {
                 self.deadlines.remove(&(old_deadline, i));
@@ -192,7 +235,7 @@ where
             if deadline != NEVER {
                 self.deadlines.insert((deadline, i));
             }
-            self.policy.touch(&mut self.entries, i);
+            self.policy.touch(&mut self.meta, i);
             return;
         }
         if self.entries.len() >= self.capacity {
@@ -214,17 +257,18 @@ where
                 .max(4)
                 .min(self.capacity - self.entries.len());
             self.entries.reserve_exact(want);
+            self.meta.reserve_exact(want);
         }
         self.entries.push(Entry {
             key,
             value,
             deadline,
-            meta: Meta::default(),
         });
+        self.meta.push(Meta::default());
         let (entries, hasher) = (&self.entries, &self.hasher);
         self.table
             .insert_unique(hash, idx, |&i| hasher.hash_one(&entries[i as usize].key));
-        self.policy.insert(&mut self.entries, idx);
+        self.policy.insert(&mut self.meta, idx);
         if deadline != NEVER {
             self.deadlines.insert((deadline, idx));
         }
@@ -312,6 +356,7 @@ where
     pub(crate) fn clear(&mut self) -> Vec<Entry<K, V>> {
         self.table = HashTable::new();
         self.policy.clear();
+        self.meta = Vec::new();
         self.deadlines = BTreeSet::new();
         std::mem::take(&mut self.entries)
     }
@@ -339,9 +384,10 @@ where
             // Broken `Hash` impl: find the slot by scanning.
             self.table.retain(|i| *i != idx);
         }
-        self.policy.remove(&mut self.entries, idx);
+        self.policy.remove(&mut self.meta, idx);
         let last = u32::try_from(self.entries.len() - 1).expect("slot indices fit u32");
         let entry = self.entries.swap_remove(idx as usize);
+        self.meta.swap_remove(idx as usize);
         if entry.deadline != NEVER {
             self.deadlines.remove(&(entry.deadline, idx));
         }
@@ -352,7 +398,7 @@ where
             if let Some(slot) = self.table_slot(moved_hash, last) {
                 *slot = idx;
             }
-            self.policy.relocate(&mut self.entries, last, idx);
+            self.policy.relocate(&mut self.meta, last, idx);
             if moved_deadline != NEVER {
                 self.deadlines.remove(&(moved_deadline, last));
                 self.deadlines.insert((moved_deadline, idx));

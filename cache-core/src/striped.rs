@@ -1,0 +1,302 @@
+//! A reader-striped lock: readers lock one small mutex of their own, writers lock all of them.
+//!
+//! This is what keeps the hit path free of shared writes. A `get` that hits must not write any cache line that
+//! another core also writes, or two threads reading the same hot keys spend their time handing lines back and
+//! forth (an ordinary mutex or `RwLock` writes its lock word on every acquisition; we measured two threads
+//! getting *less* done than one). So each shard's data sits behind a [`Striped`] lock:
+//!
+//! * [`Striped::read`] locks only the *stripe* of the calling thread (threads are numbered in the order they first
+//!   read, and thread `n` uses stripe `n % stripes`). It hands out shared access to the data plus exclusive access
+//!   to that stripe's own scratch state `L` (the shard puts its hit counters and its buffer of recent reads
+//!   there). Two threads on two stripes touch disjoint cache lines, apart from the data they both only read.
+//! * [`Striped::write`] locks every stripe, in index order, and hands out exclusive access to the data and to every
+//!   stripe's scratch state.
+//!
+//! Exclusion follows: a writer holds every stripe, so it excludes every reader and every other writer; readers on
+//! different stripes share the data only immutably; two readers on one stripe exclude each other. Lock order is
+//! always by stripe index and a reader holds one stripe, so there is no deadlock between readers and writers.
+//!
+//! Writers pay one uncontended lock per stripe; the number of stripes is small (twice the CPUs, at most
+//! [`MAX_STRIPES`]).
+
+use std::cell::{Cell, UnsafeCell};
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crossbeam_utils::CachePadded;
+use parking_lot::lock_api::RawMutex as _;
+use parking_lot::RawMutex;
+
+/// The most stripes a lock gets, however many CPUs there are: a writer locks them all.
+pub(crate) const MAX_STRIPES: usize = 16;
+
+/// How many stripes to use on this machine: twice the CPUs (so that a few more busy threads than cores rarely
+/// share one), as a power of two, between 2 and [`MAX_STRIPES`].
+pub(crate) fn default_stripes() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    (2 * cpus).next_power_of_two().clamp(2, MAX_STRIPES)
+}
+
+/// The calling thread's number: threads are numbered in the order they first ask, so a few long-lived threads
+/// (a runtime's workers) get consecutive numbers and therefore distinct stripes.
+#[inline]
+fn thread_number() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static NUMBER: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+    NUMBER
+        .try_with(|n| {
+            let mut v = n.get();
+            if v == usize::MAX {
+                v = NEXT.fetch_add(1, Ordering::Relaxed) & (usize::MAX >> 1);
+                n.set(v);
+            }
+            v
+        })
+        // During thread teardown the thread-local may be gone: any stripe is correct, just maybe shared.
+        .unwrap_or(0)
+}
+
+/// One stripe: its mutex and the scratch state it guards.
+struct Stripe<L> {
+    lock: RawMutex,
+    local: UnsafeCell<L>,
+}
+
+/// Data `T` behind a reader-striped lock, with per-stripe scratch state `L`. See the module docs.
+pub(crate) struct Striped<T, L> {
+    data: UnsafeCell<T>,
+    stripes: Box<[CachePadded<Stripe<L>>]>,
+    /// `stripes.len() - 1` (the count is a power of two).
+    mask: usize,
+}
+
+// SAFETY: `Striped` hands out `&T` to readers on several threads at once (so `T: Sync`) and `&mut T` / `&mut L`
+// to whichever thread locks (so `T: Send`, `L: Send`); every access goes through a guard that holds the stripe
+// locks the module docs describe. That is the same contract as `RwLock<T>: Sync` plus `Mutex<L>: Sync`.
+#[allow(unsafe_code)]
+unsafe impl<T: Send + Sync, L: Send> Sync for Striped<T, L> {}
+// SAFETY: moving the lock moves the data and the scratch states, which are `Send`; no guard can be alive then.
+#[allow(unsafe_code)]
+unsafe impl<T: Send, L: Send> Send for Striped<T, L> {}
+
+impl<T, L> Striped<T, L> {
+    /// `data` behind `stripes` stripes (a power of two, at least 1), each with scratch state `local()`.
+    pub(crate) fn new(data: T, stripes: usize, mut local: impl FnMut() -> L) -> Self {
+        debug_assert!(stripes.is_power_of_two());
+        let stripes: Box<[_]> = (0..stripes)
+            .map(|_| {
+                CachePadded::new(Stripe {
+                    lock: RawMutex::INIT,
+                    local: UnsafeCell::new(local()),
+                })
+            })
+            .collect();
+        let mask = stripes.len() - 1;
+        Self {
+            data: UnsafeCell::new(data),
+            stripes,
+            mask,
+        }
+    }
+
+    /// Shared access to the data and exclusive access to the calling thread's stripe state.
+    #[inline]
+    pub(crate) fn read(&self) -> ReadGuard<'_, T, L> {
+        let stripe = &self.stripes[thread_number() & self.mask];
+        stripe.lock.lock();
+        ReadGuard {
+            owner: self,
+            stripe,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Exclusive access to the data and to every stripe's state.
+    pub(crate) fn write(&self) -> WriteGuard<'_, T, L> {
+        for stripe in &*self.stripes {
+            stripe.lock.lock();
+        }
+        WriteGuard {
+            owner: self,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// [`write`](Self::write) if no stripe is locked right now, without waiting.
+    pub(crate) fn try_write(&self) -> Option<WriteGuard<'_, T, L>> {
+        for (n, stripe) in self.stripes.iter().enumerate() {
+            if !stripe.lock.try_lock() {
+                for held in &self.stripes[..n] {
+                    // SAFETY: this call locked `held` a moment ago, in this loop.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        held.lock.unlock();
+                    }
+                }
+                return None;
+            }
+        }
+        Some(WriteGuard {
+            owner: self,
+            _not_send: PhantomData,
+        })
+    }
+}
+
+impl<T: std::fmt::Debug, L> std::fmt::Debug for Striped<T, L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Striped")
+            .field("stripes", &self.stripes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A reader's hold on one stripe. Not `Send`: a mutex is unlocked by the thread that locked it.
+pub(crate) struct ReadGuard<'a, T, L> {
+    owner: &'a Striped<T, L>,
+    stripe: &'a Stripe<L>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<T, L> ReadGuard<'_, T, L> {
+    /// The shared data and this stripe's state.
+    #[inline]
+    pub(crate) fn parts(&mut self) -> (&T, &mut L) {
+        // SAFETY: this guard holds its stripe's lock, so no writer holds all stripes and nobody has `&mut T`;
+        // other readers only have `&T`. The stripe's state is reachable only through this stripe's lock (held
+        // here, and `&mut self` keeps this guard from lending it twice) or through a writer (excluded).
+        #[allow(unsafe_code)]
+        unsafe {
+            (&*self.owner.data.get(), &mut *self.stripe.local.get())
+        }
+    }
+}
+
+impl<T, L> Drop for ReadGuard<'_, T, L> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: `read` locked this stripe and handed the lock to this guard, which unlocks it once.
+        #[allow(unsafe_code)]
+        unsafe {
+            self.stripe.lock.unlock();
+        }
+    }
+}
+
+/// A writer's hold on every stripe. Not `Send`, like [`ReadGuard`].
+pub(crate) struct WriteGuard<'a, T, L> {
+    owner: &'a Striped<T, L>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<T, L> WriteGuard<'_, T, L> {
+    /// The data and every stripe's state, all exclusive.
+    pub(crate) fn parts(&mut self) -> (&mut T, impl Iterator<Item = &mut L>) {
+        // SAFETY: this guard holds every stripe's lock, so no reader and no other writer can reach the data or
+        // any stripe state; `&mut self` keeps this guard from lending them twice.
+        #[allow(unsafe_code)]
+        let data = unsafe { &mut *self.owner.data.get() };
+        let locals = self.owner.stripes.iter().map(|s| {
+            // SAFETY: as above: every stripe is locked by this guard, and each state is lent once.
+            #[allow(unsafe_code)]
+            unsafe {
+                &mut *s.local.get()
+            }
+        });
+        (data, locals)
+    }
+}
+
+impl<T, L> Deref for WriteGuard<'_, T, L> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: every stripe is locked by this guard: no one else reaches the data.
+        #[allow(unsafe_code)]
+        unsafe {
+            &*self.owner.data.get()
+        }
+    }
+}
+
+impl<T, L> DerefMut for WriteGuard<'_, T, L> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as for `deref`, and `&mut self` makes the borrow unique.
+        #[allow(unsafe_code)]
+        unsafe {
+            &mut *self.owner.data.get()
+        }
+    }
+}
+
+impl<T, L> Drop for WriteGuard<'_, T, L> {
+    fn drop(&mut self) {
+        for stripe in self.owner.stripes.iter().rev() {
+            // SAFETY: `write`/`try_write` locked every stripe and handed the locks to this guard.
+            #[allow(unsafe_code)]
+            unsafe {
+                stripe.lock.unlock();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Barrier;
+
+    #[test]
+    fn readers_share_and_writers_exclude() {
+        // The writer keeps the two halves equal; a reader that ever saw them differ saw a write in progress.
+        let lock = Striped::new((0u64, 0u64), 4, || 0u64);
+        let barrier = Barrier::new(4);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    barrier.wait();
+                    for i in 0..2_000u64 {
+                        if i % 4 == 0 {
+                            let mut w = lock.write();
+                            let (data, _) = w.parts();
+                            data.0 += 1;
+                            std::hint::black_box(&mut *data);
+                            data.1 += 1;
+                        } else {
+                            let mut r = lock.read();
+                            let (data, local) = r.parts();
+                            assert_eq!(data.0, data.1, "a reader saw a write in progress");
+                            *local += 1;
+                        }
+                    }
+                });
+            }
+        });
+        let mut w = lock.write();
+        let (data, locals) = w.parts();
+        assert_eq!(*data, (4 * 500, 4 * 500));
+        assert_eq!(locals.map(|l| *l).sum::<u64>(), 4 * 1_500);
+    }
+
+    #[test]
+    fn try_write_fails_while_a_reader_holds_a_stripe_and_releases_what_it_took() {
+        let lock = Striped::new((), 8, || ());
+        let reader = lock.read();
+        assert!(lock.try_write().is_none());
+        drop(reader);
+        // Had the failed attempt left a stripe locked, this would deadlock (and the test would hang).
+        assert!(lock.try_write().is_some());
+        drop(lock.write());
+        drop(lock.read());
+    }
+
+    #[test]
+    fn stripe_counts_are_powers_of_two_within_bounds() {
+        let n = default_stripes();
+        assert!(n.is_power_of_two() && (2..=MAX_STRIPES).contains(&n));
+    }
+}
