@@ -246,10 +246,26 @@ where
                 Found::Expired => None,
             }
         });
-        if let Some(value) = found {
-            return value;
+        match found {
+            Some(value) => value,
+            None => self.lookup_expired::<Q, HITS, MISSES>(hash, key),
         }
-        // Expired: reclaiming it takes the exclusive lock (which counts the miss and the expiration).
+    }
+
+    /// The read path found `key` expired: reclaiming it takes the exclusive lock (whose lookup counts the miss
+    /// and the expiration, or a hit if the key was stored again meanwhile).
+    #[cold]
+    #[inline(never)]
+    fn lookup_expired<Q, const HITS: bool, const MISSES: bool>(
+        &self,
+        hash: u64,
+        key: &Q,
+    ) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let now = || self.inner.time.now();
         let mut grave = Graveyard::new();
         let value = {
             let mut shard = self.inner.shards.lock(hash);

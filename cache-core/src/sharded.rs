@@ -147,7 +147,7 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
             // Another thread sharing this stripe filled it and has not replayed it yet: replay it here rather
             // than drop this read.
             drop(guard);
-            drop(replayed(striped.write()));
+            replay(striped);
             guard = striped.read();
         }
         let (out, full) = {
@@ -157,8 +157,7 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         };
         drop(guard);
         if full {
-            // The exclusive lock replays every stripe's buffer on the way in.
-            drop(replayed(striped.write()));
+            replay(striped);
         }
         out
     }
@@ -182,6 +181,14 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     pub(crate) fn count(&self) -> usize {
         self.shards.len()
     }
+}
+
+/// Takes the exclusive lock of a shard just to replay its buffered reads. Out of line: it runs once per
+/// [`READ_BUFFER`] reads, and inlined it would crowd the registers of the read path.
+#[cold]
+#[inline(never)]
+fn replay<K: Hash + Eq, V>(striped: &Striped<Shard<K, V>, Local>) {
+    drop(replayed(striped.write()));
 }
 
 /// Replays every stripe's buffered reads into the shard's policy, oldest first within each stripe.

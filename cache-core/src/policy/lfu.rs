@@ -171,7 +171,7 @@ impl EvictionPolicy for Lfu {
         relink(slots, (prev, next), (to, to), &mut b.head, &mut b.tail);
     }
 
-    fn victim(&self) -> Option<u32> {
+    fn victim(&mut self, _slots: &impl MetaSlots) -> Option<u32> {
         if self.first == NIL {
             None
         } else {
@@ -215,14 +215,14 @@ mod tests {
         lfu.touch(&mut s, 0);
         // 1 reached frequency 2 before 0 did
         assert_eq!(order(&lfu, &s), [(1, 2), (2, 1), (2, 0)]);
-        assert_eq!(lfu.victim(), Some(2));
+        assert_eq!(lfu.victim(&s), Some(2));
         lfu.touch(&mut s, 2);
         assert_eq!(order(&lfu, &s), [(2, 1), (2, 0), (2, 2)]);
         lfu.touch(&mut s, 1);
         lfu.touch(&mut s, 1);
         assert_eq!(order(&lfu, &s), [(2, 0), (2, 2), (4, 1)]);
         lfu.insert(&mut s, 3);
-        assert_eq!(lfu.victim(), Some(3));
+        assert_eq!(lfu.victim(&s), Some(3));
         lfu.remove(&mut s, 3);
         lfu.touch(&mut s, 0);
         assert_eq!(order(&lfu, &s), [(2, 2), (3, 0), (4, 1)]);
@@ -232,6 +232,6 @@ mod tests {
         lfu.relocate(&mut s, 2, 0);
         assert_eq!(order(&lfu, &s), [(2, 0), (4, 1)]);
         lfu.clear();
-        assert_eq!(lfu.victim(), None);
+        assert_eq!(lfu.victim(&s), None);
     }
 }

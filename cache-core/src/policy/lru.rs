@@ -80,7 +80,7 @@ impl EvictionPolicy for Lru {
         debug_assert!(self.head != from && self.tail != from);
     }
 
-    fn victim(&self) -> Option<u32> {
+    fn victim(&mut self, _slots: &impl MetaSlots) -> Option<u32> {
         (self.tail != NIL).then_some(self.tail)
     }
 
@@ -112,18 +112,18 @@ mod tests {
             lru.insert(&mut slots, i);
         }
         assert_eq!(order(&lru, &slots), [3, 2, 1, 0]);
-        assert_eq!(lru.victim(), Some(0));
+        assert_eq!(lru.victim(&slots), Some(0));
         lru.touch(&mut slots, 0);
         assert_eq!(order(&lru, &slots), [0, 3, 2, 1]);
-        assert_eq!(lru.victim(), Some(1));
+        assert_eq!(lru.victim(&slots), Some(1));
         lru.remove(&mut slots, 1);
-        assert_eq!(lru.victim(), Some(2));
+        assert_eq!(lru.victim(&slots), Some(2));
         // The store moves slot 3 into the freed slot 1, links and all.
         slots[1] = slots[3];
         lru.relocate(&mut slots, 3, 1);
         slots.pop();
         assert_eq!(order(&lru, &slots), [0, 1, 2]);
         lru.clear();
-        assert_eq!(lru.victim(), None);
+        assert_eq!(lru.victim(&slots), None);
     }
 }

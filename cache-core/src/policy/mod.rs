@@ -89,7 +89,7 @@ pub(crate) trait EvictionPolicy {
     /// whatever pointed at `from`.
     fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32);
     /// The slot to evict next, if any entry is tracked.
-    fn victim(&self) -> Option<u32>;
+    fn victim(&mut self, slots: &impl MetaSlots) -> Option<u32>;
     /// Forget every entry.
     fn clear(&mut self);
 }
@@ -138,8 +138,8 @@ impl EvictionPolicy for AnyPolicy {
         dispatch!(self, p => p.relocate(slots, from, to));
     }
     #[inline]
-    fn victim(&self) -> Option<u32> {
-        dispatch!(self, p => p.victim())
+    fn victim(&mut self, slots: &impl MetaSlots) -> Option<u32> {
+        dispatch!(self, p => p.victim(slots))
     }
     fn clear(&mut self) {
         dispatch!(self, p => p.clear());

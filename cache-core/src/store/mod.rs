@@ -284,7 +284,7 @@ where
                 return;
             }
         }
-        if let Some(i) = self.policy.victim() {
+        if let Some(i) = self.policy.victim(&self.meta) {
             self.counters.evictions += 1;
             let hash = self.hasher.hash_one(&self.entries[i as usize].key);
             grave.push(self.remove_at(hash, i));
