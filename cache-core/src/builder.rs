@@ -108,8 +108,15 @@ where
     }
 
     /// How many independently locked shards to split the cache into (default: one for caches under 1,024
-    /// entries, otherwise up to four per core while each shard keeps at least 512 entries). With one shard the
-    /// eviction order is exact; with more, each shard applies the policy to its share of the keys.
+    /// entries, otherwise up to four per core while each shard keeps at least 512 entries).
+    ///
+    /// * **One shard**: the eviction order is exact: every `get` and write, from any thread, reaches the policy
+    ///   in the order the operations took the shard's lock.
+    /// * **Several shards**: each shard applies the policy to its share of the keys, and a hit writes nothing
+    ///   that another core's hits write (so reads scale with cores). Hits are buffered per thread and applied
+    ///   to the policy before the shard's next eviction decision: one thread's hits are applied in its order,
+    ///   but hits made by *different* threads since the shard's last write are applied thread by thread, so
+    ///   between threads the recency order is only approximate. See `docs/design/read-path.md`.
     pub fn shards(mut self, shards: usize) -> Self {
         self.shards = Some(shards);
         self

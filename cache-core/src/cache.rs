@@ -12,7 +12,7 @@ use crate::batch::{BatchConfig, Batcher};
 use crate::clock::{Clock, Timebase};
 use crate::metrics::{LoadStats, Metrics};
 use crate::sharded::Sharded;
-use crate::store::{Found, Graveyard, Store, NEVER};
+use crate::store::{Found, Graveyard, NEVER};
 use crate::{CacheBuilder, Policy};
 
 /// The settings a cache was built with.
@@ -165,7 +165,12 @@ where
             shards: Sharded::new(
                 config.maxsize,
                 config.shards,
-                crate::striped::default_stripes(),
+                // One shard promises one exact order for all threads, so all threads share one read buffer.
+                if config.shards == 1 {
+                    1
+                } else {
+                    crate::striped::default_stripes()
+                },
                 config.policy,
             ),
             time: Timebase::new(clock),
@@ -366,14 +371,15 @@ where
     {
         let hash = self.inner.shards.hash(key);
         let mut grave = Graveyard::new();
-        {
+        let live = {
             let mut shard = self.inner.shards.lock(hash);
             shard.flights.detach(hash, key);
-            shard.store.remove(hash, key, &mut grave);
-        }
+            shard
+                .store
+                .remove(hash, key, || self.inner.time.now(), &mut grave)
+        };
         let entry = grave.pop()?;
-        Store::<K, V, crate::sharded::Hasher>::is_live(&entry, || self.inner.time.now())
-            .then_some(entry.value)
+        live?.then_some(entry.value)
     }
 
     /// Drops every entry, detaches every load in progress and resets the metrics.

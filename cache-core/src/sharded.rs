@@ -14,9 +14,10 @@
 //! A stripe whose buffer reaches [`READ_BUFFER`] reads is replayed by the reader that filled it.
 //!
 //! One thread always uses the same stripe, so the reads of one thread reach the policy in exactly the order it
-//! made them: with one shard, the eviction order of a single-threaded program is exact. Reads made by different
-//! threads since the last exclusive lock are replayed stripe by stripe, so their relative order is kept only per
-//! thread (see `docs/design/read-path.md`).
+//! made them. A cache with a single shard gets a single stripe: all threads then share one buffer, filled in the
+//! order they took the lock, and the eviction order is exact whatever the threads. With several stripes, reads
+//! made by different threads since the last exclusive lock are replayed stripe by stripe, so their relative
+//! order is kept only per thread (see `docs/design/read-path.md`).
 
 use std::hash::{BuildHasher, Hash};
 

@@ -21,16 +21,16 @@ pub(crate) const NEVER: u64 = u64::MAX;
 /// At most this many expired entries are reclaimed by one write, so no single insert pays for a mass expiry.
 const PURGE_PER_WRITE: usize = 8;
 
-/// A stored entry. `deadline` is in nanoseconds since the cache was built, [`NEVER`] for none.
+/// A stored entry: just the key and the value.
 ///
 /// The policy's links are *not* here but in a side vector of the same length ([`Store::meta`]): hits on other
 /// cores read the entry, and replaying reads into the policy writes the links, so keeping the two apart keeps
-/// the entries' cache lines read-only on the hit path.
+/// the entries' cache lines read-only on the hit path. Deadlines live in another side vector, which a store
+/// without any TTL never allocates ([`Store::deadline_of`]).
 #[derive(Debug)]
 pub(crate) struct Entry<K, V> {
     pub(crate) key: K,
     pub(crate) value: V,
-    deadline: u64,
 }
 
 /// What a shared (read-locked) lookup found.
@@ -62,6 +62,9 @@ pub(crate) struct Store<K, V, S> {
     entries: Vec<Entry<K, V>>,
     /// The policy's links of each slot (`meta[i]` belongs to `entries[i]`).
     meta: Vec<Meta>,
+    /// The deadline of each slot, in nanoseconds since the cache was built ([`NEVER`] for none); empty while no
+    /// entry has had a deadline since the store was built or cleared (then every deadline is `NEVER`).
+    deadline_of: Vec<u64>,
     /// Written on every replay of buffered reads: on a cache line of its own, away from the fields every hit
     /// reads.
     policy: CachePadded<AnyPolicy>,
@@ -84,6 +87,7 @@ where
             table: HashTable::new(),
             entries: Vec::new(),
             meta: Vec::new(),
+            deadline_of: Vec::new(),
             policy: CachePadded::new(AnyPolicy::new(policy, capacity)),
             deadlines: BTreeSet::new(),
             capacity,
@@ -118,6 +122,25 @@ where
         deadline != NEVER && deadline <= now()
     }
 
+    /// The deadline of slot `i`.
+    #[inline]
+    fn deadline(&self, i: u32) -> u64 {
+        self.deadline_of.get(i as usize).copied().unwrap_or(NEVER)
+    }
+
+    /// Sets the deadline of slot `i` (which exists), allocating the side vector on the first real deadline.
+    fn set_deadline(&mut self, i: u32, deadline: u64) {
+        if self.deadline_of.is_empty() {
+            if deadline == NEVER {
+                return;
+            }
+            let mut all = Vec::with_capacity(self.entries.capacity());
+            all.resize(self.entries.len(), NEVER);
+            self.deadline_of = all;
+        }
+        self.deadline_of[i as usize] = deadline;
+    }
+
     /// Looks `key` up and refreshes the entry for the policy, counting a hit only when `HITS` and a miss only
     /// when `MISSES` (a retried lookup is not a new request; a fast-path lookup that falls back to a counted one
     /// must not count its miss). An expired entry is removed (counted as an expiration) and never returned.
@@ -137,7 +160,7 @@ where
             self.counters.misses += u64::from(MISSES);
             return None;
         };
-        if Self::expired(self.entries[i as usize].deadline, now) {
+        if Self::expired(self.deadline(i), now) {
             self.counters.misses += u64::from(MISSES);
             self.counters.expirations += 1;
             grave.push(self.remove_at(hash, i));
@@ -164,11 +187,10 @@ where
         let Some(i) = self.find(hash, key) else {
             return Found::Absent;
         };
-        let entry = &self.entries[i as usize];
-        if Self::expired(entry.deadline, now) {
+        if Self::expired(self.deadline(i), now) {
             Found::Expired
         } else {
-            Found::Live(i, &entry.value)
+            Found::Live(i, &self.entries[i as usize].value)
         }
     }
 
@@ -190,8 +212,8 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let entry = &self.entries[self.find(hash, key)? as usize];
-        (!Self::expired(entry.deadline, now)).then_some(&entry.value)
+        let i = self.find(hash, key)?;
+        (!Self::expired(self.deadline(i), now)).then_some(&self.entries[i as usize].value)
     }
 
     /// Inserts or replaces `key`. A new key in a full store first displaces an expired entry if there is one,
@@ -211,7 +233,7 @@ where
         }
         let mut existing = self.find(hash, &key);
         if let Some(i) = existing {
-            if Self::expired(self.entries[i as usize].deadline, || now) {
+            if Self::expired(self.deadline(i), || now) {
                 // An expired entry is gone for every purpose: the key comes back as a new entry (for LFU, with a
                 // fresh count), exactly as if the entry had been reclaimed already.
                 self.counters.expirations += 1;
@@ -220,14 +242,12 @@ where
             }
         }
         if let Some(i) = existing {
-            let entry = &mut self.entries[i as usize];
-            let old_deadline = entry.deadline;
-            let old_value = std::mem::replace(&mut entry.value, value);
-            entry.deadline = deadline;
+            let old_deadline = self.deadline(i);
+            let old_value = std::mem::replace(&mut self.entries[i as usize].value, value);
+            self.set_deadline(i, deadline);
             grave.push(Entry {
                 key,
                 value: old_value,
-                deadline: NEVER,
             });
             if old_deadline != NEVER {
                 self.deadlines.remove(&(old_deadline, i));
@@ -258,13 +278,17 @@ where
                 .min(self.capacity - self.entries.len());
             self.entries.reserve_exact(want);
             self.meta.reserve_exact(want);
+            if !self.deadline_of.is_empty() {
+                self.deadline_of.reserve_exact(want);
+            }
         }
-        self.entries.push(Entry {
-            key,
-            value,
-            deadline,
-        });
+        self.entries.push(Entry { key, value });
         self.meta.push(Meta::default());
+        if self.deadline_of.is_empty() {
+            self.set_deadline(idx, deadline);
+        } else {
+            self.deadline_of.push(deadline);
+        }
         let (entries, hasher) = (&self.entries, &self.hasher);
         self.table
             .insert_unique(hash, idx, |&i| hasher.hash_one(&entries[i as usize].key));
@@ -291,23 +315,22 @@ where
         }
     }
 
-    pub(crate) fn remove<Q>(&mut self, hash: u64, key: &Q, grave: &mut Graveyard<K, V>) -> bool
+    /// Removes `key` into `grave`; returns whether it was there and live (an expired value is not handed back).
+    pub(crate) fn remove<Q>(
+        &mut self,
+        hash: u64,
+        key: &Q,
+        now: impl FnOnce() -> u64,
+        grave: &mut Graveyard<K, V>,
+    ) -> Option<bool>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        match self.find(hash, key) {
-            Some(i) => {
-                grave.push(self.remove_at(hash, i));
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Whether the entry just removed by [`Self::remove`] had expired: such a value is not handed back.
-    pub(crate) fn is_live(entry: &Entry<K, V>, now: impl FnOnce() -> u64) -> bool {
-        !Self::expired(entry.deadline, now)
+        let i = self.find(hash, key)?;
+        let live = !Self::expired(self.deadline(i), now);
+        grave.push(self.remove_at(hash, i));
+        Some(live)
     }
 
     /// Reclaims up to `limit` expired entries; returns how many.
@@ -357,6 +380,7 @@ where
         self.table = HashTable::new();
         self.policy.clear();
         self.meta = Vec::new();
+        self.deadline_of = Vec::new();
         self.deadlines = BTreeSet::new();
         std::mem::take(&mut self.entries)
     }
@@ -388,13 +412,17 @@ where
         let last = u32::try_from(self.entries.len() - 1).expect("slot indices fit u32");
         let entry = self.entries.swap_remove(idx as usize);
         self.meta.swap_remove(idx as usize);
-        if entry.deadline != NEVER {
-            self.deadlines.remove(&(entry.deadline, idx));
+        let deadline = if self.deadline_of.is_empty() {
+            NEVER
+        } else {
+            self.deadline_of.swap_remove(idx as usize)
+        };
+        if deadline != NEVER {
+            self.deadlines.remove(&(deadline, idx));
         }
         if idx != last {
-            let moved = &self.entries[idx as usize];
-            let moved_hash = self.hasher.hash_one(&moved.key);
-            let moved_deadline = moved.deadline;
+            let moved_hash = self.hasher.hash_one(&self.entries[idx as usize].key);
+            let moved_deadline = self.deadline(idx);
             if let Some(slot) = self.table_slot(moved_hash, last) {
                 *slot = idx;
             }

@@ -95,15 +95,21 @@ fn removal_keeps_slab_dense_and_consistent() {
         put(&mut s, k, if k % 2 == 0 { 50 } else { NEVER }, 0);
     }
     let mut g = Vec::new();
-    assert!(s.remove(h(0), &0, &mut g));
-    assert!(!s.remove(h(0), &0, &mut g));
-    for k in 1..8 {
+    assert_eq!(s.remove(h(0), &0, || 0, &mut g), Some(true));
+    assert_eq!(s.remove(h(0), &0, || 0, &mut g), None);
+    // Key 2 has a deadline at 50: removed at 60 it is found but no longer live.
+    assert_eq!(s.remove(h(2), &2, || 60, &mut g), Some(false));
+    for k in [1, 3, 4, 5, 6, 7] {
         assert_eq!(get(&mut s, k, 0), Some(k * 10), "key {k}");
     }
-    assert_eq!(s.purge_expired(50, usize::MAX, &mut g), 3);
+    assert_eq!(s.purge_expired(50, usize::MAX, &mut g), 2);
     assert_eq!(sorted_keys(&s), [1, 3, 5, 7]);
     let drained = s.clear();
     assert_eq!(drained.len(), 4);
     assert_eq!(s.len(), 0);
     assert_eq!(get(&mut s, 1, 0), None);
+    // After a clear, no deadline is left behind: a new entry without one has none.
+    put(&mut s, 9, NEVER, 0);
+    assert!(!s.has_deadlines());
+    assert_eq!(get(&mut s, 9, u64::MAX - 1), Some(90));
 }

@@ -1,0 +1,159 @@
+//! The read path: hits are buffered per thread and replayed into the policy before the shard changes. These
+//! tests check that the buffering is invisible where the contract promises exactness: long runs of reads (many
+//! times the buffer) on one thread, reads from several threads on a one-shard cache, expired entries found by a
+//! read, and exact counts. Nothing depends on timing: threads run one after another (joined) or meet at barriers.
+
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Duration;
+
+use cache_core::clock::ManualClock;
+use cache_core::{AsyncCache, Policy};
+
+fn one_shard(maxsize: usize, policy: Policy) -> AsyncCache<u64, u64> {
+    AsyncCache::builder()
+        .maxsize(maxsize)
+        .policy(policy)
+        .shards(1)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn lru_sees_every_read_of_a_long_run_in_order() {
+    let cache = one_shard(3, Policy::Lru);
+    for k in 0..3 {
+        cache.insert(k, k);
+    }
+    // 3,000 reads, many times the read buffer; the last use of 2 is the oldest.
+    for _ in 0..1_000 {
+        for k in [2, 0, 1] {
+            assert_eq!(cache.get(&k), Some(k));
+        }
+    }
+    cache.insert(3, 3);
+    assert!(!cache.contains_key(&2), "2 was the least recently used");
+    assert!(cache.contains_key(&0) && cache.contains_key(&1) && cache.contains_key(&3));
+    let m = cache.metrics();
+    assert_eq!((m.hits, m.misses, m.evictions), (3_000, 0, 1));
+}
+
+#[test]
+fn lfu_counts_every_read_of_a_long_run() {
+    let cache = one_shard(3, Policy::Lfu);
+    for k in 0..3 {
+        cache.insert(k, k);
+    }
+    for i in 0..1_000u64 {
+        cache.get(&0);
+        cache.get(&2);
+        // Key 1 is read 300 times: still the least frequent, though read more often than the buffer holds.
+        if i % 10 < 3 {
+            cache.get(&1);
+        }
+    }
+    cache.insert(3, 3);
+    assert!(!cache.contains_key(&1), "1 was the least frequently used");
+    assert_eq!(cache.metrics().hits, 2_300);
+}
+
+#[test]
+fn one_shard_orders_reads_made_by_different_threads() {
+    // Each round, three threads read the three keys one after another (each joined before the next starts):
+    // whichever key was read first is the least recently used. Thread numbers grow every round, so with
+    // per-thread buffers applied in buffer order some round would apply them out of order.
+    for round in 0..12u64 {
+        let cache = one_shard(3, Policy::Lru);
+        for k in 0..3 {
+            cache.insert(k, k);
+        }
+        let order = [round % 3, (round + 1) % 3, (round + 2) % 3];
+        for k in order {
+            let c = cache.clone();
+            thread::spawn(move || assert_eq!(c.get(&k), Some(k)))
+                .join()
+                .unwrap();
+        }
+        cache.insert(3, 3);
+        assert!(
+            !cache.contains_key(&order[0]),
+            "round {round}: {} was read first, so it is evicted first",
+            order[0]
+        );
+        assert_eq!(cache.len(), 3);
+    }
+}
+
+#[test]
+fn expired_entry_found_by_a_read_is_reclaimed_and_counted() {
+    let clock = ManualClock::new();
+    let cache: AsyncCache<u64, u64> = AsyncCache::builder()
+        .maxsize(4_096)
+        .shards(4)
+        .ttl(Duration::from_secs(10))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    for k in 0..100 {
+        cache.insert(k, k);
+    }
+    for k in 0..100 {
+        assert_eq!(cache.get(&k), Some(k));
+    }
+    clock.advance(Duration::from_secs(10));
+    for k in 0..100 {
+        assert_eq!(cache.get(&k), None);
+        assert_eq!(cache.peek(&k), None);
+    }
+    let m = cache.metrics();
+    assert_eq!((m.hits, m.misses, m.expirations), (100, 100, 100));
+    assert_eq!(
+        cache.len(),
+        0,
+        "every expired entry a read found was reclaimed"
+    );
+}
+
+#[test]
+fn concurrent_readers_and_a_writer_keep_values_and_counts_exact() {
+    // Readers hammer a sharded cache while a writer replaces values; every value read is one the writer stored
+    // for that key, and the counts add up once everyone has finished.
+    const READERS: usize = 3;
+    let cache: AsyncCache<u64, u64> = AsyncCache::builder()
+        .maxsize(4_096)
+        .shards(4)
+        .build()
+        .unwrap();
+    for k in 0..1_000u64 {
+        cache.insert(k, k * 1_000);
+    }
+    let barrier = Arc::new(Barrier::new(READERS + 1));
+    let readers: Vec<_> = (0..READERS)
+        .map(|t| {
+            let (cache, barrier) = (cache.clone(), Arc::clone(&barrier));
+            thread::spawn(move || {
+                barrier.wait();
+                let mut hits = 0u64;
+                for i in 0..30_000u64 {
+                    let k = (i * 7 + t as u64) % 1_000;
+                    let v = cache.get(&k).expect("no key is ever removed");
+                    assert_eq!(v / 1_000, k, "a value stored for another key");
+                    hits += 1;
+                }
+                hits
+            })
+        })
+        .collect();
+    barrier.wait();
+    for round in 1..20u64 {
+        for k in 0..1_000u64 {
+            cache.insert(k, k * 1_000 + round);
+        }
+    }
+    let hits: u64 = readers.into_iter().map(|h| h.join().unwrap()).sum();
+    let m = cache.metrics();
+    assert_eq!(m.hits, hits);
+    assert_eq!(m.misses, 0);
+    assert_eq!(m.size, 1_000);
+    assert_eq!(m.evictions, 0);
+}
