@@ -221,3 +221,64 @@ pub(crate) fn reset_counters<K, V>(guard: &mut ShardGuard<'_, K, V>) {
         local.misses = 0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Found, NEVER};
+
+    fn get(s: &Sharded<u64, u64>, k: u64) -> Option<u64> {
+        let h = s.hash(&k);
+        s.read(h, |shard, local| {
+            match shard.store.find_shared(h, &k, || 0) {
+                Found::Live(slot, v) => {
+                    local.hit(slot, true);
+                    Some(*v)
+                }
+                Found::Absent | Found::Expired => {
+                    local.misses += 1;
+                    None
+                }
+            }
+        })
+    }
+
+    fn put(s: &Sharded<u64, u64>, k: u64, v: u64) {
+        let h = s.hash(&k);
+        let mut grave = Vec::new();
+        s.lock(h).store.insert(h, k, v, NEVER, 0, &mut grave);
+    }
+
+    /// Readers on several stripes fill and replay their buffers while a writer replaces values (small enough
+    /// to run under Miri, which checks the striped lock's `unsafe` on this path).
+    #[test]
+    fn readers_replay_while_a_writer_writes() {
+        const READS: u64 = READ_BUFFER as u64 + 44;
+        let s = Sharded::new(64, 2, 4, crate::Policy::Lru);
+        for k in 0..32 {
+            put(&s, k, k);
+        }
+        std::thread::scope(|scope| {
+            for t in 0..2 {
+                let s = &s;
+                scope.spawn(move || {
+                    for i in 0..READS {
+                        let k = (i * 5 + t) % 32;
+                        let v = get(s, k).expect("no key is removed");
+                        assert_eq!(v % 1_000, k, "a value stored for another key");
+                    }
+                });
+            }
+            scope.spawn(|| {
+                for round in 1..4 {
+                    for k in 0..32 {
+                        put(&s, k, round * 1_000 + k);
+                    }
+                }
+            });
+        });
+        let hits: u64 = s.each().map(|mut g| counters(&mut g).hits).sum();
+        assert_eq!(hits, 2 * READS);
+        assert_eq!(get(&s, 99), None);
+    }
+}
