@@ -209,7 +209,7 @@ where
 }
 
 fn auto_shards(maxsize: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cores = crate::striped::cpus();
     let wanted = (cores * 4).min(maxsize / MIN_AUTO_SHARD_CAPACITY).max(1);
     // A power of two, rounded down.
     1 << wanted.ilog2()

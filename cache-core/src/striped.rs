@@ -34,8 +34,14 @@ pub(crate) const MAX_STRIPES: usize = 16;
 /// How many stripes to use on this machine: twice the CPUs (so that a few more busy threads than cores rarely
 /// share one), as a power of two, between 2 and [`MAX_STRIPES`].
 pub(crate) fn default_stripes() -> usize {
-    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    (2 * cpus).next_power_of_two().clamp(2, MAX_STRIPES)
+    (2 * cpus()).next_power_of_two().clamp(2, MAX_STRIPES)
+}
+
+/// How many CPUs this process may use, asked once per process (`available_parallelism` reads the affinity mask
+/// and cgroup limits: too slow to ask for every cache built).
+pub(crate) fn cpus() -> usize {
+    static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
 }
 
 /// The calling thread's number: threads are numbered in the order they first ask, so a few long-lived threads
