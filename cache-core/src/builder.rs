@@ -112,11 +112,15 @@ where
     ///
     /// * **One shard**: the eviction order is exact: every `get` and write, from any thread, reaches the policy
     ///   in the order the operations took the shard's lock.
+    ///   The price: all threads' hits on the shard take one lock, so hits on a one-shard cache do not scale
+    ///   across cores.
     /// * **Several shards**: each shard applies the policy to its share of the keys, and a hit writes nothing
-    ///   that another core's hits write (so reads scale with cores). Hits are buffered per thread and applied
-    ///   to the policy before the shard's next eviction decision: one thread's hits are applied in its order,
-    ///   but hits made by *different* threads since the shard's last write are applied thread by thread, so
-    ///   between threads the recency order is only approximate. See `docs/design/read-path.md`.
+    ///   that another core's hits write (so reads scale with cores). Each thread always records its hits in the
+    ///   same *stripe* of the shard (one of twice as many stripes as CPUs), and the stripes' hits are applied to
+    ///   the policy before the shard's next change: one thread's hits are applied in its order, but hits recorded
+    ///   in *different* stripes since the shard's last write are applied stripe by stripe, so between threads the
+    ///   recency order is only approximate. A small cache that must scale across cores can ask for
+    ///   `.shards(2)` or more. See `docs/design/read-path.md`.
     pub fn shards(mut self, shards: usize) -> Self {
         self.shards = Some(shards);
         self

@@ -11,7 +11,7 @@
 //! ([`Sharded::lock`], [`Sharded::each`], [`Sharded::try_lock_each`]) first *replays* every stripe's buffered
 //! reads into the eviction policy, in the order each stripe recorded them, before anything can change: so the
 //! buffered slot numbers are still valid, and every eviction decision sees every read that finished before it.
-//! A stripe whose buffer reaches [`READ_BUFFER`] reads is replayed by the reader that filled it.
+//! A stripe whose buffer fills up ([`READ_BUFFER`] reads) is replayed by the reader that filled it.
 //!
 //! One thread always uses the same stripe, so the reads of one thread reach the policy in exactly the order it
 //! made them. A cache with a single shard gets a single stripe: all threads then share one buffer, filled in the
@@ -30,7 +30,8 @@ use crate::striped::{Striped, WriteGuard};
 /// The hasher of keys: foldhash, seeded per cache.
 pub(crate) type Hasher = foldhash::fast::RandomState;
 
-/// A stripe replays its reads into the policy once it has buffered this many.
+/// A stripe replays its reads into the policy once it has buffered this many (fewer in a shard that holds fewer
+/// entries: see [`Local::new`]).
 pub(crate) const READ_BUFFER: usize = 256;
 
 #[derive(Debug)]
@@ -46,22 +47,25 @@ pub(crate) struct Local {
     pub(crate) misses: u64,
     /// How many of `reads` are filled.
     buffered: usize,
-    /// Slots read since the last replay, oldest first. Inline, so that recording a read allocates nothing.
-    reads: [u32; READ_BUFFER],
+    /// Slots read since the last replay, oldest first. Allocated with the cache, so that recording a read
+    /// allocates nothing.
+    reads: Box<[u32]>,
 }
 
-impl Default for Local {
-    fn default() -> Self {
+impl Local {
+    /// The state of one stripe of a shard holding up to `capacity` entries. The buffer is [`READ_BUFFER`] slots,
+    /// or the shard's capacity rounded up to a power of two if that is smaller: a shard of a few entries gains
+    /// nothing from a long buffer, and a cache split into very many shards would pay for every one.
+    fn new(capacity: usize) -> Self {
+        let len = capacity.next_power_of_two().clamp(1, READ_BUFFER);
         Self {
             hits: 0,
             misses: 0,
             buffered: 0,
-            reads: [0; READ_BUFFER],
+            reads: vec![0; len].into_boxed_slice(),
         }
     }
-}
 
-impl Local {
     /// Records a hit on `slot` (counted only if `count`). [`Sharded::read`] makes sure the buffer has room.
     #[inline]
     pub(crate) fn hit(&mut self, slot: u32, count: bool) {
@@ -73,12 +77,16 @@ impl Local {
     }
 
     fn is_full(&self) -> bool {
-        self.buffered >= READ_BUFFER
+        self.buffered >= self.reads.len()
     }
 
-    /// The buffered reads, oldest first, and empties the buffer.
+    /// The buffered reads, oldest first, and empties the buffer. An empty buffer is not written to: the line
+    /// belongs to the readers of that stripe.
     fn take_reads(&mut self) -> &[u32] {
-        let n = std::mem::take(&mut self.buffered);
+        let n = self.buffered;
+        if n != 0 {
+            self.buffered = 0;
+        }
         &self.reads[..n]
     }
 }
@@ -96,7 +104,8 @@ pub(crate) struct Sharded<K, V> {
 
 impl<K: Hash + Eq, V> Sharded<K, V> {
     /// `maxsize` split over `shards` shards (`1 <= shards <= maxsize`, checked by the builder): the capacities
-    /// sum to exactly `maxsize`, so the cache never holds more. Each shard's lock has `stripes` stripes.
+    /// sum to exactly `maxsize`, so the cache never holds more. Each shard's lock has `stripes` stripes (a power
+    /// of two), or fewer for a shard of under `8 * stripes` entries.
     pub(crate) fn new(
         maxsize: usize,
         shards: usize,
@@ -113,7 +122,10 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
                     store: Store::new(capacity, policy, hasher),
                     flights: Flights::default(),
                 };
-                CachePadded::new(Striped::new(shard, stripes, Local::default))
+                // A shard of a handful of entries gets fewer stripes: a cache split into very many tiny shards
+                // would otherwise pay for every stripe of every shard (both counts are powers of two).
+                let stripes = stripes.min((capacity / 8).max(1).next_power_of_two());
+                CachePadded::new(Striped::new(shard, stripes, || Local::new(capacity)))
             })
             .collect();
         Self { shards, hasher }
@@ -184,8 +196,8 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     }
 }
 
-/// Takes the exclusive lock of a shard just to replay its buffered reads. Out of line: it runs once per
-/// [`READ_BUFFER`] reads, and inlined it would crowd the registers of the read path.
+/// Takes the exclusive lock of a shard just to replay its buffered reads. Out of line: it runs once per buffer
+/// of reads, and inlined it would crowd the registers of the read path.
 #[cold]
 #[inline(never)]
 fn replay<K: Hash + Eq, V>(striped: &Striped<Shard<K, V>, Local>) {

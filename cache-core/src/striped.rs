@@ -1,6 +1,7 @@
 //! A reader-striped lock: readers lock one small mutex of their own, writers lock all of them.
 //!
-//! This is what keeps the hit path free of shared writes. A `get` that hits must not write any cache line that
+//! This is what keeps the hit path of a multi-shard cache free of shared writes (a one-shard cache uses a single
+//! stripe, to keep one exact order across threads). A `get` that hits must not write any cache line that
 //! another core also writes, or two threads reading the same hot keys spend their time handing lines back and
 //! forth (an ordinary mutex or `RwLock` writes its lock word on every acquisition; we measured two threads
 //! getting *less* done than one). So each shard's data sits behind a [`Striped`] lock:
@@ -44,8 +45,10 @@ pub(crate) fn cpus() -> usize {
     *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
 }
 
-/// The calling thread's number: threads are numbered in the order they first ask, so a few long-lived threads
-/// (a runtime's workers) get consecutive numbers and therefore distinct stripes.
+/// The calling thread's number, for the whole process: threads are numbered in the order they first read any
+/// cache. Busy threads that started reading one after another (a runtime's workers, say) get consecutive numbers
+/// and so distinct stripes, unless other threads took numbers in between; two threads that share a stripe are
+/// correct, only slower (they take turns on its lock).
 #[inline]
 fn thread_number() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -91,7 +94,9 @@ unsafe impl<T: Send, L: Send> Send for Striped<T, L> {}
 impl<T, L> Striped<T, L> {
     /// `data` behind `stripes` stripes (a power of two, at least 1), each with scratch state `local()`.
     pub(crate) fn new(data: T, stripes: usize, mut local: impl FnMut() -> L) -> Self {
-        debug_assert!(stripes.is_power_of_two());
+        // Not a debug assertion: with no stripes `write` would lock nothing (the mask would wrap), and exclusion
+        // is what the `unsafe` below relies on.
+        assert!(stripes.is_power_of_two(), "stripes must be a power of two");
         let stripes: Box<[_]> = (0..stripes)
             .map(|_| {
                 CachePadded::new(Stripe {
