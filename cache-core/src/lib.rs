@@ -41,16 +41,21 @@
 //!
 //! # Design
 //! * The keys are spread over shards, each a plain single-threaded store (hash table of slot indices, a dense
-//!   slab of entries, an index-linked eviction policy, a deadline index) behind its own mutex on its own cache
-//!   line. No lock is held across an `.await`, and entries leaving the cache are dropped after the lock is
+//!   slab of entries, an index-linked eviction policy, a deadline index) behind a reader-striped lock on its own
+//!   cache line. No lock is held across an `.await`, and entries leaving the cache are dropped after the lock is
 //!   released.
-//! * Counters live inside the shards, so the hit path shares no cache line between cores.
+//! * A hit takes only its thread's stripe of the shard's lock and records the policy update and its count there;
+//!   the policy replays the recorded hits before the shard next changes. So in a multi-shard cache a hit writes
+//!   no cache line that another core's hits write, and the LRU/LFU order stays exact (see
+//!   `docs/design/read-path.md`).
 //! * Time comes from a [`clock::Clock`]; the default follows tokio's clock, so `tokio::time::pause()` drives TTLs
 //!   in tests.
 //!
 //! # Guarantees
-//! * `len() <= maxsize()` at every moment. With one shard the eviction order is exactly LRU or LFU; with more
-//!   each shard applies the policy to its share of the keys.
+//! * `len() <= maxsize()` at every moment. With one shard the eviction order is exactly LRU or LFU, whatever the
+//!   threads; with more, each shard applies the policy to its share of the keys, one thread's hits in its order
+//!   and hits from different threads since the shard's last write stripe by stripe
+//!   ([`CacheBuilder::shards`]).
 //! * An expired entry is never returned, and it is evicted before any live entry.
 //!
 //! # Loading guarantees
