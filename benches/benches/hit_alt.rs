@@ -6,7 +6,10 @@
 //! and the minimum: a disturbance hits one round of every subject alike instead of one subject's whole slot.
 //!
 //! * Subjects: cache-core LRU (default settings), cache-core LFU, cache-core LRU with a default TTL of one hour
-//!   (every entry has a deadline, so every hit also reads the clock), `quick_cache::sync::Cache`,
+//!   (every entry has a deadline, so every hit also reads the clock), cache-core LRU "full" (first filled with
+//!   as many *other* keys as its capacity, so that every shard has evicted before the measured keys go in: a
+//!   cache-core policy only stamps uses until its shard first evicts, and keeps its exact order from then on, so
+//!   the default subject, never full here, measures the first regime and this one the second), `quick_cache::sync::Cache`,
 //!   `lru::LruCache` in a `parking_lot::Mutex`, and `moka::sync::Cache`. Values are `u64`; every cache uses its
 //!   default hasher.
 //! * Scenarios: 100,000 scrambled `u64` keys; 100,000 16-byte `String` keys looked up by `&str`; 1,000 `u64` keys
@@ -56,6 +59,9 @@ const ROUNDS_QUICK: usize = 3;
 /// One cache under test.
 enum Subject<K: Hash + Eq> {
     Ours(AsyncCache<K, u64>),
+    /// cache-core, filled past its capacity first (with other keys) so that every shard has evicted: its
+    /// policy keeps its order from then on, instead of stamping uses until the first eviction.
+    OursFull(AsyncCache<K, u64>),
     Quick(quick_cache::sync::Cache<K, u64>),
     Lru(Mutex<lru::LruCache<K, u64>>),
     Moka(moka::sync::Cache<K, u64>),
@@ -80,6 +86,10 @@ where
                 ours(Policy::Lru, Some(Duration::from_secs(3600))),
             ),
             (
+                "cache-core LRU, full",
+                Self::OursFull(cache_benches::cache_core(capacity, Policy::Lru, None)),
+            ),
+            (
                 REFERENCE,
                 Self::Quick(quick_cache::sync::Cache::new(capacity)),
             ),
@@ -94,12 +104,18 @@ where
         ]
     }
 
-    /// Inserts `keys[i] → i` for every key.
-    fn fill(&self, keys: &[K]) {
+    /// Inserts `keys[i] → i` for every key (for `OursFull`, after `extra`, keys not looked up, as many as the
+    /// capacity: every shard then evicts while `keys` go in).
+    fn fill(&self, keys: &[K], extra: &[K]) {
+        if let Self::OursFull(c) = self {
+            for k in extra {
+                c.insert(k.clone(), u64::MAX);
+            }
+        }
         for (i, k) in keys.iter().enumerate() {
             let (k, v) = (k.clone(), i as u64);
             match self {
-                Self::Ours(c) => c.insert(k, v),
+                Self::Ours(c) | Self::OursFull(c) => c.insert(k, v),
                 Self::Quick(c) => c.insert(k, v),
                 Self::Lru(c) => {
                     c.lock().put(k, v);
@@ -121,7 +137,7 @@ where
     {
         let (tail, head) = pattern.split_at(offset % pattern.len());
         match self {
-            Self::Ours(c) => walk(keys, head, tail, |k| c.get(k)),
+            Self::Ours(c) | Self::OursFull(c) => walk(keys, head, tail, |k| c.get(k)),
             Self::Quick(c) => walk(keys, head, tail, |k| c.get(k)),
             Self::Lru(c) => walk(keys, head, tail, |k| c.lock().get(k).copied()),
             Self::Moka(c) => walk(keys, head, tail, |k| c.get(k)),
@@ -248,7 +264,7 @@ fn load_average() -> String {
 }
 
 /// Measures every subject on one key set and prints its table.
-fn scenario<K, Q>(title: &str, keys: &[K], rounds: usize, seed: u64)
+fn scenario<K, Q>(title: &str, keys: &[K], extra: &[K], rounds: usize, seed: u64)
 where
     K: Hash + Eq + Clone + Send + Sync + 'static + Borrow<Q>,
     Q: Hash + Eq + ?Sized,
@@ -263,7 +279,7 @@ where
     let all_keys: Vec<u32> = (0..u32::try_from(n).expect("fits u32")).collect();
     let all_sum: u64 = (0..n as u64).sum();
     for (name, subject) in &subjects {
-        subject.fill(keys);
+        subject.fill(keys, extra);
         assert_eq!(
             subject.batch::<Q>(keys, &all_keys, 0),
             all_sum,
@@ -378,19 +394,31 @@ fn main() {
         std::thread::available_parallelism().map_or(0, NonZeroUsize::get)
     );
 
+    // `extra`: as many other keys as the capacity (`n + n/4`), for the "full" subject.
     let keys: Vec<u64> = (0..100_000).map(u64_key).collect();
-    scenario::<u64, u64>("u64 keys, 100,000 entries", &keys, rounds, 0x5EED_0A01);
+    let extra: Vec<u64> = (100_000..225_000).map(u64_key).collect();
+    scenario::<u64, u64>(
+        "u64 keys, 100,000 entries",
+        &keys,
+        &extra,
+        rounds,
+        0x5EED_0A01,
+    );
     let keys: Vec<String> = (0..100_000).map(string_key).collect();
+    let extra: Vec<String> = (100_000..225_000).map(string_key).collect();
     scenario::<String, str>(
         "16-byte String keys (looked up by &str), 100,000 entries",
         &keys,
+        &extra,
         rounds,
         0x5EED_0A02,
     );
     let keys: Vec<u64> = (0..1_000).map(u64_key).collect();
+    let extra: Vec<u64> = (1_000..2_250).map(u64_key).collect();
     scenario::<u64, u64>(
         "u64 keys, 1,000 entries (hot set)",
         &keys,
+        &extra,
         rounds,
         0x5EED_0A03,
     );

@@ -157,3 +157,39 @@ fn concurrent_readers_and_a_writer_keep_values_and_counts_exact() {
     assert_eq!(m.size, 1_000);
     assert_eq!(m.evictions, 0);
 }
+
+#[test]
+fn order_is_exact_across_the_first_eviction_and_after_a_clear() {
+    // Until a shard first evicts, uses are only stamped; the first eviction sorts them into the exact order.
+    // `clear` starts that over. Both regimes must evict the same entries.
+    for policy in [Policy::Lru, Policy::Lfu] {
+        let cache = one_shard(4, policy);
+        for round in 0..2 {
+            for k in 0..4 {
+                cache.insert(k, k);
+            }
+            // Uses: 3 once, 0 twice, 2 three times, 1 four times, interleaved.
+            for k in [1, 2, 0, 1, 2, 3, 1, 0, 2, 1] {
+                assert_eq!(cache.get(&k), Some(k));
+            }
+            // LRU: the least recent is 3 (used at step 6); LFU: the least used is 3 (once).
+            cache.insert(10, 10);
+            assert!(
+                !cache.contains_key(&3),
+                "{policy} round {round}: 3 goes first"
+            );
+            // Now ordered: the next victim is the next in line.
+            cache.insert(11, 11);
+            let gone = match policy {
+                Policy::Lru => 0, // last used at step 8, before 2 (9) and 1 (10)
+                _ => 10,          // LFU: 10 has one use, the fewest
+            };
+            assert!(
+                !cache.contains_key(&gone),
+                "{policy} round {round}: {gone} goes next"
+            );
+            cache.clear();
+            assert!(cache.is_empty());
+        }
+    }
+}

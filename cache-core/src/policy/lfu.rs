@@ -3,8 +3,14 @@
 //! vector, `bucket_of`, so LRU entries need not carry the field). A read
 //! or write moves an entry to the tail of the next bucket, so among equal frequencies the entry that reached that
 //! frequency first is evicted first.
+//!
+//! **Unordered until first full**, as LRU (see `lru.rs`): until the store first needs a victim, a use only counts
+//! (the count kept in `bucket_of`) and stamps the slot (in its `Meta`); [`EvictionPolicy::order`] then sorts the
+//! slots by count and, among equal counts, by the stamp of the use that reached that count, which is exactly the
+//! bucket order the kept structure would have. (The count saturates at `u32::MAX` while unordered, the kept
+//! frequencies at `u64::MAX`: they differ only past four billion uses of one entry before the first eviction.)
 
-use super::{relink, EvictionPolicy, MetaSlots, NIL};
+use super::{relink, set_stamp, stamp_of, EvictionPolicy, MetaSlots, NIL};
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -26,6 +32,8 @@ pub(crate) struct Lfu {
     capacity: usize,
     /// The bucket with the lowest frequency.
     first: u32,
+    /// `Some(next stamp)` while the buckets are not built yet (see the module docs).
+    unordered: Option<u64>,
 }
 
 impl Lfu {
@@ -36,7 +44,26 @@ impl Lfu {
             bucket_of: Vec::new(),
             capacity,
             first: NIL,
+            unordered: Some(0),
         }
+    }
+
+    /// Records a use while unordered (`fresh`: a new entry, count 1); returns whether it did.
+    #[inline]
+    fn count(&mut self, slots: &mut impl MetaSlots, idx: u32, fresh: bool) -> bool {
+        let Some(next) = &mut self.unordered else {
+            return false;
+        };
+        let stamp = *next;
+        *next += 1;
+        set_stamp(slots.meta_mut(idx), stamp);
+        let count = if fresh {
+            1
+        } else {
+            self.bucket_of[idx as usize].saturating_add(1)
+        };
+        self.set_bucket(idx, count);
+        true
     }
 
     /// Records that slot `idx` is in bucket `b`, growing the side vector (never past the capacity: a full cache
@@ -135,6 +162,9 @@ impl Lfu {
 
 impl EvictionPolicy for Lfu {
     fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        if self.count(slots, idx, true) {
+            return;
+        }
         let b = if self.first != NIL && self.buckets[self.first as usize].freq == 1 {
             self.first
         } else {
@@ -144,6 +174,9 @@ impl EvictionPolicy for Lfu {
     }
 
     fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        if self.count(slots, idx, false) {
+            return;
+        }
         let bucket = self.bucket_of[idx as usize];
         let freq = self.buckets[bucket as usize].freq.saturating_add(1);
         let next = self.buckets[bucket as usize].next;
@@ -157,10 +190,17 @@ impl EvictionPolicy for Lfu {
     }
 
     fn remove(&mut self, slots: &mut impl MetaSlots, idx: u32) {
-        self.unlink(slots, idx);
+        if self.unordered.is_none() {
+            self.unlink(slots, idx);
+        }
     }
 
     fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32) {
+        if self.unordered.is_some() {
+            // The stamp moved with the slot's `Meta`; the count moves here.
+            self.bucket_of[to as usize] = self.bucket_of[from as usize];
+            return;
+        }
         let (prev, next) = {
             let m = slots.meta(to);
             (m.prev, m.next)
@@ -169,6 +209,27 @@ impl EvictionPolicy for Lfu {
         self.bucket_of[to as usize] = bucket;
         let b = &mut self.buckets[bucket as usize];
         relink(slots, (prev, next), (to, to), &mut b.head, &mut b.tail);
+    }
+
+    fn order(&mut self, slots: &mut impl MetaSlots, len: usize) {
+        if self.unordered.take().is_none() {
+            return;
+        }
+        #[allow(clippy::cast_possible_truncation)] // slot indices fit u32
+        let mut by_use: Vec<(u32, u64, u32)> = (0..len as u32)
+            .map(|i| (self.bucket_of[i as usize], stamp_of(slots.meta(i)), i))
+            .collect();
+        by_use.sort_unstable();
+        self.buckets.clear();
+        self.free_buckets.clear();
+        self.first = NIL;
+        let mut last = NIL;
+        for (count, _, i) in by_use {
+            if last == NIL || self.buckets[last as usize].freq != u64::from(count) {
+                last = self.new_bucket(u64::from(count), last);
+            }
+            self.push_back(slots, i, last);
+        }
     }
 
     fn victim(&mut self, _slots: &impl MetaSlots) -> Option<u32> {
@@ -207,6 +268,7 @@ mod tests {
     fn lowest_frequency_first_then_oldest_arrival() {
         let mut s = vec![Meta::default(); 4];
         let mut lfu = Lfu::with_capacity(4);
+        lfu.order(&mut s, 0);
         for i in 0..3 {
             lfu.insert(&mut s, i);
         }
@@ -233,5 +295,27 @@ mod tests {
         assert_eq!(order(&lfu, &s), [(2, 0), (4, 1)]);
         lfu.clear();
         assert_eq!(lfu.victim(&s), None);
+    }
+
+    #[test]
+    fn counts_before_the_first_eviction_are_sorted_into_the_exact_buckets() {
+        let mut s = vec![Meta::default(); 4];
+        let mut lfu = Lfu::with_capacity(4);
+        for i in 0..4 {
+            lfu.insert(&mut s, i);
+        }
+        // Unordered: counts and stamps only.
+        lfu.touch(&mut s, 2);
+        lfu.touch(&mut s, 0);
+        lfu.touch(&mut s, 0);
+        lfu.touch(&mut s, 3);
+        assert_eq!(lfu.first, NIL);
+        lfu.order(&mut s, 4);
+        // 1 was used once; 2 reached 2 before 3 did; 0 was used three times.
+        assert_eq!(order(&lfu, &s), [(1, 1), (2, 2), (2, 3), (3, 0)]);
+        assert_eq!(lfu.victim(&s), Some(1));
+        // From here on the buckets are kept as usual.
+        lfu.touch(&mut s, 1);
+        assert_eq!(order(&lfu, &s), [(2, 2), (2, 3), (2, 1), (3, 0)]);
     }
 }

@@ -1,13 +1,21 @@
 //! Least recently used: a doubly linked list threaded through the slots (`Meta::prev`/`next`), most recent at
 //! the head.
+//!
+//! **Unordered until first full.** The order only matters when something must be evicted, and a store that has
+//! never been full evicts nothing. So until the store first fills up, a use only stamps the slot with a counter
+//! (kept in its `Meta`, whose links are unused then: one store, no list surgery), and [`EvictionPolicy::order`]
+//! sorts the slots by stamp into the exact list the first time the store needs a victim. From then on (until
+//! `clear`) the list is kept as usual. The order that results is the same either way: the list is by last use.
 
-use super::{relink, EvictionPolicy, MetaSlots, NIL};
+use super::{relink, set_stamp, stamp_of, EvictionPolicy, MetaSlots, NIL};
 
 /// LRU order over slot indices. Reads and writes move an entry to the head; the tail is the victim.
 #[derive(Debug)]
 pub(crate) struct Lru {
     head: u32,
     tail: u32,
+    /// `Some(next stamp)` while the list is not built yet (see the module docs).
+    unordered: Option<u64>,
 }
 
 impl Default for Lru {
@@ -15,11 +23,25 @@ impl Default for Lru {
         Self {
             head: NIL,
             tail: NIL,
+            unordered: Some(0),
         }
     }
 }
 
 impl Lru {
+    /// Records a use while unordered; returns whether it did (false once the list is kept).
+    #[inline]
+    fn stamp(&mut self, slots: &mut impl MetaSlots, idx: u32) -> bool {
+        match &mut self.unordered {
+            Some(next) => {
+                set_stamp(slots.meta_mut(idx), *next);
+                *next += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
     fn unlink(&mut self, slots: &mut impl MetaSlots, idx: u32) {
         let (prev, next) = {
             let m = slots.meta(idx);
@@ -50,22 +72,30 @@ impl Lru {
 
 impl EvictionPolicy for Lru {
     fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32) {
-        self.push_front(slots, idx);
+        if !self.stamp(slots, idx) {
+            self.push_front(slots, idx);
+        }
     }
 
     #[inline]
     fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32) {
-        if self.head != idx {
+        if !self.stamp(slots, idx) && self.head != idx {
             self.unlink(slots, idx);
             self.push_front(slots, idx);
         }
     }
 
     fn remove(&mut self, slots: &mut impl MetaSlots, idx: u32) {
-        self.unlink(slots, idx);
+        if self.unordered.is_none() {
+            self.unlink(slots, idx);
+        }
     }
 
     fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32) {
+        if self.unordered.is_some() {
+            // The stamp moved with the slot's `Meta`; there are no links to fix.
+            return;
+        }
         let (prev, next) = {
             let m = slots.meta(to);
             (m.prev, m.next)
@@ -78,6 +108,23 @@ impl EvictionPolicy for Lru {
             &mut self.tail,
         );
         debug_assert!(self.head != from && self.tail != from);
+    }
+
+    fn order(&mut self, slots: &mut impl MetaSlots, len: usize) {
+        if self.unordered.take().is_none() {
+            return;
+        }
+        #[allow(clippy::cast_possible_truncation)] // slot indices fit u32
+        let mut by_use: Vec<(u64, u32)> = (0..len as u32)
+            .map(|i| (stamp_of(slots.meta(i)), i))
+            .collect();
+        by_use.sort_unstable();
+        self.head = NIL;
+        self.tail = NIL;
+        // Oldest first, so the newest ends up at the head.
+        for (_, i) in by_use {
+            self.push_front(slots, i);
+        }
     }
 
     fn victim(&mut self, _slots: &impl MetaSlots) -> Option<u32> {
@@ -105,9 +152,30 @@ mod tests {
     }
 
     #[test]
+    fn uses_before_the_first_eviction_are_sorted_into_the_exact_order() {
+        let mut slots = vec![Meta::default(); 4];
+        let mut lru = Lru::default();
+        for i in 0..4 {
+            lru.insert(&mut slots, i);
+        }
+        // Unordered: only stamps, no list yet.
+        lru.touch(&mut slots, 1);
+        lru.touch(&mut slots, 2);
+        lru.touch(&mut slots, 1);
+        assert_eq!(lru.head, NIL);
+        lru.order(&mut slots, 4);
+        assert_eq!(order(&lru, &slots), [1, 2, 3, 0]);
+        assert_eq!(lru.victim(&slots), Some(0));
+        // Ordering twice changes nothing.
+        lru.order(&mut slots, 4);
+        assert_eq!(order(&lru, &slots), [1, 2, 3, 0]);
+    }
+
+    #[test]
     fn touch_moves_to_front_and_tail_is_victim() {
         let mut slots = vec![Meta::default(); 4];
         let mut lru = Lru::default();
+        lru.order(&mut slots, 0);
         for i in 0..4 {
             lru.insert(&mut slots, i);
         }
@@ -125,5 +193,9 @@ mod tests {
         assert_eq!(order(&lru, &slots), [0, 1, 2]);
         lru.clear();
         assert_eq!(lru.victim(&slots), None);
+        assert!(
+            lru.unordered.is_some(),
+            "a cleared policy starts unordered again"
+        );
     }
 }

@@ -55,6 +55,22 @@ impl MetaSlots for Vec<Meta> {
     }
 }
 
+/// A use stamp kept in a slot's [`Meta`] while a policy is still unordered (its two links are not in use then).
+#[inline]
+pub(crate) fn stamp_of(m: &Meta) -> u64 {
+    (u64::from(m.prev) << 32) | u64::from(m.next)
+}
+
+/// Stores a use stamp in a slot's [`Meta`] (see [`stamp_of`]).
+#[inline]
+pub(crate) fn set_stamp(m: &mut Meta, stamp: u64) {
+    #[allow(clippy::cast_possible_truncation)] // the two halves of a u64
+    {
+        m.prev = (stamp >> 32) as u32;
+        m.next = stamp as u32;
+    }
+}
+
 /// Points the neighbours of a list position at new slots: `prev`'s `next` (or the list's `head`, when `prev` is
 /// `NIL`) becomes `after_prev`, and `next`'s `prev` (or `tail`) becomes `before_next`. Unlinking an entry passes its
 /// own neighbours crosswise; relocating one passes its new slot twice.
@@ -88,7 +104,11 @@ pub(crate) trait EvictionPolicy {
     /// The entry that was at `from` now sits at `to`, `Meta` included (the store keeps its slots dense): fix
     /// whatever pointed at `from`.
     fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32);
-    /// The slot to evict next, if any entry is tracked.
+    /// The store is about to evict: make the order exact if it is not maintained yet. `len` is the number of
+    /// slots. (A policy may leave its order unbuilt until the store first fills up, recording only use stamps
+    /// until then: see `Lru`.)
+    fn order(&mut self, slots: &mut impl MetaSlots, len: usize);
+    /// The slot to evict next, if any entry is tracked. Only called after [`order`](Self::order).
     fn victim(&mut self, slots: &impl MetaSlots) -> Option<u32>;
     /// Forget every entry.
     fn clear(&mut self);
@@ -136,6 +156,9 @@ impl EvictionPolicy for AnyPolicy {
     #[inline]
     fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32) {
         dispatch!(self, p => p.relocate(slots, from, to));
+    }
+    fn order(&mut self, slots: &mut impl MetaSlots, len: usize) {
+        dispatch!(self, p => p.order(slots, len));
     }
     #[inline]
     fn victim(&mut self, slots: &impl MetaSlots) -> Option<u32> {

@@ -259,6 +259,8 @@ where
             return;
         }
         if self.entries.len() >= self.capacity {
+            // The first eviction of the store's life builds the policy's order (see `policy::lru`).
+            self.policy.order(&mut self.meta, self.entries.len());
             self.make_room(now, grave);
         }
         // Grow the table first: a rehash calls the user's `Hash`, and if that panics the store must not already
