@@ -44,7 +44,7 @@ impl Lfu {
             bucket_of: Vec::new(),
             capacity,
             first: NIL,
-            unordered: Some(0),
+            unordered: (capacity <= super::UNORDERED_MAX).then_some(0),
         }
     }
 

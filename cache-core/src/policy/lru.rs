@@ -6,6 +6,7 @@
 //! (kept in its `Meta`, whose links are unused then: one store, no list surgery), and [`EvictionPolicy::order`]
 //! sorts the slots by stamp into the exact list the first time the store needs a victim. From then on (until
 //! `clear`) the list is kept as usual. The order that results is the same either way: the list is by last use.
+//! Only shards of up to `UNORDERED_MAX` entries start unordered, which bounds the one-time sort.
 
 use super::{relink, set_stamp, stamp_of, EvictionPolicy, MetaSlots, NIL};
 
@@ -16,19 +17,27 @@ pub(crate) struct Lru {
     tail: u32,
     /// `Some(next stamp)` while the list is not built yet (see the module docs).
     unordered: Option<u64>,
+    /// Whether a new or cleared policy starts unordered (small shards only: see `UNORDERED_MAX`).
+    starts_unordered: bool,
 }
 
 impl Default for Lru {
     fn default() -> Self {
-        Self {
-            head: NIL,
-            tail: NIL,
-            unordered: Some(0),
-        }
+        Self::new(true)
     }
 }
 
 impl Lru {
+    /// A policy that starts unordered if `unordered`.
+    pub(crate) fn new(unordered: bool) -> Self {
+        Self {
+            head: NIL,
+            tail: NIL,
+            unordered: unordered.then_some(0),
+            starts_unordered: unordered,
+        }
+    }
+
     /// Records a use while unordered; returns whether it did (false once the list is kept).
     #[inline]
     fn stamp(&mut self, slots: &mut impl MetaSlots, idx: u32) -> bool {
@@ -132,7 +141,7 @@ impl EvictionPolicy for Lru {
     }
 
     fn clear(&mut self) {
-        *self = Self::default();
+        *self = Self::new(self.starts_unordered);
     }
 }
 
@@ -169,6 +178,19 @@ mod tests {
         // Ordering twice changes nothing.
         lru.order(&mut slots, 4);
         assert_eq!(order(&lru, &slots), [1, 2, 3, 0]);
+    }
+
+    #[test]
+    fn a_large_shard_keeps_its_order_from_the_start() {
+        let mut slots = vec![Meta::default(); 2];
+        let mut lru = Lru::new(false);
+        lru.insert(&mut slots, 0);
+        lru.insert(&mut slots, 1);
+        lru.touch(&mut slots, 0);
+        assert_eq!(order(&lru, &slots), [0, 1]);
+        assert_eq!(lru.victim(&slots), Some(1));
+        lru.clear();
+        assert!(lru.unordered.is_none(), "and after a clear too");
     }
 
     #[test]
