@@ -34,18 +34,27 @@ pub(crate) struct Lfu {
     first: u32,
     /// `Some(next stamp)` while the buckets are not built yet (see the module docs).
     unordered: Option<u64>,
+    /// Whether a new or cleared policy starts unordered (small shards only: see `UNORDERED_MAX`).
+    starts_unordered: bool,
 }
 
 impl Lfu {
-    pub(crate) fn with_capacity(capacity: usize) -> Self {
+    /// A policy for up to `capacity` slots that starts unordered if `unordered`.
+    pub(crate) fn new(capacity: usize, unordered: bool) -> Self {
         Self {
             buckets: Vec::new(),
             free_buckets: Vec::new(),
             bucket_of: Vec::new(),
             capacity,
             first: NIL,
-            unordered: (capacity <= super::UNORDERED_MAX).then_some(0),
+            unordered: unordered.then_some(0),
+            starts_unordered: unordered,
         }
+    }
+
+    #[cfg(test)]
+    fn with_capacity(capacity: usize) -> Self {
+        Self::new(capacity, true)
     }
 
     /// Records a use while unordered (`fresh`: a new entry, count 1); returns whether it did.
@@ -241,7 +250,7 @@ impl EvictionPolicy for Lfu {
     }
 
     fn clear(&mut self) {
-        *self = Self::with_capacity(self.capacity);
+        *self = Self::new(self.capacity, self.starts_unordered);
     }
 }
 
@@ -295,6 +304,19 @@ mod tests {
         assert_eq!(order(&lfu, &s), [(2, 0), (4, 1)]);
         lfu.clear();
         assert_eq!(lfu.victim(&s), None);
+    }
+
+    #[test]
+    fn a_large_shard_keeps_its_buckets_from_the_start() {
+        let mut s = vec![Meta::default(); 2];
+        let mut lfu = Lfu::new(2, false);
+        lfu.insert(&mut s, 0);
+        lfu.insert(&mut s, 1);
+        lfu.touch(&mut s, 0);
+        assert_eq!(order(&lfu, &s), [(1, 1), (2, 0)]);
+        assert_eq!(lfu.victim(&s), Some(1));
+        lfu.clear();
+        assert!(lfu.unordered.is_none(), "and after a clear too");
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub(crate) use lfu::Lfu;
 pub(crate) use lru::Lru;
 
 /// The largest shard that starts unordered (uses only stamped until its first eviction, then sorted). The sort
-/// runs under the shard's lock at that first eviction, so it is bounded: about 1.5 ms for this many entries on the
+/// runs under the shard's lock at that first eviction, so it is bounded: 1.7–1.9 ms for this many entries on the
 /// machine of `docs/benchmarks.md` (measured: 5.5 ms for 100,000, 62 ms for 1,000,000). Larger shards keep their
 /// order from the start.
 pub(crate) const UNORDERED_MAX: usize = 32_768;
@@ -132,7 +132,7 @@ impl AnyPolicy {
     pub(crate) fn new(kind: crate::Policy, capacity: usize) -> Self {
         match kind {
             crate::Policy::Lru => Self::Lru(Lru::new(capacity <= UNORDERED_MAX)),
-            crate::Policy::Lfu => Self::Lfu(Lfu::with_capacity(capacity)),
+            crate::Policy::Lfu => Self::Lfu(Lfu::new(capacity, capacity <= UNORDERED_MAX)),
         }
     }
 }
