@@ -241,7 +241,7 @@ impl EvictionPolicy for Lfu {
         }
     }
 
-    fn victim(&mut self, _slots: &impl MetaSlots) -> Option<u32> {
+    fn victim(&self) -> Option<u32> {
         if self.first == NIL {
             None
         } else {
@@ -286,14 +286,14 @@ mod tests {
         lfu.touch(&mut s, 0);
         // 1 reached frequency 2 before 0 did
         assert_eq!(order(&lfu, &s), [(1, 2), (2, 1), (2, 0)]);
-        assert_eq!(lfu.victim(&s), Some(2));
+        assert_eq!(lfu.victim(), Some(2));
         lfu.touch(&mut s, 2);
         assert_eq!(order(&lfu, &s), [(2, 1), (2, 0), (2, 2)]);
         lfu.touch(&mut s, 1);
         lfu.touch(&mut s, 1);
         assert_eq!(order(&lfu, &s), [(2, 0), (2, 2), (4, 1)]);
         lfu.insert(&mut s, 3);
-        assert_eq!(lfu.victim(&s), Some(3));
+        assert_eq!(lfu.victim(), Some(3));
         lfu.remove(&mut s, 3);
         lfu.touch(&mut s, 0);
         assert_eq!(order(&lfu, &s), [(2, 2), (3, 0), (4, 1)]);
@@ -303,7 +303,7 @@ mod tests {
         lfu.relocate(&mut s, 2, 0);
         assert_eq!(order(&lfu, &s), [(2, 0), (4, 1)]);
         lfu.clear();
-        assert_eq!(lfu.victim(&s), None);
+        assert_eq!(lfu.victim(), None);
     }
 
     #[test]
@@ -314,7 +314,7 @@ mod tests {
         lfu.insert(&mut s, 1);
         lfu.touch(&mut s, 0);
         assert_eq!(order(&lfu, &s), [(1, 1), (2, 0)]);
-        assert_eq!(lfu.victim(&s), Some(1));
+        assert_eq!(lfu.victim(), Some(1));
         lfu.clear();
         assert!(lfu.unordered.is_none(), "and after a clear too");
     }
@@ -335,7 +335,7 @@ mod tests {
         lfu.order(&mut s, 4);
         // 1 was used once; 2 reached 2 before 3 did; 0 was used three times.
         assert_eq!(order(&lfu, &s), [(1, 1), (2, 2), (2, 3), (3, 0)]);
-        assert_eq!(lfu.victim(&s), Some(1));
+        assert_eq!(lfu.victim(), Some(1));
         // From here on the buckets are kept as usual.
         lfu.touch(&mut s, 1);
         assert_eq!(order(&lfu, &s), [(2, 2), (2, 3), (2, 1), (3, 0)]);

@@ -21,6 +21,7 @@ pub(crate) struct Lru {
     starts_unordered: bool,
 }
 
+#[cfg(test)]
 impl Default for Lru {
     fn default() -> Self {
         Self::new(true)
@@ -136,7 +137,7 @@ impl EvictionPolicy for Lru {
         }
     }
 
-    fn victim(&mut self, _slots: &impl MetaSlots) -> Option<u32> {
+    fn victim(&self) -> Option<u32> {
         (self.tail != NIL).then_some(self.tail)
     }
 
@@ -174,7 +175,7 @@ mod tests {
         assert_eq!(lru.head, NIL);
         lru.order(&mut slots, 4);
         assert_eq!(order(&lru, &slots), [1, 2, 3, 0]);
-        assert_eq!(lru.victim(&slots), Some(0));
+        assert_eq!(lru.victim(), Some(0));
         // Ordering twice changes nothing.
         lru.order(&mut slots, 4);
         assert_eq!(order(&lru, &slots), [1, 2, 3, 0]);
@@ -188,7 +189,7 @@ mod tests {
         lru.insert(&mut slots, 1);
         lru.touch(&mut slots, 0);
         assert_eq!(order(&lru, &slots), [0, 1]);
-        assert_eq!(lru.victim(&slots), Some(1));
+        assert_eq!(lru.victim(), Some(1));
         lru.clear();
         assert!(lru.unordered.is_none(), "and after a clear too");
     }
@@ -202,19 +203,19 @@ mod tests {
             lru.insert(&mut slots, i);
         }
         assert_eq!(order(&lru, &slots), [3, 2, 1, 0]);
-        assert_eq!(lru.victim(&slots), Some(0));
+        assert_eq!(lru.victim(), Some(0));
         lru.touch(&mut slots, 0);
         assert_eq!(order(&lru, &slots), [0, 3, 2, 1]);
-        assert_eq!(lru.victim(&slots), Some(1));
+        assert_eq!(lru.victim(), Some(1));
         lru.remove(&mut slots, 1);
-        assert_eq!(lru.victim(&slots), Some(2));
+        assert_eq!(lru.victim(), Some(2));
         // The store moves slot 3 into the freed slot 1, links and all.
         slots[1] = slots[3];
         lru.relocate(&mut slots, 3, 1);
         slots.pop();
         assert_eq!(order(&lru, &slots), [0, 1, 2]);
         lru.clear();
-        assert_eq!(lru.victim(&slots), None);
+        assert_eq!(lru.victim(), None);
         assert!(
             lru.unordered.is_some(),
             "a cleared policy starts unordered again"

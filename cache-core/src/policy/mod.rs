@@ -115,7 +115,7 @@ pub(crate) trait EvictionPolicy {
     /// until then: see `Lru`.)
     fn order(&mut self, slots: &mut impl MetaSlots, len: usize);
     /// The slot to evict next, if any entry is tracked. Only called after [`order`](Self::order).
-    fn victim(&mut self, slots: &impl MetaSlots) -> Option<u32>;
+    fn victim(&self) -> Option<u32>;
     /// Forget every entry.
     fn clear(&mut self);
 }
@@ -167,8 +167,8 @@ impl EvictionPolicy for AnyPolicy {
         dispatch!(self, p => p.order(slots, len));
     }
     #[inline]
-    fn victim(&mut self, slots: &impl MetaSlots) -> Option<u32> {
-        dispatch!(self, p => p.victim(slots))
+    fn victim(&self) -> Option<u32> {
+        dispatch!(self, p => p.victim())
     }
     fn clear(&mut self) {
         dispatch!(self, p => p.clear());

@@ -310,7 +310,7 @@ where
                 return;
             }
         }
-        if let Some(i) = self.policy.victim(&self.meta) {
+        if let Some(i) = self.policy.victim() {
             self.counters.evictions += 1;
             let hash = self.hasher.hash_one(&self.entries[i as usize].key);
             grave.push(self.remove_at(hash, i));
