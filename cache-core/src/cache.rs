@@ -237,24 +237,40 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.inner.shards.hash(key);
-        let now = || self.inner.time.now();
-        let found = self.inner.shards.read(hash, |shard, local| {
-            match shard.store.find_shared(hash, key, now) {
+        match self.read_lookup(hash, key, HITS, MISSES) {
+            Some(value) => value,
+            None => self.lookup_expired::<Q, HITS, MISSES>(hash, key),
+        }
+    }
+
+    /// The read path of a refreshing lookup, under the read lock. `Some(Some(value))`: a live value, the read
+    /// recorded for the policy and counted as a hit if `hits`. `Some(None)`: absent, counted as a miss if
+    /// `misses`. `None`: expired, nothing counted (only the exclusive path may reclaim it).
+    #[inline]
+    pub(crate) fn read_lookup<Q>(
+        &self,
+        hash: u64,
+        key: &Q,
+        hits: bool,
+        misses: bool,
+    ) -> Option<Option<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.inner.shards.read(hash, |shard, local| {
+            match shard.store.find_shared(hash, key, || self.inner.time.now()) {
                 Found::Live(slot, value) => {
-                    local.hit(slot, HITS);
+                    local.hit(slot, hits);
                     Some(Some(value.clone()))
                 }
                 Found::Absent => {
-                    local.misses += u64::from(MISSES);
+                    local.misses += u64::from(misses);
                     Some(None)
                 }
                 Found::Expired => None,
             }
-        });
-        match found {
-            Some(value) => value,
-            None => self.lookup_expired::<Q, HITS, MISSES>(hash, key),
-        }
+        })
     }
 
     /// The read path found `key` expired: reclaiming it takes the exclusive lock (whose lookup counts the miss

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures::{FutureExt, StreamExt};
 
 use crate::flight::{Flight, Outcome};
-use crate::store::{Found, Graveyard};
+use crate::store::Graveyard;
 use crate::AsyncCache;
 
 /// How many loads [`AsyncCache::warmup`] runs at once.
@@ -35,16 +35,7 @@ where
     /// miss only when `count` (the first lookup of a call, not a retry).
     pub(crate) fn lookup_or_join(&self, hash: u64, key: &K, count: bool) -> Lookup<V> {
         // A hit needs only the read lock; a miss is counted by the exclusive lookup below.
-        let hit = self.inner.shards.read(hash, |shard, local| {
-            match shard.store.find_shared(hash, key, || self.inner.time.now()) {
-                Found::Live(slot, value) => {
-                    local.hit(slot, count);
-                    Some(value.clone())
-                }
-                Found::Absent | Found::Expired => None,
-            }
-        });
-        if let Some(value) = hit {
+        if let Some(Some(value)) = self.read_lookup(hash, key, count, false) {
             return Lookup::Hit(value);
         }
         let mut grave = Graveyard::new();
