@@ -11,7 +11,10 @@
 //! ([`Sharded::lock`], [`Sharded::each`], [`Sharded::try_lock_each`]) first *replays* every stripe's buffered
 //! reads into the eviction policy, in the order each stripe recorded them, before anything can change: so the
 //! buffered slot numbers are still valid, and every eviction decision sees every read that finished before it.
-//! A stripe whose buffer fills up ([`READ_BUFFER`] reads) is replayed by the reader that filled it.
+//! A stripe whose buffer is full ([`READ_BUFFER`] reads) is replayed by its next reader, before it records its own
+//! read, still under its read lock: that replay writes only the policy's order, under the store's lock on the
+//! order ([`Store::replay_shared`]), so the readers of other stripes are not stopped. The buffered slots are valid
+//! then too: the stripe lock keeps writers out, and every writer empties every buffer before it changes anything.
 //!
 //! One thread always uses the same stripe, so the reads of one thread reach the policy in exactly the order it
 //! made them. A cache with a single shard gets a single stripe: all threads then share one buffer, filled in the
@@ -25,7 +28,7 @@ use crossbeam_utils::CachePadded;
 
 use crate::flight::Flights;
 use crate::store::{Counters, Store};
-use crate::striped::{Striped, WriteGuard};
+use crate::striped::{ReadGuard, Striped, WriteGuard};
 
 /// The hasher of keys: foldhash, seeded per cache.
 pub(crate) type Hasher = foldhash::fast::RandomState;
@@ -151,28 +154,35 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     }
 
     /// Runs `f` on the shard of `hash` under its read lock: shared access to the shard, exclusive access to the
-    /// calling thread's stripe. Replays the stripe's reads afterwards if its buffer is full.
+    /// calling thread's stripe. If the stripe's buffer is full, its reads are replayed first, still under the
+    /// read lock (other readers go on meanwhile: see [`Store::replay_shared`]).
     #[inline]
     pub(crate) fn read<R>(&self, hash: u64, f: impl FnOnce(&Shard<K, V>, &mut Local) -> R) -> R {
-        let striped = self.shard_of(hash);
-        let mut guard = striped.read();
-        while guard.parts().1.is_full() {
-            // Another thread sharing this stripe filled it and has not replayed it yet: replay it here rather
-            // than drop this read.
-            drop(guard);
-            replay(striped);
-            guard = striped.read();
+        let guard = self.shard_of(hash).read();
+        Self::read_in(guard, f)
+    }
+
+    /// [`Self::read`] on the stripe of thread number `thread` (tests pick stripes with it).
+    #[cfg(test)]
+    fn read_as<R>(
+        &self,
+        thread: usize,
+        hash: u64,
+        f: impl FnOnce(&Shard<K, V>, &mut Local) -> R,
+    ) -> R {
+        Self::read_in(self.shard_of(hash).read_as(thread), f)
+    }
+
+    #[inline]
+    fn read_in<R>(
+        mut guard: ReadGuard<'_, Shard<K, V>, Local>,
+        f: impl FnOnce(&Shard<K, V>, &mut Local) -> R,
+    ) -> R {
+        let (shard, local) = guard.parts();
+        if local.is_full() {
+            shard.store.replay_shared(local.take_reads());
         }
-        let (out, full) = {
-            let (shard, local) = guard.parts();
-            let out = f(shard, local);
-            (out, local.is_full())
-        };
-        drop(guard);
-        if full {
-            replay(striped);
-        }
-        out
+        f(shard, local)
     }
 
     /// Locks the shard of `hash` exclusively.
@@ -194,14 +204,6 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     pub(crate) fn count(&self) -> usize {
         self.shards.len()
     }
-}
-
-/// Takes the exclusive lock of a shard just to replay its buffered reads. Out of line: it runs once per buffer
-/// of reads, and inlined it would crowd the registers of the read path.
-#[cold]
-#[inline(never)]
-fn replay<K: Hash + Eq, V>(striped: &Striped<Shard<K, V>, Local>) {
-    drop(replayed(striped.write()));
 }
 
 /// Replays every stripe's buffered reads into the shard's policy, oldest first within each stripe.
@@ -240,8 +242,13 @@ mod tests {
     use crate::store::{Found, NEVER};
 
     fn get(s: &Sharded<u64, u64>, k: u64) -> Option<u64> {
+        get_as(s, crate::striped::thread_number(), k)
+    }
+
+    /// [`get`] on the stripe of thread number `thread`.
+    fn get_as(s: &Sharded<u64, u64>, thread: usize, k: u64) -> Option<u64> {
         let h = s.hash(&k);
-        s.read(h, |shard, local| {
+        s.read_as(thread, h, |shard, local| {
             match shard.store.find_shared(h, &k, || 0) {
                 Found::Live(slot, v) => {
                     local.hit(slot, true);
@@ -292,5 +299,58 @@ mod tests {
         let hits: u64 = s.each().map(|mut g| counters(&mut g).hits).sum();
         assert_eq!(hits, 2 * READS);
         assert_eq!(get(&s, 99), None);
+    }
+
+    /// A reader whose buffer is full replays it under its read lock: it neither waits for the readers of other
+    /// stripes nor drops reads. (Were the replay to take every stripe, as a writer does, the loop below would
+    /// wait forever for the stripe held here.)
+    #[test]
+    fn a_full_buffer_is_replayed_while_another_stripe_is_held() {
+        const KEYS: u64 = 16;
+        let s = Sharded::new(KEYS as usize, 1, 2, crate::Policy::Lru);
+        assert_eq!(s.shards[0].stripes(), 2);
+        for k in 0..KEYS {
+            put(&s, k, k);
+        }
+        // Make the shard ordered (its first eviction), so that the replays below move entries in the list.
+        put(&s, KEYS, KEYS);
+        assert_eq!(get(&s, 0), None, "0 was the least recently used");
+        let held = s.shards[0].read_as(1);
+        // Stripe 0 reads 1..KEYS over and over, then KEYS once more at the very end: it stays the newest.
+        let reads = 3 * READ_BUFFER + 1;
+        let key = |i: usize| {
+            if i + 1 == reads {
+                KEYS
+            } else {
+                1 + i as u64 % (KEYS - 1)
+            }
+        };
+        for i in 0..reads {
+            assert_eq!(get_as(&s, 0, key(i)), Some(key(i)));
+        }
+        {
+            let mut guard = s.shards[0].read_as(0);
+            let (_, local) = guard.parts();
+            assert!(
+                local.buffered < local.reads.len(),
+                "the full buffers were replayed"
+            );
+        }
+        drop(held);
+        {
+            let mut guard = s.lock(s.hash(&0u64));
+            let (_, mut locals) = guard.parts();
+            assert_eq!(locals.next().map(|l| l.hits), Some(reads as u64));
+        }
+        // The reads reached the policy in order: the least recently read goes first, KEYS last.
+        let last_read = |k: u64| (0..reads).rev().find(|&i| key(i) == k);
+        let oldest = (1..KEYS).min_by_key(|&k| last_read(k)).expect("keys");
+        put(&s, 100, 100);
+        assert_eq!(
+            get(&s, oldest),
+            None,
+            "{oldest} was the least recently read"
+        );
+        assert_eq!(get(&s, KEYS), Some(KEYS));
     }
 }

@@ -50,7 +50,7 @@ pub(crate) fn cpus() -> usize {
 /// and so distinct stripes, unless other threads took numbers in between; two threads that share a stripe are
 /// correct, only slower (they take turns on its lock).
 #[inline]
-fn thread_number() -> usize {
+pub(crate) fn thread_number() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
         static NUMBER: Cell<usize> = const { Cell::new(usize::MAX) };
@@ -141,7 +141,19 @@ impl<T, L> Striped<T, L> {
     /// Shared access to the data and exclusive access to the calling thread's stripe state.
     #[inline]
     pub(crate) fn read(&self) -> ReadGuard<'_, T, L> {
-        let stripe = &self.stripes[thread_number() & self.mask];
+        self.read_as(thread_number())
+    }
+
+    /// How many stripes this lock has.
+    #[cfg(test)]
+    pub(crate) fn stripes(&self) -> usize {
+        self.stripes.len()
+    }
+
+    /// [`read`](Self::read) as thread number `thread` would (tests pick stripes with it).
+    #[inline]
+    pub(crate) fn read_as(&self, thread: usize) -> ReadGuard<'_, T, L> {
+        let stripe = &self.stripes[thread & self.mask];
         lock_spinning(&stripe.lock);
         ReadGuard {
             owner: self,

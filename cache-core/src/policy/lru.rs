@@ -95,6 +95,30 @@ impl EvictionPolicy for Lru {
         }
     }
 
+    fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
+        let count = slots.count();
+        let valid = idxs.iter().copied().filter(|&i| {
+            debug_assert!((i as usize) < count);
+            (i as usize) < count
+        });
+        if let Some(next) = &mut self.unordered {
+            // The stamp counter in a local: one store per read, no loop-carried trip through memory.
+            let mut stamp = *next;
+            for i in valid {
+                set_stamp(slots.meta_mut(i), stamp);
+                stamp += 1;
+            }
+            *next = stamp;
+        } else {
+            for i in valid {
+                if self.head != i {
+                    self.unlink(slots, i);
+                    self.push_front(slots, i);
+                }
+            }
+        }
+    }
+
     fn remove(&mut self, slots: &mut impl MetaSlots, idx: u32) {
         if self.unordered.is_none() {
             self.unlink(slots, idx);

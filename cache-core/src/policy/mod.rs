@@ -7,9 +7,9 @@
 //!
 //! A policy's per-entry links ([`Meta`]) live in a vector the store keeps beside its entries, slot for slot, and
 //! lends to every call ([`MetaSlots`]); the policy keeps only its list heads (and, for LFU, its buckets). Hits
-//! do not call the policy directly: they are buffered and replayed under the exclusive lock (see
-//! `crate::sharded`), so only the replaying thread ever writes the links, and the entries that other cores read
-//! stay untouched.
+//! do not call the policy directly: they are buffered and replayed in batches ([`EvictionPolicy::touch_many`])
+//! under the shard's exclusive lock or under the store's own lock on the order (see `crate::sharded`), so only
+//! the replaying thread ever writes the links, and the entries that other cores read stay untouched.
 
 mod lfu;
 mod lru;
@@ -48,6 +48,8 @@ impl Default for Meta {
 pub(crate) trait MetaSlots {
     fn meta(&self, idx: u32) -> &Meta;
     fn meta_mut(&mut self, idx: u32) -> &mut Meta;
+    /// How many slots there are.
+    fn count(&self) -> usize;
 }
 
 impl MetaSlots for Vec<Meta> {
@@ -58,6 +60,10 @@ impl MetaSlots for Vec<Meta> {
     #[inline]
     fn meta_mut(&mut self, idx: u32) -> &mut Meta {
         &mut self[idx as usize]
+    }
+    #[inline]
+    fn count(&self) -> usize {
+        self.len()
     }
 }
 
@@ -105,6 +111,16 @@ pub(crate) trait EvictionPolicy {
     fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32);
     /// The entry at `idx` was read (`get`) or overwritten (`insert` of an existing key).
     fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32);
+    /// [`touch`](Self::touch) for each of `idxs`, in order (replayed reads). A slot out of range is skipped:
+    /// the store never passes one, and a policy must not corrupt itself if it did.
+    fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
+        for &i in idxs {
+            debug_assert!((i as usize) < slots.count());
+            if (i as usize) < slots.count() {
+                self.touch(slots, i);
+            }
+        }
+    }
     /// The entry at `idx` is about to leave (it is still in its slot).
     fn remove(&mut self, slots: &mut impl MetaSlots, idx: u32);
     /// The entry that was at `from` now sits at `to`, `Meta` included (the store keeps its slots dense): fix
@@ -154,6 +170,9 @@ impl EvictionPolicy for AnyPolicy {
     #[inline]
     fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32) {
         dispatch!(self, p => p.touch(slots, idx));
+    }
+    fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
+        dispatch!(self, p => p.touch_many(slots, idxs));
     }
     #[inline]
     fn remove(&mut self, slots: &mut impl MetaSlots, idx: u32) {

@@ -12,6 +12,7 @@ use std::hash::{BuildHasher, Hash};
 use hashbrown::HashTable;
 
 use crossbeam_utils::CachePadded;
+use parking_lot::Mutex;
 
 use crate::policy::{AnyPolicy, EvictionPolicy, Meta};
 
@@ -56,18 +57,31 @@ pub(crate) struct Counters {
     pub(crate) expirations: u64,
 }
 
+/// The eviction order: the policy and the links it keeps for each slot (`meta[i]` belongs to `entries[i]`).
+#[derive(Debug)]
+struct Order {
+    policy: AnyPolicy,
+    meta: Vec<Meta>,
+}
+
+impl Order {
+    fn touch(&mut self, i: u32) {
+        self.policy.touch(&mut self.meta, i);
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Store<K, V, S> {
     table: HashTable<u32>,
     entries: Vec<Entry<K, V>>,
-    /// The policy's links of each slot (`meta[i]` belongs to `entries[i]`).
-    meta: Vec<Meta>,
     /// The deadline of each slot, in nanoseconds since the cache was built ([`NEVER`] for none); empty while no
     /// entry has had a deadline since the store was built or cleared (then every deadline is `NEVER`).
     deadline_of: Vec<u64>,
-    /// Written on every replay of buffered reads: on a cache line of its own, away from the fields every hit
-    /// reads.
-    policy: CachePadded<AnyPolicy>,
+    /// The eviction order. Every exclusive operation reaches it through `&mut self` (`Mutex::get_mut`, no
+    /// locking); a reader replaying its stripe's buffered reads under a shared lock locks it
+    /// ([`Self::replay_shared`]), so replays never stop other readers. Written on every replay: on cache lines
+    /// of its own, away from the fields every hit reads.
+    order: CachePadded<Mutex<Order>>,
     /// `(deadline, slot)` for every entry that has a deadline, soonest first.
     deadlines: BTreeSet<(u64, u32)>,
     capacity: usize,
@@ -86,9 +100,11 @@ where
         Self {
             table: HashTable::new(),
             entries: Vec::new(),
-            meta: Vec::new(),
             deadline_of: Vec::new(),
-            policy: CachePadded::new(AnyPolicy::new(policy, capacity)),
+            order: CachePadded::new(Mutex::new(Order {
+                policy: AnyPolicy::new(policy, capacity),
+                meta: Vec::new(),
+            })),
             deadlines: BTreeSet::new(),
             capacity,
             hasher,
@@ -167,7 +183,7 @@ where
             return None;
         }
         self.counters.hits += u64::from(HITS);
-        self.policy.touch(&mut self.meta, i);
+        self.order.get_mut().touch(i);
         Some(&self.entries[i as usize].value)
     }
 
@@ -198,12 +214,19 @@ where
     /// must still hold the entry that was read: the store has not changed since (the caller replays before any
     /// change).
     pub(crate) fn replay(&mut self, slots: &[u32]) {
-        for &i in slots {
-            debug_assert!((i as usize) < self.entries.len());
-            if (i as usize) < self.meta.len() {
-                self.policy.touch(&mut self.meta, i);
-            }
-        }
+        let order = self.order.get_mut();
+        order.policy.touch_many(&mut order.meta, slots);
+    }
+
+    /// [`Self::replay`] under a shared lock, for a reader whose stripe's buffer is full: the same condition
+    /// holds (the caller's stripe lock keeps every writer out, and every writer replays all buffers before it
+    /// changes anything), and only the order is written, under its own lock, so other readers go on meanwhile.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn replay_shared(&self, slots: &[u32]) {
+        let mut order = self.order.lock();
+        let order = &mut *order;
+        order.policy.touch_many(&mut order.meta, slots);
     }
 
     /// Looks `key` up without counting or touching it. An expired entry is not returned.
@@ -255,12 +278,14 @@ where
             if deadline != NEVER {
                 self.deadlines.insert((deadline, i));
             }
-            self.policy.touch(&mut self.meta, i);
+            self.order.get_mut().touch(i);
             return;
         }
         if self.entries.len() >= self.capacity {
             // The first eviction of the store's life builds the policy's order (see `policy::lru`).
-            self.policy.order(&mut self.meta, self.entries.len());
+            let len = self.entries.len();
+            let order = self.order.get_mut();
+            order.policy.order(&mut order.meta, len);
             self.make_room(now, grave);
         }
         // Grow the table first: a rehash calls the user's `Hash`, and if that panics the store must not already
@@ -279,13 +304,14 @@ where
                 .max(4)
                 .min(self.capacity - self.entries.len());
             self.entries.reserve_exact(want);
-            self.meta.reserve_exact(want);
+            self.order.get_mut().meta.reserve_exact(want);
             if !self.deadline_of.is_empty() {
                 self.deadline_of.reserve_exact(want);
             }
         }
         self.entries.push(Entry { key, value });
-        self.meta.push(Meta::default());
+        let order = self.order.get_mut();
+        order.meta.push(Meta::default());
         if self.deadline_of.is_empty() {
             self.set_deadline(idx, deadline);
         } else {
@@ -294,7 +320,8 @@ where
         let (entries, hasher) = (&self.entries, &self.hasher);
         self.table
             .insert_unique(hash, idx, |&i| hasher.hash_one(&entries[i as usize].key));
-        self.policy.insert(&mut self.meta, idx);
+        let order = self.order.get_mut();
+        order.policy.insert(&mut order.meta, idx);
         if deadline != NEVER {
             self.deadlines.insert((deadline, idx));
         }
@@ -310,7 +337,7 @@ where
                 return;
             }
         }
-        if let Some(i) = self.policy.victim() {
+        if let Some(i) = self.order.get_mut().policy.victim() {
             self.counters.evictions += 1;
             let hash = self.hasher.hash_one(&self.entries[i as usize].key);
             grave.push(self.remove_at(hash, i));
@@ -380,8 +407,9 @@ where
     /// Drops every entry (returned for dropping outside the lock) and releases the memory.
     pub(crate) fn clear(&mut self) -> Vec<Entry<K, V>> {
         self.table = HashTable::new();
-        self.policy.clear();
-        self.meta = Vec::new();
+        let order = self.order.get_mut();
+        order.policy.clear();
+        order.meta = Vec::new();
         self.deadline_of = Vec::new();
         self.deadlines = BTreeSet::new();
         std::mem::take(&mut self.entries)
@@ -410,10 +438,11 @@ where
             // Broken `Hash` impl: find the slot by scanning.
             self.table.retain(|i| *i != idx);
         }
-        self.policy.remove(&mut self.meta, idx);
+        let order = self.order.get_mut();
+        order.policy.remove(&mut order.meta, idx);
+        order.meta.swap_remove(idx as usize);
         let last = u32::try_from(self.entries.len() - 1).expect("slot indices fit u32");
         let entry = self.entries.swap_remove(idx as usize);
-        self.meta.swap_remove(idx as usize);
         let deadline = if self.deadline_of.is_empty() {
             NEVER
         } else {
@@ -428,7 +457,8 @@ where
             if let Some(slot) = self.table_slot(moved_hash, last) {
                 *slot = idx;
             }
-            self.policy.relocate(&mut self.meta, last, idx);
+            let order = self.order.get_mut();
+            order.policy.relocate(&mut order.meta, last, idx);
             if moved_deadline != NEVER {
                 self.deadlines.remove(&(moved_deadline, last));
                 self.deadlines.insert((moved_deadline, idx));
