@@ -37,7 +37,9 @@ pub(crate) type Hasher = foldhash::fast::RandomState;
 /// entries: see [`Local::new`]).
 pub(crate) const READ_BUFFER: usize = 256;
 
+/// `repr(C)`: the store's hot fields first (see [`Store`]).
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct Shard<K, V> {
     pub(crate) store: Store<K, V, Hasher>,
     pub(crate) flights: Flights<K, V>,

@@ -70,7 +70,11 @@ impl Order {
     }
 }
 
+/// `repr(C)`: the fields every hit reads (`table`, `entries`, `deadline_of`) come first, in declaration order, so
+/// that they share as few cache lines as possible (with the fields of the lock in front of them: see
+/// [`crate::striped::Striped`]). The order, which replays write, lives in an allocation of its own.
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct Store<K, V, S> {
     table: HashTable<u32>,
     entries: Vec<Entry<K, V>>,
@@ -79,9 +83,9 @@ pub(crate) struct Store<K, V, S> {
     deadline_of: Vec<u64>,
     /// The eviction order. Every exclusive operation reaches it through `&mut self` (`Mutex::get_mut`, no
     /// locking); a reader replaying its stripe's buffered reads under a shared lock locks it
-    /// ([`Self::replay_shared`]), so replays never stop other readers. Written on every replay: on cache lines
-    /// of its own, away from the fields every hit reads.
-    order: CachePadded<Mutex<Order>>,
+    /// ([`Self::replay_shared`]), so replays never stop other readers. Written on every replay: boxed, on cache
+    /// lines of its own, away from the fields every hit reads.
+    order: Box<CachePadded<Mutex<Order>>>,
     /// `(deadline, slot)` for every entry that has a deadline, soonest first.
     deadlines: BTreeSet<(u64, u32)>,
     capacity: usize,
@@ -101,10 +105,10 @@ where
             table: HashTable::new(),
             entries: Vec::new(),
             deadline_of: Vec::new(),
-            order: CachePadded::new(Mutex::new(Order {
+            order: Box::new(CachePadded::new(Mutex::new(Order {
                 policy: AnyPolicy::new(policy, capacity),
                 meta: Vec::new(),
-            })),
+            }))),
             deadlines: BTreeSet::new(),
             capacity,
             hasher,
