@@ -48,7 +48,11 @@ pub(crate) struct Shard<K, V> {
 /// What the readers of one stripe record instead of writing to the shard.
 #[derive(Debug)]
 pub(crate) struct Local {
-    pub(crate) hits: u64,
+    /// Reads replayed from this stripe's buffer (each one a hit, counted or not: see `uncounted`). Counted at
+    /// replay, a whole buffer at a time, so that a hit only writes its slot and the fill count.
+    hits: u64,
+    /// Hits recorded that must not be counted (a retried lookup is not a new request).
+    uncounted: u64,
     pub(crate) misses: u64,
     /// How many of `reads` are filled.
     buffered: usize,
@@ -65,6 +69,7 @@ impl Local {
         let len = capacity.next_power_of_two().clamp(1, READ_BUFFER);
         Self {
             hits: 0,
+            uncounted: 0,
             misses: 0,
             buffered: 0,
             reads: vec![0; len].into_boxed_slice(),
@@ -74,7 +79,7 @@ impl Local {
     /// Records a hit on `slot` (counted only if `count`). [`Sharded::read`] makes sure the buffer has room.
     #[inline]
     pub(crate) fn hit(&mut self, slot: u32, count: bool) {
-        self.hits += u64::from(count);
+        self.uncounted += u64::from(!count);
         if let Some(free) = self.reads.get_mut(self.buffered) {
             *free = slot;
             self.buffered += 1;
@@ -91,6 +96,7 @@ impl Local {
         let n = self.buffered;
         if n != 0 {
             self.buffered = 0;
+            self.hits += n as u64;
         }
         &self.reads[..n]
     }
@@ -222,7 +228,9 @@ pub(crate) fn counters<K, V>(guard: &mut ShardGuard<'_, K, V>) -> Counters {
     let (shard, locals) = guard.parts();
     let mut c = shard.store.counters;
     for local in locals {
-        c.hits += local.hits;
+        // Every buffer was replayed when the guard was taken, so every recorded hit is in `hits`.
+        debug_assert_eq!(local.buffered, 0);
+        c.hits += local.hits.saturating_sub(local.uncounted);
         c.misses += local.misses;
     }
     c
@@ -234,6 +242,7 @@ pub(crate) fn reset_counters<K, V>(guard: &mut ShardGuard<'_, K, V>) {
     shard.store.counters = Counters::default();
     for local in locals {
         local.hits = 0;
+        local.uncounted = 0;
         local.misses = 0;
     }
 }
@@ -342,7 +351,10 @@ mod tests {
         {
             let mut guard = s.lock(s.hash(&0u64));
             let (_, mut locals) = guard.parts();
-            assert_eq!(locals.next().map(|l| l.hits), Some(reads as u64));
+            assert_eq!(
+                locals.next().map(|l| l.hits - l.uncounted),
+                Some(reads as u64)
+            );
         }
         // The reads reached the policy in order: the least recently read goes first, KEYS last.
         let last_read = |k: u64| (0..reads).rev().find(|&i| key(i) == k);

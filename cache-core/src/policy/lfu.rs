@@ -182,6 +182,31 @@ impl EvictionPolicy for Lfu {
         self.push_back(slots, idx, b);
     }
 
+    fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
+        let count = slots.count();
+        let valid = idxs.iter().copied().filter(|&i| {
+            debug_assert!((i as usize) < count);
+            (i as usize) < count
+        });
+        if let Some(next) = &mut self.unordered {
+            // Stamp and count in a loop of its own, the counter in a local (see `Lru::touch_many`). A touched
+            // slot is an existing entry, so `bucket_of` already covers it.
+            let mut stamp = *next;
+            for i in valid {
+                set_stamp(slots.meta_mut(i), stamp);
+                stamp += 1;
+                if let Some(c) = self.bucket_of.get_mut(i as usize) {
+                    *c = c.saturating_add(1);
+                }
+            }
+            *next = stamp;
+        } else {
+            for i in valid {
+                self.touch(slots, i);
+            }
+        }
+    }
+
     fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32) {
         if self.count(slots, idx, false) {
             return;
