@@ -117,9 +117,10 @@ where
     /// * **Several shards**: each shard applies the policy to its share of the keys, and a hit writes nothing
     ///   that another core's hits write (so reads scale with cores). Each thread always records its hits in the
     ///   same *stripe* of the shard (one of twice as many stripes as CPUs), and the stripes' hits are applied to
-    ///   the policy before the shard's next change: one thread's hits are applied in its order, but hits recorded
-    ///   in *different* stripes since the shard's last write are applied stripe by stripe, so between threads the
-    ///   recency order is only approximate. A small cache that must scale across cores can ask for
+    ///   the policy in batches, a stripe's batch when its buffer fills or before the shard's next change: one
+    ///   thread's hits are applied in its order, but hits recorded in *different* stripes since the shard's last
+    ///   write are applied batch by batch, so between threads the recency order is only approximate (a quiet
+    ///   thread's hits can be applied after later hits of busy threads). A small cache that must scale across cores can ask for
     ///   `.shards(2)` or more. See `docs/design/read-path.md`.
     pub fn shards(mut self, shards: usize) -> Self {
         self.shards = Some(shards);

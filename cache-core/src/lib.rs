@@ -53,8 +53,8 @@
 //!
 //! # Guarantees
 //! * `len() <= maxsize()` at every moment. With one shard the eviction order is exactly LRU or LFU, whatever the
-//!   threads; with more, each shard applies the policy to its share of the keys, one thread's hits in its order
-//!   and hits from different threads since the shard's last write stripe by stripe
+//!   threads; with more, each shard applies the policy to its share of the keys, one thread's hits in its order,
+//!   but hits from different threads since the shard's last write not necessarily in the order they were made
 //!   ([`CacheBuilder::shards`]).
 //! * An expired entry is never returned, and it is evicted before any live entry.
 //!

@@ -230,6 +230,7 @@ pub(crate) fn counters<K, V>(guard: &mut ShardGuard<'_, K, V>) -> Counters {
     for local in locals {
         // Every buffer was replayed when the guard was taken, so every recorded hit is in `hits`.
         debug_assert_eq!(local.buffered, 0);
+        debug_assert!(local.hits >= local.uncounted);
         c.hits += local.hits.saturating_sub(local.uncounted);
         c.misses += local.misses;
     }

@@ -71,9 +71,12 @@ pub(crate) fn thread_number() -> usize {
 ///
 /// A hit takes its stripe and releases it: with a general-purpose mutex that is two atomic read-modify-write
 /// operations, and on x86 each one drains the store buffer. The release here is a load and a store. The price
-/// is a race the release does not close: a waiter that marks itself parked in the instant between a releaser's
-/// check and its store is not woken. So parked waiters also wake up by themselves every [`PARK_TIMEOUT`] and
-/// look again: a lost wake-up costs the waiter at most that long.
+/// is a race the release does not close: a waiter that marks itself parked between a releaser's check and its
+/// store is not woken. So a parked waiter also wakes up by itself after a timeout and looks again: the first
+/// park of a wait lasts at most [`PARK_TIMEOUT`] (plus the scheduler's delay), so a lost wake-up costs about
+/// that much; each further park of the same wait (the stripe was still held: a long `retain`, say) doubles it,
+/// up to [`PARK_TIMEOUT_MAX`], so that a long hold does not keep its waiters waking every 100 µs. The lock is
+/// not fair: a woken waiter competes with newcomers, which may take the stripe first.
 ///
 /// Waiting: a waiter polls the word [`SPINS`] times first (every hold of a stripe is short: a lookup, or a
 /// replay of at most [`crate::sharded::READ_BUFFER`] reads; parking and unparking cost system calls that take
@@ -89,8 +92,11 @@ const LOCKED: u8 = 1;
 /// Held, and some waiter may be parked.
 const PARKED: u8 = 2;
 
-/// How long a parked waiter sleeps at most before it looks at the stripe again by itself (see [`StripeLock`]).
+/// How long a waiter's first park lasts at most before it looks at the stripe again by itself (see
+/// [`StripeLock`]).
 const PARK_TIMEOUT: Duration = Duration::from_micros(100);
+/// The longest park of a waiter whose earlier parks timed out with the stripe still held.
+const PARK_TIMEOUT_MAX: Duration = Duration::from_micros(1_600);
 
 /// How many times a waiter polls a busy stripe before parking (at most some tens of microseconds).
 const SPINS: u32 = 1_000;
@@ -120,6 +126,7 @@ impl StripeLock {
     #[cold]
     fn lock_contended(&self) {
         let mut spins = 0;
+        let mut timeout = PARK_TIMEOUT;
         loop {
             let state = self.state.load(Ordering::Relaxed);
             if state == 0 {
@@ -157,9 +164,10 @@ impl StripeLock {
                     || {},
                     |_, _| {},
                     parking_lot_core::DEFAULT_PARK_TOKEN,
-                    Some(Instant::now() + PARK_TIMEOUT),
+                    Some(Instant::now() + timeout),
                 );
             }
+            timeout = (timeout * 2).min(PARK_TIMEOUT_MAX);
         }
     }
 

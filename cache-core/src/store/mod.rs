@@ -24,7 +24,7 @@ const PURGE_PER_WRITE: usize = 8;
 
 /// A stored entry: just the key and the value.
 ///
-/// The policy's links are *not* here but in a side vector of the same length ([`Store::meta`]): hits on other
+/// The policy's links are *not* here but in a side vector of the same length (`Order::meta`): hits on other
 /// cores read the entry, and replaying reads into the policy writes the links, so keeping the two apart keeps
 /// the entries' cache lines read-only on the hit path. Deadlines live in another side vector, which a store
 /// without any TTL never allocates ([`Store::deadline_of`]).
