@@ -10,7 +10,7 @@
 //! bucket order the kept structure would have. (The count saturates at `u32::MAX` while unordered, the kept
 //! frequencies at `u64::MAX`: they differ only past four billion uses of one entry before the first eviction.)
 
-use super::{relink, set_stamp, stamp_of, EvictionPolicy, MetaSlots, NIL};
+use super::{relink, set_stamp, stamp_each, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -183,23 +183,15 @@ impl EvictionPolicy for Lfu {
     }
 
     fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
-        let count = slots.count();
-        let valid = idxs.iter().copied().filter(|&i| {
-            debug_assert!((i as usize) < count);
-            (i as usize) < count
-        });
+        let valid = valid_slots(slots.count(), idxs);
         if let Some(next) = &mut self.unordered {
-            // Stamp and count in a loop of its own, the counter in a local (see `Lru::touch_many`). A touched
-            // slot is an existing entry, so `bucket_of` already covers it.
-            let mut stamp = *next;
-            for i in valid {
-                set_stamp(slots.meta_mut(i), stamp);
-                stamp += 1;
-                if let Some(c) = self.bucket_of.get_mut(i as usize) {
+            // Stamp and count. A touched slot is an existing entry, so `bucket_of` already covers it.
+            let bucket_of = &mut self.bucket_of;
+            stamp_each(slots, valid, next, |i| {
+                if let Some(c) = bucket_of.get_mut(i as usize) {
                     *c = c.saturating_add(1);
                 }
-            }
-            *next = stamp;
+            });
         } else {
             for i in valid {
                 self.touch(slots, i);

@@ -8,7 +8,7 @@
 //! `clear`) the list is kept as usual. The order that results is the same either way: the list is by last use.
 //! Only shards of up to `UNORDERED_MAX` entries start unordered, which bounds the one-time sort.
 
-use super::{relink, set_stamp, stamp_of, EvictionPolicy, MetaSlots, NIL};
+use super::{relink, set_stamp, stamp_each, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
 
 /// LRU order over slot indices. Reads and writes move an entry to the head; the tail is the victim.
 #[derive(Debug)]
@@ -96,19 +96,9 @@ impl EvictionPolicy for Lru {
     }
 
     fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
-        let count = slots.count();
-        let valid = idxs.iter().copied().filter(|&i| {
-            debug_assert!((i as usize) < count);
-            (i as usize) < count
-        });
+        let valid = valid_slots(slots.count(), idxs);
         if let Some(next) = &mut self.unordered {
-            // The stamp counter in a local: one store per read, no loop-carried trip through memory.
-            let mut stamp = *next;
-            for i in valid {
-                set_stamp(slots.meta_mut(i), stamp);
-                stamp += 1;
-            }
-            *next = stamp;
+            stamp_each(slots, valid, next, |_| {});
         } else {
             for i in valid {
                 if self.head != i {

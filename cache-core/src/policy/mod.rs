@@ -23,6 +23,32 @@ pub(crate) use lru::Lru;
 /// order from the start.
 pub(crate) const UNORDERED_MAX: usize = 32_768;
 
+/// The slots of `idxs` below `count`, in order (the store never passes another; a debug build says so if it does).
+pub(crate) fn valid_slots(count: usize, idxs: &[u32]) -> impl Iterator<Item = u32> + '_ {
+    idxs.iter().copied().filter(move |&i| {
+        debug_assert!((i as usize) < count, "slot {i} of {count}");
+        (i as usize) < count
+    })
+}
+
+/// Stamps the slots of `idxs` in turn with `*next`, `*next + 1`, … and calls `also` on each. The counter is kept
+/// in a local meanwhile: one store per slot, no loop-carried trip through memory.
+#[inline]
+pub(crate) fn stamp_each(
+    slots: &mut impl MetaSlots,
+    idxs: impl Iterator<Item = u32>,
+    next: &mut u64,
+    mut also: impl FnMut(u32),
+) {
+    let mut stamp = *next;
+    for i in idxs {
+        set_stamp(slots.meta_mut(i), stamp);
+        stamp += 1;
+        also(i);
+    }
+    *next = stamp;
+}
+
 /// "No slot": the null link of the index-linked lists.
 pub(crate) const NIL: u32 = u32::MAX;
 
@@ -114,11 +140,8 @@ pub(crate) trait EvictionPolicy {
     /// [`touch`](Self::touch) for each of `idxs`, in order (replayed reads). A slot out of range is skipped:
     /// the store never passes one, and a policy must not corrupt itself if it did.
     fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
-        for &i in idxs {
-            debug_assert!((i as usize) < slots.count());
-            if (i as usize) < slots.count() {
-                self.touch(slots, i);
-            }
+        for i in valid_slots(slots.count(), idxs) {
+            self.touch(slots, i);
         }
     }
     /// The entry at `idx` is about to leave (it is still in its slot).
