@@ -33,9 +33,9 @@ use crate::striped::{ReadGuard, Striped, WriteGuard};
 /// The hasher of keys: foldhash, seeded per cache.
 pub(crate) type Hasher = foldhash::fast::RandomState;
 
-/// A stripe replays its reads into the policy once it has buffered this many (fewer in a shard that holds fewer
-/// entries: see [`Local::new`]).
-pub(crate) const READ_BUFFER: usize = 256;
+/// A stripe replays its reads into the policy once it has buffered this many (fewer in a small shard: see
+/// [`Local::new`]).
+pub(crate) const READ_BUFFER: usize = 1_024;
 
 /// `repr(C)`: the store's hot fields first (see [`Store`]).
 #[derive(Debug)]
@@ -62,11 +62,20 @@ pub(crate) struct Local {
 }
 
 impl Local {
-    /// The state of one stripe of a shard holding up to `capacity` entries. The buffer is [`READ_BUFFER`] slots,
-    /// or the shard's capacity rounded up to a power of two if that is smaller: a shard of a few entries gains
-    /// nothing from a long buffer, and a cache split into very many shards would pay for every one.
-    fn new(capacity: usize) -> Self {
-        let len = capacity.next_power_of_two().clamp(1, READ_BUFFER);
+    /// The state of one stripe (of `stripes`) of a shard holding up to `capacity` entries. The buffer is
+    /// [`READ_BUFFER`] slots, or the shard's capacity or `4 * capacity / stripes`, rounded up to a power of two,
+    /// if that is smaller: a shard of a few entries gains nothing from a long buffer, and a shard's buffers
+    /// together hold at most about eight slots per entry (a cache split into many small shards on a machine with
+    /// many stripes would otherwise pay more for its buffers than for its entries).
+    ///
+    /// Why long buffers: a replay writes each read slot's policy links, and in a small shard the same cache
+    /// lines come up again and again within one buffer, so a longer buffer means fewer of the transfers
+    /// between cores that two threads' replays cause (`docs/design/read-path.md`, decision 12).
+    fn new(capacity: usize, stripes: usize) -> Self {
+        let len = (4 * capacity / stripes)
+            .min(capacity)
+            .next_power_of_two()
+            .clamp(1, READ_BUFFER);
         Self {
             hits: 0,
             uncounted: 0,
@@ -136,7 +145,9 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
                 // A shard of a handful of entries gets fewer stripes: a cache split into very many tiny shards
                 // would otherwise pay for every stripe of every shard (both counts are powers of two).
                 let stripes = stripes.min((capacity / 8).max(1).next_power_of_two());
-                CachePadded::new(Striped::new(shard, stripes, || Local::new(capacity)))
+                CachePadded::new(Striped::new(shard, stripes, || {
+                    Local::new(capacity, stripes)
+                }))
             })
             .collect();
         Self { shards, hasher }
