@@ -324,6 +324,19 @@ mod tests {
         assert_eq!(get(&s, 99), None);
     }
 
+    /// The buffer sizes `Local::new` documents: the cap, the shard's capacity, and four slots per entry divided
+    /// among the stripes, each rounded up to a power of two.
+    #[test]
+    fn read_buffers_are_sized_by_shard_and_stripes() {
+        let len = |capacity, stripes| Local::new(capacity, stripes).reads.len();
+        assert_eq!(len(100_000, 4), READ_BUFFER);
+        assert_eq!(len(625, 4), 1_024);
+        assert_eq!(len(128, 1), 128);
+        assert_eq!(len(3, 1), 4);
+        assert_eq!(len(512, 16), 128);
+        assert_eq!(len(1, 1), 1);
+    }
+
     /// A reader whose buffer is full replays it under its read lock: it neither waits for the readers of other
     /// stripes nor drops reads. (Were the replay to take every stripe, as a writer does, the loop below would
     /// wait forever for the stripe held here.)
