@@ -263,13 +263,16 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".to_owned())
 }
 
-/// Measures every subject on one key set and prints its table.
-fn scenario<K, Q>(title: &str, keys: &[K], extra: &[K], rounds: usize, seed: u64)
+/// Measures every subject on the key set `key(0..n)` and prints its table. The "full" subject is first filled
+/// with as many other keys as the capacity, `key(n..)`.
+fn scenario<K, Q>(title: &str, n: usize, key: impl Fn(usize) -> K, rounds: usize, seed: u64)
 where
     K: Hash + Eq + Clone + Send + Sync + 'static + Borrow<Q>,
     Q: Hash + Eq + ?Sized,
 {
-    let n = keys.len();
+    let keys: Vec<K> = (0..n).map(&key).collect();
+    let extra: Vec<K> = (n..n + n + n / 4).map(&key).collect();
+    let (keys, extra) = (&keys[..], &extra[..]);
     let pattern = access_pattern(n, BATCH, seed);
     // Key `i` holds the value `i`, so a batch that hits every time sums the pattern's indices.
     let expected = pattern
@@ -394,31 +397,24 @@ fn main() {
         std::thread::available_parallelism().map_or(0, NonZeroUsize::get)
     );
 
-    // `extra`: as many other keys as the capacity (`n + n/4`), for the "full" subject.
-    let keys: Vec<u64> = (0..100_000).map(u64_key).collect();
-    let extra: Vec<u64> = (100_000..225_000).map(u64_key).collect();
     scenario::<u64, u64>(
         "u64 keys, 100,000 entries",
-        &keys,
-        &extra,
+        100_000,
+        u64_key,
         rounds,
         0x5EED_0A01,
     );
-    let keys: Vec<String> = (0..100_000).map(string_key).collect();
-    let extra: Vec<String> = (100_000..225_000).map(string_key).collect();
     scenario::<String, str>(
         "16-byte String keys (looked up by &str), 100,000 entries",
-        &keys,
-        &extra,
+        100_000,
+        string_key,
         rounds,
         0x5EED_0A02,
     );
-    let keys: Vec<u64> = (0..1_000).map(u64_key).collect();
-    let extra: Vec<u64> = (1_000..2_250).map(u64_key).collect();
     scenario::<u64, u64>(
         "u64 keys, 1,000 entries (hot set)",
-        &keys,
-        &extra,
+        1_000,
+        u64_key,
         rounds,
         0x5EED_0A03,
     );
