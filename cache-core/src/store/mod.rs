@@ -68,6 +68,10 @@ impl Order {
     fn touch(&mut self, i: u32) {
         self.policy.touch(&mut self.meta, i);
     }
+
+    fn touch_many(&mut self, slots: &[u32]) {
+        self.policy.touch_many(&mut self.meta, slots);
+    }
 }
 
 /// `repr(C)`: the fields every hit reads (`table`, `entries`, `deadline_of`) come first, in declaration order, so
@@ -218,8 +222,7 @@ where
     /// must still hold the entry that was read: the store has not changed since (the caller replays before any
     /// change).
     pub(crate) fn replay(&mut self, slots: &[u32]) {
-        let order = self.order.get_mut();
-        order.policy.touch_many(&mut order.meta, slots);
+        self.order.get_mut().touch_many(slots);
     }
 
     /// [`Self::replay`] under a shared lock, for a reader whose stripe's buffer is full: the same condition
@@ -228,9 +231,7 @@ where
     #[cold]
     #[inline(never)]
     pub(crate) fn replay_shared(&self, slots: &[u32]) {
-        let mut order = self.order.lock();
-        let order = &mut *order;
-        order.policy.touch_many(&mut order.meta, slots);
+        self.order.lock().touch_many(slots);
     }
 
     /// Looks `key` up without counting or touching it. An expired entry is not returned.
