@@ -101,10 +101,7 @@ impl EvictionPolicy for Lru {
             stamp_each(slots, valid, next, |_| {});
         } else {
             for i in valid {
-                if self.head != i {
-                    self.unlink(slots, i);
-                    self.push_front(slots, i);
-                }
+                self.touch(slots, i);
             }
         }
     }
