@@ -13,7 +13,8 @@ use crate::clock::{Clock, TokioClock};
 use crate::{AsyncCache, Policy};
 
 /// Each shard should hold at least this many entries when the shard count is chosen automatically: small caches
-/// get one shard, and with it exact policy order.
+/// get one shard, and with it one policy over all their keys (striped, so that hits still scale: see
+/// [`CacheBuilder::shards`]).
 const MIN_AUTO_SHARD_CAPACITY: usize = 512;
 
 /// Configures and builds an [`AsyncCache`]. Start from [`AsyncCache::builder`].
@@ -88,7 +89,7 @@ where
     /// `maxsize / shards`, and evicts when *its* share is full: since keys do not spread perfectly evenly, a
     /// sharded cache starts evicting a little before `len()` reaches `maxsize` (about 0.1% below at 1M entries
     /// over 8 shards). Use `.shards(1)` where the exact bound and exact policy order matter more than
-    /// multi-core throughput.
+    /// multi-core throughput (see [`shards`](Self::shards)).
     pub fn maxsize(mut self, maxsize: usize) -> Self {
         self.maxsize = Some(maxsize);
         self
@@ -110,18 +111,19 @@ where
     /// How many independently locked shards to split the cache into (default: one for caches under 1,024
     /// entries, otherwise up to four per core while each shard keeps at least 512 entries).
     ///
-    /// * **One shard**: the eviction order is exact: every `get` and write, from any thread, reaches the policy
-    ///   in the order the operations took the shard's lock.
-    ///   The price: all threads' hits on the shard take one lock, so hits on a one-shard cache do not scale
-    ///   across cores.
-    /// * **Several shards**: each shard applies the policy to its share of the keys, and a hit writes nothing
-    ///   that another core's hits write (so reads scale with cores). Each thread always records its hits in the
-    ///   same *stripe* of the shard (one of twice as many stripes as CPUs), and the stripes' hits are applied to
-    ///   the policy in batches, a stripe's batch when its buffer fills or before the shard's next change: one
-    ///   thread's hits are applied in its order, but hits recorded in *different* stripes since the shard's last
-    ///   write are applied batch by batch, so between threads the recency order is only approximate (a quiet
-    ///   thread's hits can be applied after later hits of busy threads). A small cache that must scale across cores can ask for
-    ///   `.shards(2)` or more. See `docs/design/read-path.md`.
+    /// * **`.shards(1)`, asked for explicitly**: the eviction order is exact: every `get` and write, from any
+    ///   thread, reaches the policy in the order the operations took the shard's lock. The price: all threads'
+    ///   hits take one lock, so hits do not scale across cores (two threads hammering one such cache get less
+    ///   done than one).
+    /// * **Otherwise** (several shards, or the one shard a cache under 1,024 entries gets by default): a hit
+    ///   writes nothing that another core's hits write, so reads scale with cores. Each thread always records
+    ///   its hits in the same *stripe* of the shard (one of twice as many stripes as CPUs; fewer in a shard of
+    ///   under 8 entries per stripe), and the stripes' hits are applied to the policy in batches, a stripe's
+    ///   batch when its buffer fills or before the shard's next change: one thread's hits are applied in its
+    ///   order, but hits recorded in *different* stripes since the shard's last write are applied batch by
+    ///   batch, so between threads the recency order is only approximate (a quiet thread's hits can be applied
+    ///   after later hits of busy threads). With several shards, each shard also applies the policy to its share
+    ///   of the keys only. See `docs/design/read-path.md`.
     pub fn shards(mut self, shards: usize) -> Self {
         self.shards = Some(shards);
         self
@@ -199,6 +201,7 @@ where
             crate::cache::Config {
                 maxsize,
                 shards,
+                exact_order: self.shards == Some(1),
                 policy: self.policy,
                 ttl: self.ttl,
             },

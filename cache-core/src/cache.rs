@@ -20,6 +20,9 @@ use crate::{CacheBuilder, Policy};
 pub(crate) struct Config {
     pub(crate) maxsize: usize,
     pub(crate) shards: usize,
+    /// `.shards(1)` was asked for: one shard with one stripe, so that every thread's reads reach the policy in
+    /// the one order they took the lock (see [`CacheBuilder::shards`]).
+    pub(crate) exact_order: bool,
     pub(crate) policy: Policy,
     pub(crate) ttl: Option<Duration>,
 }
@@ -165,8 +168,8 @@ where
             shards: Sharded::new(
                 config.maxsize,
                 config.shards,
-                // One shard promises one exact order for all threads, so all threads share one read buffer.
-                if config.shards == 1 {
+                // `.shards(1)` promises one exact order for all threads, so all threads share one read buffer.
+                if config.exact_order {
                     1
                 } else {
                     crate::striped::default_stripes()
@@ -475,5 +478,39 @@ where
         m.load_failures = loads.failures;
         m.load_time = loads.time;
         m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stripes(cache: &AsyncCache<u64, u64>) -> Vec<usize> {
+        cache.inner.shards.stripes()
+    }
+
+    /// Only `.shards(1)` shares one stripe between all threads (its exact order needs one read buffer); a small
+    /// cache that gets one shard by default is striped like a sharded one, so that its hits scale across cores.
+    #[test]
+    fn only_an_explicit_single_shard_has_a_single_stripe() {
+        let striped = crate::striped::default_stripes();
+        assert!(striped >= 2);
+        let small = AsyncCache::<u64, u64>::new(128);
+        assert_eq!(small.inner.shards.count(), 1);
+        assert_eq!(stripes(&small), [striped]);
+        let exact = AsyncCache::<u64, u64>::builder()
+            .maxsize(128)
+            .shards(1)
+            .build()
+            .unwrap();
+        assert_eq!(stripes(&exact), [1]);
+        // Eight entries or fewer per stripe would not pay for the stripes: a tiny cache gets one anyway.
+        assert_eq!(stripes(&AsyncCache::<u64, u64>::new(8)), [1]);
+        let sharded = AsyncCache::<u64, u64>::builder()
+            .maxsize(4_096)
+            .shards(2)
+            .build()
+            .unwrap();
+        assert_eq!(stripes(&sharded), [striped, striped]);
     }
 }

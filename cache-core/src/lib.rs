@@ -52,10 +52,10 @@
 //!   in tests.
 //!
 //! # Guarantees
-//! * `len() <= maxsize()` at every moment. With one shard the eviction order is exactly LRU or LFU, whatever the
-//!   threads; with more, each shard applies the policy to its share of the keys, one thread's hits in its order,
-//!   but hits from different threads since the shard's last write not necessarily in the order they were made
-//!   ([`CacheBuilder::shards`]).
+//! * `len() <= maxsize()` at every moment. With `.shards(1)` the eviction order is exactly LRU or LFU, whatever
+//!   the threads. Otherwise (the default) each shard applies the policy to its share of the keys, one thread's
+//!   hits in its order, but hits from different threads since the shard's last write not necessarily in the
+//!   order they were made ([`CacheBuilder::shards`]).
 //! * An expired entry is never returned, and it is evicted before any live entry.
 //!
 //! # Loading guarantees

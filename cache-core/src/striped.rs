@@ -1,7 +1,7 @@
 //! A reader-striped lock: readers lock one small mutex of their own, writers lock all of them.
 //!
-//! This is what keeps the hit path of a multi-shard cache free of shared writes (a one-shard cache uses a single
-//! stripe, to keep one exact order across threads). A `get` that hits must not write any cache line that
+//! This is what keeps the hit path free of shared writes (a cache built with `.shards(1)` uses a single stripe,
+//! to keep one exact order across threads). A `get` that hits must not write any cache line that
 //! another core also writes, or two threads reading the same hot keys spend their time handing lines back and
 //! forth (an ordinary mutex or `RwLock` writes its lock word on every acquisition; we measured two threads
 //! getting *less* done than one). So each shard's data sits behind a [`Striped`] lock:

@@ -1,7 +1,7 @@
 //! The read path: hits are buffered per thread and replayed into the policy before the shard changes. These
 //! tests check that the buffering is invisible where the contract promises exactness: long runs of reads (many
-//! times the buffer) on one thread, reads from several threads on a one-shard cache, expired entries found by a
-//! read, and exact counts. Nothing depends on timing: threads run one after another (joined) or meet at barriers.
+//! times the buffer) on one thread, reads from several threads on a `.shards(1)` cache, each thread's order on a
+//! small cache that is one shard by default, expired entries found by a read, and exact counts. Nothing depends on timing: threads run one after another (joined) or meet at barriers.
 
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -82,6 +82,59 @@ fn one_shard_orders_reads_made_by_different_threads() {
         );
         assert_eq!(cache.len(), 3);
     }
+}
+
+#[test]
+fn a_small_default_cache_counts_concurrent_reads_and_keeps_each_threads_order() {
+    // Under 1,024 entries a cache gets one shard by default, but (unlike `.shards(1)`) a striped one: threads
+    // read without waiting for each other, every read is counted, and one thread's reads reach the policy in
+    // the order it made them, across many replays of its buffer.
+    const KEYS: u64 = 64;
+    const READS: u64 = 20_000;
+    let cache = AsyncCache::<u64, u64>::new(KEYS as usize);
+    for k in 0..KEYS {
+        cache.insert(k, k);
+    }
+    let barrier = Arc::new(Barrier::new(2));
+    let readers: Vec<_> = (0..2u64)
+        .map(|t| {
+            let (cache, barrier) = (cache.clone(), Arc::clone(&barrier));
+            thread::spawn(move || {
+                barrier.wait();
+                for i in 0..READS {
+                    let k = (i * 5 + t) % KEYS;
+                    assert_eq!(cache.get(&k), Some(k));
+                }
+            })
+        })
+        .collect();
+    for r in readers {
+        r.join().unwrap();
+    }
+    // Reading the metrics locks the shard, which applies every buffered read.
+    assert_eq!(cache.metrics().hits, 2 * READS);
+    // One thread now reads every key twice over, 1 first and 0 last (each pass as long as its buffer, so both
+    // are replayed when full), then a few keys again (left in the buffer until the next write).
+    let c = cache.clone();
+    thread::spawn(move || {
+        for k in (1..KEYS)
+            .chain([0])
+            .cycle()
+            .take(2 * KEYS as usize)
+            .chain([3, 0])
+        {
+            assert_eq!(c.get(&k), Some(k));
+        }
+    })
+    .join()
+    .unwrap();
+    cache.insert(100, 100);
+    cache.insert(101, 101);
+    assert!(!cache.contains_key(&1), "1 was the least recently read");
+    assert!(!cache.contains_key(&2), "2 was read next");
+    assert!(cache.contains_key(&0) && cache.contains_key(&3));
+    let m = cache.metrics();
+    assert_eq!((m.hits, m.evictions), (2 * READS + 2 * KEYS + 2, 2));
 }
 
 #[test]
