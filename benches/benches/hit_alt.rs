@@ -13,8 +13,10 @@
 //!   `lru::LruCache` in a `parking_lot::Mutex`, and `moka::sync::Cache`. Values are `u64`; every cache uses its
 //!   default hasher.
 //! * Scenarios: 100,000 scrambled `u64` keys; 100,000 16-byte `String` keys looked up by `&str`; 1,000 `u64` keys
-//!   (a hot set that stays in the CPU caches). Every cache is built with capacity `n + n/4`, so that no shard of a
-//!   sharded cache overflows, and the bench asserts before timing that every key is present.
+//!   (a hot set that stays in the CPU caches); 100 `u64` keys (a small cache: cache-core gives a cache under
+//!   1,024 entries one shard, so this is the regime of the `#[async_cache]` default of 128). Every cache is built
+//!   with capacity `n + n/4`, so that no shard of a sharded cache overflows, and the bench asserts before timing
+//!   that every key is present.
 //! * A batch is `BATCH` gets following a fixed uniformly random access pattern over the key set (fixed seed; the
 //!   same pattern for every subject). Every batch checks the sum of the values it found, so every get must hit.
 //! * One round = one 1-thread batch of every subject, then one 2-thread batch of every subject, the subjects in
@@ -417,6 +419,13 @@ fn main() {
         u64_key,
         rounds,
         0x5EED_0A03,
+    );
+    scenario::<u64, u64>(
+        "u64 keys, 100 entries (a small cache: one shard)",
+        100,
+        u64_key,
+        rounds,
+        0x5EED_0A04,
     );
 
     println!(
