@@ -15,8 +15,8 @@
 //! * Scenarios: 100,000 scrambled `u64` keys; 100,000 16-byte `String` keys looked up by `&str`; 1,000 `u64` keys
 //!   (a hot set that stays in the CPU caches); 100 `u64` keys (a small cache: cache-core gives a cache under
 //!   1,024 entries one shard, so this is the regime of the `#[async_cache]` default of 128). Every cache is built
-//!   with capacity `n + n/4`, so that no shard of a sharded cache overflows, and the bench asserts before timing
-//!   that every key is present.
+//!   with capacity `n + n/4` (`2n` for the small cache: quick_cache, sharded, dropped keys of 100 at 125), so that
+//!   no shard of a sharded cache overflows, and the bench asserts before timing that every key is present.
 //! * A batch is `BATCH` gets following a fixed uniformly random access pattern over the key set (fixed seed; the
 //!   same pattern for every subject). Every batch checks the sum of the values it found, so every get must hit.
 //! * One round = one 1-thread batch of every subject, then one 2-thread batch of every subject, the subjects in
@@ -265,22 +265,28 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".to_owned())
 }
 
-/// Measures every subject on the key set `key(0..n)` and prints its table. The "full" subject is first filled
-/// with as many other keys as the capacity, `key(n..)`.
-fn scenario<K, Q>(title: &str, n: usize, key: impl Fn(usize) -> K, rounds: usize, seed: u64)
-where
+/// Measures every subject, each built with room for `capacity` entries, on the key set `key(0..n)` and prints
+/// its table. The "full" subject is first filled with as many other keys as the capacity, `key(n..)`.
+fn scenario<K, Q>(
+    title: &str,
+    n: usize,
+    capacity: usize,
+    key: impl Fn(usize) -> K,
+    rounds: usize,
+    seed: u64,
+) where
     K: Hash + Eq + Clone + Send + Sync + 'static + Borrow<Q>,
     Q: Hash + Eq + ?Sized,
 {
     let keys: Vec<K> = (0..n).map(&key).collect();
-    let extra: Vec<K> = (n..n + n + n / 4).map(&key).collect();
+    let extra: Vec<K> = (n..n + capacity).map(&key).collect();
     let (keys, extra) = (&keys[..], &extra[..]);
     let pattern = access_pattern(n, BATCH, seed);
     // Key `i` holds the value `i`, so a batch that hits every time sums the pattern's indices.
     let expected = pattern
         .iter()
         .fold(0u64, |s, &i| s.wrapping_add(u64::from(i)));
-    let subjects = Subject::<K>::all(n + n / 4);
+    let subjects = Subject::<K>::all(capacity);
     let all_keys: Vec<u32> = (0..u32::try_from(n).expect("fits u32")).collect();
     let all_sum: u64 = (0..n as u64).sum();
     for (name, subject) in &subjects {
@@ -402,6 +408,7 @@ fn main() {
     scenario::<u64, u64>(
         "u64 keys, 100,000 entries",
         100_000,
+        125_000,
         u64_key,
         rounds,
         0x5EED_0A01,
@@ -409,6 +416,7 @@ fn main() {
     scenario::<String, str>(
         "16-byte String keys (looked up by &str), 100,000 entries",
         100_000,
+        125_000,
         string_key,
         rounds,
         0x5EED_0A02,
@@ -416,13 +424,15 @@ fn main() {
     scenario::<u64, u64>(
         "u64 keys, 1,000 entries (hot set)",
         1_000,
+        1_250,
         u64_key,
         rounds,
         0x5EED_0A03,
     );
     scenario::<u64, u64>(
-        "u64 keys, 100 entries (a small cache: one shard)",
+        "u64 keys, 100 entries in a cache of 200 (a small cache: one shard)",
         100,
+        200,
         u64_key,
         rounds,
         0x5EED_0A04,
