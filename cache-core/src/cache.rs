@@ -485,32 +485,33 @@ where
 mod tests {
     use super::*;
 
-    fn stripes(cache: &AsyncCache<u64, u64>) -> Vec<usize> {
+    fn stripes(cache: &AsyncCache<u64, u64>) -> Vec<(usize, bool)> {
         cache.inner.shards.stripes()
     }
 
-    /// Only `.shards(1)` shares one stripe between all threads (its exact order needs one read buffer); a small
-    /// cache that gets one shard by default is striped like a sharded one, so that its hits scale across cores.
+    /// Only `.shards(1)` has one stripe for good (its exact order needs one read buffer). Every other shard,
+    /// including the one a small cache gets by default, has several, which its readers share (stripe 0) until
+    /// two of them meet: then they spread, so that hits scale across cores.
     #[test]
     fn only_an_explicit_single_shard_has_a_single_stripe() {
         let striped = crate::striped::default_stripes();
         assert!(striped >= 2);
         let small = AsyncCache::<u64, u64>::new(128);
         assert_eq!(small.inner.shards.count(), 1);
-        assert_eq!(stripes(&small), [striped]);
+        assert_eq!(stripes(&small), [(striped, false)]);
         let exact = AsyncCache::<u64, u64>::builder()
             .maxsize(128)
             .shards(1)
             .build()
             .unwrap();
-        assert_eq!(stripes(&exact), [1]);
+        assert_eq!(stripes(&exact), [(1, false)]);
         // Eight entries or fewer per stripe would not pay for the stripes: a tiny cache gets one anyway.
-        assert_eq!(stripes(&AsyncCache::<u64, u64>::new(8)), [1]);
+        assert_eq!(stripes(&AsyncCache::<u64, u64>::new(8)), [(1, false)]);
         let sharded = AsyncCache::<u64, u64>::builder()
             .maxsize(4_096)
             .shards(2)
             .build()
             .unwrap();
-        assert_eq!(stripes(&sharded), [striped, striped]);
+        assert_eq!(stripes(&sharded), [(striped, false), (striped, false)]);
     }
 }

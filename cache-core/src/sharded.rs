@@ -225,10 +225,13 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         self.shards.len()
     }
 
-    /// How many stripes each shard's lock has.
+    /// How many stripes each shard's lock has, and whether its readers have spread over them yet.
     #[cfg(test)]
-    pub(crate) fn stripes(&self) -> Vec<usize> {
-        self.shards.iter().map(|s| s.stripes()).collect()
+    pub(crate) fn stripes(&self) -> Vec<(usize, bool)> {
+        self.shards
+            .iter()
+            .map(|s| (s.stripes(), s.spread()))
+            .collect()
     }
 }
 
@@ -352,6 +355,8 @@ mod tests {
         const KEYS: u64 = 16;
         let s = Sharded::new(KEYS as usize, 1, 2, crate::Policy::Lru);
         assert_eq!(s.shards[0].stripes(), 2);
+        // As if two readers had already met: each thread number on its own stripe.
+        s.shards[0].spread_now();
         for k in 0..KEYS {
             put(&s, k, k);
         }

@@ -210,8 +210,11 @@ struct Stripe<L> {
 #[repr(C)]
 pub(crate) struct Striped<T, L> {
     stripes: Box<[CachePadded<Stripe<L>>]>,
-    /// `stripes.len() - 1` (the count is a power of two).
-    mask: usize,
+    /// Which stripes readers use: thread `n` takes stripe `n & mask`. It starts at 0, every reader on stripe 0,
+    /// and becomes `stripes.len() - 1` (the count is a power of two) the first time a reader finds its stripe
+    /// taken: see [`Striped::read`]. Only a hint for spreading readers: exclusion never depends on it (every
+    /// stripe is a lock of its own, and a writer takes all of them whatever the mask).
+    mask: AtomicUsize,
     data: UnsafeCell<T>,
 }
 
@@ -238,11 +241,10 @@ impl<T, L> Striped<T, L> {
                 })
             })
             .collect();
-        let mask = stripes.len() - 1;
         Self {
             data: UnsafeCell::new(data),
             stripes,
-            mask,
+            mask: AtomicUsize::new(0),
         }
     }
 
@@ -258,10 +260,50 @@ impl<T, L> Striped<T, L> {
         self.stripes.len()
     }
 
+    /// Whether readers have spread over the stripes yet (see [`Striped::read`]).
+    #[cfg(test)]
+    pub(crate) fn spread(&self) -> bool {
+        self.mask.load(Ordering::Relaxed) != 0
+    }
+
+    /// Spreads the readers over the stripes now, as the first contention would.
+    #[cfg(test)]
+    pub(crate) fn spread_now(&self) {
+        self.mask.store(self.stripes.len() - 1, Ordering::Relaxed);
+    }
+
     /// [`read`](Self::read) as thread number `thread` would (tests pick stripes with it).
+    ///
+    /// Until two readers (or a reader and a writer) first meet on a stripe, every reader takes stripe 0: one
+    /// buffer, filled in the order the readers took the lock, so reads made one after another on different
+    /// threads reach the shard in that order. The first reader that finds stripe 0 taken spreads the readers
+    /// for good: from then on each takes the stripe of its thread number, and readers on different stripes no
+    /// longer write any line in common.
     #[inline]
     pub(crate) fn read_as(&self, thread: usize) -> ReadGuard<'_, T, L> {
-        let stripe = &self.stripes[thread & self.mask];
+        let mask = self.mask.load(Ordering::Relaxed);
+        let stripe = &self.stripes[thread & mask];
+        if !stripe.lock.try_lock() {
+            return self.read_contended(thread, mask);
+        }
+        ReadGuard {
+            owner: self,
+            stripe,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// [`read_as`](Self::read_as) when the stripe was taken: spreads the readers if they are not spread yet, then
+    /// waits for the stripe of `thread` under the spread mask.
+    #[cold]
+    #[inline(never)]
+    fn read_contended(&self, thread: usize, mut mask: usize) -> ReadGuard<'_, T, L> {
+        let all = self.stripes.len() - 1;
+        if mask != all {
+            self.mask.store(all, Ordering::Relaxed);
+            mask = all;
+        }
+        let stripe = &self.stripes[thread & mask];
         stripe.lock.lock();
         ReadGuard {
             owner: self,
@@ -472,6 +514,45 @@ mod tests {
             .all(|st| st.lock.state.load(Ordering::Relaxed) == 0));
         let mut w = lock.write();
         assert_eq!(w.parts().1.map(|l| *l).sum::<u64>(), 1);
+    }
+
+    /// Which stripes are locked right now.
+    fn locked(lock: &Striped<(), ()>) -> Vec<bool> {
+        lock.stripes
+            .iter()
+            .map(|st| st.lock.state.load(Ordering::Relaxed) != 0)
+            .collect()
+    }
+
+    /// Readers share stripe 0 until one finds it taken; that one spreads the readers (for good) and takes the
+    /// stripe of its own thread number instead of waiting.
+    #[test]
+    fn readers_share_stripe_zero_until_two_meet_then_spread() {
+        let lock = Striped::new((), 4, || ());
+        drop(lock.read_as(3));
+        assert!(!lock.spread(), "one reader at a time does not spread");
+        let first = lock.read_as(1);
+        assert_eq!(locked(&lock), [true, false, false, false]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let second = lock.read_as(2);
+                tx.send(locked(&lock)).expect("the test waits");
+                drop(second);
+            });
+            // Had the second reader waited for stripe 0, held here, it would never answer.
+            let seen = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the second reader took another stripe");
+            assert_eq!(seen, [true, false, true, false]);
+            drop(first);
+        });
+        assert!(lock.spread());
+        let third = lock.read_as(3);
+        assert_eq!(locked(&lock), [false, false, false, true]);
+        drop(third);
+        drop(lock.write());
+        assert_eq!(locked(&lock), [false; 4]);
     }
 
     #[test]

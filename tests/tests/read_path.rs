@@ -1,7 +1,9 @@
-//! The read path: hits are buffered per thread and replayed into the policy before the shard changes. These
-//! tests check that the buffering is invisible where the contract promises exactness: long runs of reads (many
-//! times the buffer) on one thread, reads from several threads on a `.shards(1)` cache, each thread's order on a
-//! small cache that is one shard by default, expired entries found by a read, and exact counts. Nothing depends on timing: threads run one after another (joined) or meet at barriers.
+//! The read path: hits are buffered and replayed into the policy before the shard changes. These tests check
+//! that the buffering is invisible where exactness is promised: long runs of reads (many times the buffer) on
+//! one thread, reads made one after another on several threads (`.shards(1)`, and a default cache whose threads
+//! never met), each thread's order once threads have met on a small default cache, expired entries found by a
+//! read, and exact counts. Nothing depends on timing: threads run one after another (joined) or meet at
+//! barriers.
 
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -58,29 +60,45 @@ fn lfu_counts_every_read_of_a_long_run() {
 }
 
 #[test]
-fn one_shard_orders_reads_made_by_different_threads() {
-    // Each round, three threads read the three keys one after another (each joined before the next starts):
-    // whichever key was read first is the least recently used. Thread numbers grow every round, so with
-    // per-thread buffers applied in buffer order some round would apply them out of order.
-    for round in 0..12u64 {
-        let cache = one_shard(3, Policy::Lru);
-        for k in 0..3 {
-            cache.insert(k, k);
-        }
-        let order = [round % 3, (round + 1) % 3, (round + 2) % 3];
-        for k in order {
-            let c = cache.clone();
-            thread::spawn(move || assert_eq!(c.get(&k), Some(k)))
+fn reads_made_one_after_another_on_different_threads_keep_their_order() {
+    // Each round, four threads read the 32 keys one after another, a quarter each (each thread joined before
+    // the next starts): whichever key was read first is the least recently used, whatever thread read it. That
+    // holds with `.shards(1)` always, and for a default cache as long as no two threads ever met on its lock.
+    // Thread numbers grow every round, so reads applied per thread's buffer, in buffer order, would come out
+    // of order in some round.
+    const KEYS: u64 = 32;
+    for exact in [true, false] {
+        for round in 0..8u64 {
+            let cache = if exact {
+                one_shard(KEYS as usize, Policy::Lru)
+            } else {
+                AsyncCache::new(KEYS as usize)
+            };
+            for k in 0..KEYS {
+                cache.insert(k, k);
+            }
+            let order: Vec<u64> = (0..KEYS).map(|i| (i + round * 5) % KEYS).collect();
+            for part in order.chunks(KEYS as usize / 4) {
+                let (c, part) = (cache.clone(), part.to_vec());
+                thread::spawn(move || {
+                    for k in part {
+                        assert_eq!(c.get(&k), Some(k));
+                    }
+                })
                 .join()
                 .unwrap();
+            }
+            cache.insert(100, 100);
+            cache.insert(101, 101);
+            for (gone, k) in [(true, order[0]), (true, order[1]), (false, order[2])] {
+                assert_eq!(
+                    !cache.contains_key(&k),
+                    gone,
+                    "exact {exact}, round {round}: {k} was read at step {}",
+                    order.iter().position(|&o| o == k).unwrap()
+                );
+            }
         }
-        cache.insert(3, 3);
-        assert!(
-            !cache.contains_key(&order[0]),
-            "round {round}: {} was read first, so it is evicted first",
-            order[0]
-        );
-        assert_eq!(cache.len(), 3);
     }
 }
 
