@@ -115,15 +115,18 @@ where
     ///   thread, reaches the policy in the order the operations took the shard's lock. The price: all threads'
     ///   hits take one lock, so hits do not scale across cores (two threads hammering one such cache get less
     ///   done than one).
-    /// * **Otherwise** (several shards, or the one shard a cache under 1,024 entries gets by default): a hit
-    ///   writes nothing that another core's hits write, so reads scale with cores. Each thread always records
-    ///   its hits in the same *stripe* of the shard (one of twice as many stripes as CPUs; fewer in a shard of
-    ///   under 8 entries per stripe), and the stripes' hits are applied to the policy in batches, a stripe's
-    ///   batch when its buffer fills or before the shard's next change: one thread's hits are applied in its
-    ///   order, but hits recorded in *different* stripes since the shard's last write are applied batch by
-    ///   batch, so between threads the recency order is only approximate (a quiet thread's hits can be applied
-    ///   after later hits of busy threads). With several shards, each shard also applies the policy to its share
-    ///   of the keys only. See `docs/design/read-path.md`.
+    /// * **Otherwise** (several shards, or the one shard a cache under 1,024 entries gets by default): a shard's
+    ///   lock has several *stripes* (twice as many as CPUs, at most about one per 8 entries of the shard). Its
+    ///   readers share the first stripe, and with it the exact order of a single shard, until two operations
+    ///   first meet on it (a thread finds it taken). From then on, for good, each thread records its hits in a
+    ///   stripe of its own, so that a hit writes nothing that another core's hits write and reads scale with
+    ///   cores; the stripes' hits are applied to the policy in batches, a stripe's batch when its buffer fills
+    ///   or before the shard's next change. One thread's hits are still applied in its order, but hits recorded
+    ///   in *different* stripes since the shard's last write are applied batch by batch, so between threads the
+    ///   recency order (and LFU's tie order) is only approximate: a quiet thread's hits can be applied after
+    ///   later hits of busy threads. Reads made one after another, on one thread or handed from thread to thread,
+    ///   keep their exact order as long as nothing has ever contended. With several shards, each shard also
+    ///   applies the policy to its share of the keys only. See `docs/design/read-path.md`.
     pub fn shards(mut self, shards: usize) -> Self {
         self.shards = Some(shards);
         self

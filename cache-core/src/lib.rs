@@ -44,18 +44,19 @@
 //!   slab of entries, an index-linked eviction policy, a deadline index) behind a reader-striped lock on its own
 //!   cache line. No lock is held across an `.await`, and entries leaving the cache are dropped after the lock is
 //!   released.
-//! * A hit takes only its thread's stripe of the shard's lock and records the policy update and its count there;
-//!   the policy replays the recorded hits before the shard next changes. So in a multi-shard cache a hit writes
-//!   no cache line that another core's hits write, and the LRU/LFU order stays exact (see
-//!   `docs/design/read-path.md`).
+//! * A hit takes one stripe of the shard's lock and records the policy update and its count there; the policy
+//!   replays the recorded hits before the shard next changes. Once two threads have met on a shard, each thread
+//!   takes a stripe of its own, so a hit writes no cache line that another core's hits write, while each
+//!   thread's hits still reach the policy in order (see `docs/design/read-path.md`).
 //! * Time comes from a [`clock::Clock`]; the default follows tokio's clock, so `tokio::time::pause()` drives TTLs
 //!   in tests.
 //!
 //! # Guarantees
 //! * `len() <= maxsize()` at every moment. With `.shards(1)` the eviction order is exactly LRU or LFU, whatever
-//!   the threads. Otherwise (the default) each shard applies the policy to its share of the keys, one thread's
-//!   hits in its order, but hits from different threads since the shard's last write not necessarily in the
-//!   order they were made ([`CacheBuilder::shards`]).
+//!   the threads. Otherwise (the default) each shard applies the policy to its share of the keys, exactly as
+//!   long as its operations have never contended; after that, one thread's hits in its order, but hits from
+//!   different threads since the shard's last write not necessarily in the order they were made
+//!   ([`CacheBuilder::shards`]).
 //! * An expired entry is never returned, and it is evicted before any live entry.
 //!
 //! # Loading guarantees

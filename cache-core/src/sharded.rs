@@ -17,9 +17,9 @@
 //! then too: the stripe lock keeps writers out, and every writer empties every buffer before it changes anything.
 //!
 //! One thread always uses the same stripe, so the reads of one thread reach the policy in exactly the order it
-//! made them. A cache built with `.shards(1)` gets a single stripe: all threads then share one buffer, filled in
-//! the order they took the lock, and the eviction order is exact whatever the threads. (A cache that has one
-//! shard only by default, being small, is striped like any other.) With several stripes, reads
+//! made them. Readers share stripe 0 until two operations first meet on it ([`Striped::read`]): one buffer,
+//! filled in the order the threads took the lock, so the eviction order is exact whatever the threads. A cache
+//! built with `.shards(1)` has only that stripe, for good. Once readers have spread over several stripes, reads
 //! made by different threads since the last exclusive lock are replayed stripe by stripe, so their relative
 //! order is kept only per thread (see `docs/design/read-path.md`).
 

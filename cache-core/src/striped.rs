@@ -7,7 +7,8 @@
 //! getting *less* done than one). So each shard's data sits behind a [`Striped`] lock:
 //!
 //! * [`Striped::read`] locks only the *stripe* of the calling thread (threads are numbered in the order they first
-//!   read, and thread `n` uses stripe `n % stripes`). It hands out shared access to the data plus exclusive access
+//!   read, and thread `n` uses stripe `n % stripes`; until two threads first meet on a stripe, all of them use
+//!   stripe 0, which keeps their reads in one order). It hands out shared access to the data plus exclusive access
 //!   to that stripe's own scratch state `L` (the shard puts its hit counters and its buffer of recent reads
 //!   there). Two threads on two stripes touch disjoint cache lines, apart from the data they both only read.
 //! * [`Striped::write`] locks every stripe, in index order, and hands out exclusive access to the data and to every
