@@ -206,13 +206,16 @@ struct Stripe<L> {
 
 /// Data `T` behind a reader-striped lock, with per-stripe scratch state `L`. See the module docs.
 ///
-/// `repr(C)`, the stripes first: a reader needs them and then the data's first fields, which then share the
-/// same one or two cache lines.
+/// `repr(C)`, stripe 0 first, inline: a reader that takes it (every reader, until readers spread, and later the
+/// threads whose number picks it) reaches its lock without first loading a pointer to the stripes; then come the
+/// pointer to the other stripes and the mask, and the data's first fields, which share the next cache line or two.
 #[repr(C)]
 pub(crate) struct Striped<T, L> {
-    stripes: Box<[CachePadded<Stripe<L>>]>,
+    first: CachePadded<Stripe<L>>,
+    /// Stripes `1..`, none if the lock has one stripe.
+    rest: Box<[CachePadded<Stripe<L>>]>,
     /// Which stripes readers use: thread `n` takes stripe `n & mask`. It starts at 0, every reader on stripe 0,
-    /// and becomes `stripes.len() - 1` (the count is a power of two) the first time a reader finds its stripe
+    /// and becomes the stripe count minus one (a power of two) the first time a reader finds its stripe
     /// taken: see [`Striped::read`]. Only a hint for spreading readers: exclusion never depends on it (every
     /// stripe is a lock of its own, and a writer takes all of them whatever the mask).
     mask: AtomicUsize,
@@ -234,19 +237,40 @@ impl<T, L> Striped<T, L> {
         // Not a debug assertion: with no stripes `write` would lock nothing (the mask would wrap), and exclusion
         // is what the `unsafe` below relies on.
         assert!(stripes.is_power_of_two(), "stripes must be a power of two");
-        let stripes: Box<[_]> = (0..stripes)
-            .map(|_| {
-                CachePadded::new(Stripe {
-                    lock: StripeLock::new(),
-                    local: UnsafeCell::new(local()),
-                })
+        let mut stripe = || {
+            CachePadded::new(Stripe {
+                lock: StripeLock::new(),
+                local: UnsafeCell::new(local()),
             })
-            .collect();
+        };
+        let first = stripe();
+        let rest: Box<[_]> = (1..stripes).map(|_| stripe()).collect();
         Self {
-            data: UnsafeCell::new(data),
-            stripes,
+            first,
+            rest,
             mask: AtomicUsize::new(0),
+            data: UnsafeCell::new(data),
         }
+    }
+
+    /// How many stripes this lock has.
+    #[inline]
+    fn count(&self) -> usize {
+        1 + self.rest.len()
+    }
+
+    /// Stripe `i` (`i < self.count()`).
+    #[inline]
+    fn stripe(&self, i: usize) -> &Stripe<L> {
+        match i.checked_sub(1) {
+            None => &self.first,
+            Some(r) => &self.rest[r],
+        }
+    }
+
+    /// Every stripe, in index order.
+    fn all(&self) -> impl DoubleEndedIterator<Item = &Stripe<L>> {
+        std::iter::once(&*self.first).chain(self.rest.iter().map(|s| &**s))
     }
 
     /// Shared access to the data and exclusive access to the calling thread's stripe state.
@@ -258,7 +282,7 @@ impl<T, L> Striped<T, L> {
     /// How many stripes this lock has.
     #[cfg(test)]
     pub(crate) fn stripes(&self) -> usize {
-        self.stripes.len()
+        self.count()
     }
 
     /// Whether readers have spread over the stripes yet (see [`Striped::read`]).
@@ -270,7 +294,7 @@ impl<T, L> Striped<T, L> {
     /// Spreads the readers over the stripes now, as the first contention would.
     #[cfg(test)]
     pub(crate) fn spread_now(&self) {
-        self.mask.store(self.stripes.len() - 1, Ordering::Relaxed);
+        self.mask.store(self.count() - 1, Ordering::Relaxed);
     }
 
     /// [`read`](Self::read) as thread number `thread` would (tests pick stripes with it).
@@ -283,7 +307,7 @@ impl<T, L> Striped<T, L> {
     #[inline]
     pub(crate) fn read_as(&self, thread: usize) -> ReadGuard<'_, T, L> {
         let mask = self.mask.load(Ordering::Relaxed);
-        let stripe = &self.stripes[thread & mask];
+        let stripe = self.stripe(thread & mask);
         if !stripe.lock.try_lock() {
             return self.read_contended(thread, mask);
         }
@@ -299,12 +323,12 @@ impl<T, L> Striped<T, L> {
     #[cold]
     #[inline(never)]
     fn read_contended(&self, thread: usize, mut mask: usize) -> ReadGuard<'_, T, L> {
-        let all = self.stripes.len() - 1;
+        let all = self.count() - 1;
         if mask != all {
             self.mask.store(all, Ordering::Relaxed);
             mask = all;
         }
-        let stripe = &self.stripes[thread & mask];
+        let stripe = self.stripe(thread & mask);
         stripe.lock.lock();
         ReadGuard {
             owner: self,
@@ -315,7 +339,7 @@ impl<T, L> Striped<T, L> {
 
     /// Exclusive access to the data and to every stripe's state.
     pub(crate) fn write(&self) -> WriteGuard<'_, T, L> {
-        for stripe in &*self.stripes {
+        for stripe in self.all() {
             stripe.lock.lock();
         }
         WriteGuard {
@@ -326,9 +350,9 @@ impl<T, L> Striped<T, L> {
 
     /// [`write`](Self::write) if no stripe is locked right now, without waiting.
     pub(crate) fn try_write(&self) -> Option<WriteGuard<'_, T, L>> {
-        for (n, stripe) in self.stripes.iter().enumerate() {
+        for (n, stripe) in self.all().enumerate() {
             if !stripe.lock.try_lock() {
-                for held in &self.stripes[..n] {
+                for held in self.all().take(n) {
                     // This call locked `held` a moment ago, in this loop.
                     held.lock.unlock();
                 }
@@ -345,7 +369,7 @@ impl<T, L> Striped<T, L> {
 impl<T: std::fmt::Debug, L> std::fmt::Debug for Striped<T, L> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Striped")
-            .field("stripes", &self.stripes.len())
+            .field("stripes", &self.count())
             .finish_non_exhaustive()
     }
 }
@@ -392,7 +416,7 @@ impl<T, L> WriteGuard<'_, T, L> {
         // any stripe state; `&mut self` keeps this guard from lending them twice.
         #[allow(unsafe_code)]
         let data = unsafe { &mut *self.owner.data.get() };
-        let locals = self.owner.stripes.iter().map(|s| {
+        let locals = self.owner.all().map(|s| {
             // SAFETY: as above: every stripe is locked by this guard, and each state is lent once.
             #[allow(unsafe_code)]
             unsafe {
@@ -428,7 +452,7 @@ impl<T, L> DerefMut for WriteGuard<'_, T, L> {
 
 impl<T, L> Drop for WriteGuard<'_, T, L> {
     fn drop(&mut self) {
-        for stripe in self.owner.stripes.iter().rev() {
+        for stripe in self.owner.all().rev() {
             // `write`/`try_write` locked every stripe and handed the locks to this guard.
             stripe.lock.unlock();
         }
@@ -499,8 +523,7 @@ mod tests {
             });
             // Wait (without a clock) until some stripe shows a parked waiter: the reader spun and parked.
             while !lock
-                .stripes
-                .iter()
+                .all()
                 .any(|st| st.lock.state.load(Ordering::Relaxed) == LOCKED | PARKED)
             {
                 std::thread::yield_now();
@@ -510,8 +533,7 @@ mod tests {
             assert_eq!(reader.join().expect("the reader finished"), 7);
         });
         assert!(lock
-            .stripes
-            .iter()
+            .all()
             .all(|st| st.lock.state.load(Ordering::Relaxed) == 0));
         let mut w = lock.write();
         assert_eq!(w.parts().1.map(|l| *l).sum::<u64>(), 1);
@@ -519,8 +541,7 @@ mod tests {
 
     /// Which stripes are locked right now.
     fn locked(lock: &Striped<(), ()>) -> Vec<bool> {
-        lock.stripes
-            .iter()
+        lock.all()
             .map(|st| st.lock.state.load(Ordering::Relaxed) != 0)
             .collect()
     }
