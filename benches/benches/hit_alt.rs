@@ -37,7 +37,7 @@
 //!   `/proc/self/stat`: a figure taken while another process was busy is suspect), and the load average; with
 //!   `HIT_ALT_RAW=1`, every round's figures.
 //!
-//! Run: `cargo bench -p cache-benches --bench hit_alt` (about 2 minutes on 2 cores; `BENCH_QUICK=1` or
+//! Run: `cargo bench -p cache-benches --bench hit_alt` (1–2 minutes on 2 cores; `BENCH_QUICK=1` or
 //! `-- --quick` for a smoke run, under a minute).
 
 use std::borrow::Borrow;
