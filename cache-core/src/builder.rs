@@ -116,9 +116,10 @@ where
     ///   hits take one lock, so hits do not scale across cores (two threads hammering one such cache get less
     ///   done than one).
     /// * **Otherwise** (several shards, or the one shard a cache under 1,024 entries gets by default): a shard's
-    ///   lock has several *stripes* (twice as many as CPUs, at most about one per 8 entries of the shard). Its
-    ///   readers share the first stripe, and with it the exact order of a single shard, until two operations
-    ///   first meet on it (a thread finds it taken). From then on, for good, each thread records its hits in a
+    ///   lock has several *stripes* (twice as many as CPUs; a shard of under 16 entries gets one, a small shard
+    ///   `capacity / 8` rounded up to a power of two). Its readers share the first stripe, and with it the exact
+    ///   order of a single shard, until a reader first finds it taken (by another reader or by a writer: two
+    ///   threads met on the shard). From then on, for good, each thread records its hits in a
     ///   stripe of its own, so that a hit writes nothing that another core's hits write and reads scale with
     ///   cores; the stripes' hits are applied to the policy in batches, a stripe's batch when its buffer fills
     ///   or before the shard's next change. One thread's hits are still applied in its order, but hits recorded

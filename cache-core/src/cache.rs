@@ -92,7 +92,8 @@ where
 ///   An expired entry is never returned, and expired entries are reclaimed on writes and by
 ///   [`purge_expired`](Self::purge_expired) without anyone reading them.
 /// * **Concurrent**: keys are spread over independently locked shards; no lock is ever held across an `.await`
-///   and the plain operations never block on I/O.
+///   and the plain operations never block on I/O. The keys' `Hash` and `Eq` and the values' `Clone` run under a
+///   shard's lock, so they must not use the same cache (a lookup from inside one may wait forever).
 /// * **Loading**: [`get_or_load`](Self::get_or_load) and friends run at most one load per key at a time, and
 ///   survive cancelled and panicking loaders (see the crate docs, "Loading guarantees").
 ///
@@ -489,9 +490,9 @@ mod tests {
         cache.inner.shards.stripes()
     }
 
-    /// Only `.shards(1)` has one stripe for good (its exact order needs one read buffer). Every other shard,
-    /// including the one a small cache gets by default, has several, which its readers share (stripe 0) until
-    /// two of them meet: then they spread, so that hits scale across cores.
+    /// Only `.shards(1)` has one stripe for good (its exact order needs one read buffer), apart from shards too
+    /// small for more. Every other shard, including the one a small cache gets by default, has several, which its readers share (stripe 0) until
+    /// a reader finds its stripe taken: then they spread, so that hits scale across cores.
     #[test]
     fn only_an_explicit_single_shard_has_a_single_stripe() {
         let striped = crate::striped::default_stripes();

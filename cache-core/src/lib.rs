@@ -45,7 +45,8 @@
 //!   cache line. No lock is held across an `.await`, and entries leaving the cache are dropped after the lock is
 //!   released.
 //! * A hit takes one stripe of the shard's lock and records the policy update and its count there; the policy
-//!   replays the recorded hits before the shard next changes. Once two threads have met on a shard, each thread
+//!   replays the recorded hits before the shard next changes. Once two threads have met on a shard (a reader
+//!   found its stripe taken), each thread
 //!   takes a stripe of its own, so a hit writes no cache line that another core's hits write, while each
 //!   thread's hits still reach the policy in order (see `docs/design/read-path.md`).
 //! * Time comes from a [`clock::Clock`]; the default follows tokio's clock, so `tokio::time::pause()` drives TTLs
@@ -54,7 +55,7 @@
 //! # Guarantees
 //! * `len() <= maxsize()` at every moment. With `.shards(1)` the eviction order is exactly LRU or LFU, whatever
 //!   the threads. Otherwise (the default) each shard applies the policy to its share of the keys, exactly as
-//!   long as its operations have never contended; after that, one thread's hits in its order, but hits from
+//!   long as no reader has found the shard's lock taken; after that, one thread's hits in its order, but hits from
 //!   different threads since the shard's last write not necessarily in the order they were made
 //!   ([`CacheBuilder::shards`]).
 //! * An expired entry is never returned, and it is evicted before any live entry.

@@ -17,7 +17,7 @@
 //! then too: the stripe lock keeps writers out, and every writer empties every buffer before it changes anything.
 //!
 //! One thread always uses the same stripe, so the reads of one thread reach the policy in exactly the order it
-//! made them. Readers share stripe 0 until two operations first meet on it ([`Striped::read`]): one buffer,
+//! made them. Readers share stripe 0 until a reader first finds it taken ([`Striped::read`]): one buffer,
 //! filled in the order the threads took the lock, so the eviction order is exact whatever the threads. A cache
 //! built with `.shards(1)` has only that stripe, for good. Once readers have spread over several stripes, reads
 //! made by different threads since the last exclusive lock are replayed stripe by stripe, so their relative
@@ -126,7 +126,7 @@ pub(crate) struct Sharded<K, V> {
 impl<K: Hash + Eq, V> Sharded<K, V> {
     /// `maxsize` split over `shards` shards (`1 <= shards <= maxsize`, checked by the builder): the capacities
     /// sum to exactly `maxsize`, so the cache never holds more. Each shard's lock has `stripes` stripes (a power
-    /// of two), or fewer for a shard of under `8 * stripes` entries.
+    /// of two), or `capacity / 8` rounded up to a power of two if that is fewer (one under 16 entries).
     pub(crate) fn new(
         maxsize: usize,
         shards: usize,
@@ -307,6 +307,10 @@ mod tests {
     fn readers_replay_while_a_writer_writes() {
         const READS: u64 = READ_BUFFER as u64 + 44;
         let s = Sharded::new(64, 2, 4, crate::Policy::Lru);
+        // Each thread on a stripe of its own from the start, whether or not the threads happen to meet.
+        for shard in &*s.shards {
+            shard.spread_now();
+        }
         for k in 0..32 {
             put(&s, k, k);
         }

@@ -16,7 +16,9 @@
 //!
 //! Exclusion follows: a writer holds every stripe, so it excludes every reader and every other writer; readers on
 //! different stripes share the data only immutably; two readers on one stripe exclude each other. Lock order is
-//! always by stripe index and a reader holds one stripe, so there is no deadlock between readers and writers.
+//! always by stripe index and a reader holds one stripe, so there is no deadlock between readers and writers. (A
+//! thread that reads again while it holds a stripe, from user code run under the lock, is outside the contract:
+//! it waits forever if it needs the stripe it holds.)
 //!
 //! Writers pay one uncontended lock per stripe; the number of stripes is small (twice the CPUs, at most
 //! [`MAX_STRIPES`]).
@@ -468,6 +470,8 @@ mod tests {
     fn readers_share_and_writers_exclude() {
         // The writer keeps the two halves equal; a reader that ever saw them differ saw a write in progress.
         let lock = Striped::new((0u64, 0u64), 4, || 0u64);
+        // Each thread on a stripe of its own from the start, whether or not the threads happen to meet.
+        lock.spread_now();
         let barrier = Barrier::new(4);
         std::thread::scope(|s| {
             for _ in 0..4 {

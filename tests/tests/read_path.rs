@@ -61,11 +61,11 @@ fn lfu_counts_every_read_of_a_long_run() {
 
 #[test]
 fn reads_made_one_after_another_on_different_threads_keep_their_order() {
-    // Each round, four threads read the 32 keys one after another, a quarter each (each thread joined before
+    // Each round, three threads read the 32 keys one after another, a third each (each thread joined before
     // the next starts): whichever key was read first is the least recently used, whatever thread read it. That
-    // holds with `.shards(1)` always, and for a default cache as long as no two threads ever met on its lock.
-    // Thread numbers grow every round, so reads applied per thread's buffer, in buffer order, would come out
-    // of order in some round.
+    // holds with `.shards(1)` always, and for a default cache as long as no reader ever found its lock taken.
+    // Thread numbers grow by three every round, so the stripe of the first thread (its number modulo a power
+    // of two) moves round by round, and reads applied stripe by stripe would come out of order in some round.
     const KEYS: u64 = 32;
     for exact in [true, false] {
         for round in 0..8u64 {
@@ -78,7 +78,7 @@ fn reads_made_one_after_another_on_different_threads_keep_their_order() {
                 cache.insert(k, k);
             }
             let order: Vec<u64> = (0..KEYS).map(|i| (i + round * 5) % KEYS).collect();
-            for part in order.chunks(KEYS as usize / 4) {
+            for part in order.chunks(KEYS.div_ceil(3) as usize) {
                 let (c, part) = (cache.clone(), part.to_vec());
                 thread::spawn(move || {
                     for k in part {
