@@ -126,7 +126,7 @@ where
     ///   in *different* stripes since the shard's last write are applied batch by batch, so between threads the
     ///   recency order (and LFU's tie order) is only approximate: a quiet thread's hits can be applied after
     ///   later hits of busy threads. Reads made one after another, on one thread or handed from thread to thread,
-    ///   keep their exact order as long as nothing has ever contended. With several shards, each shard also
+    ///   keep their exact order as long as no reader has found the lock taken. With several shards, each shard also
     ///   applies the policy to its share of the keys only. See `docs/design/read-path.md`.
     pub fn shards(mut self, shards: usize) -> Self {
         self.shards = Some(shards);
