@@ -72,6 +72,33 @@ impl Order {
     fn touch_many(&mut self, slots: &[u32]) {
         self.policy.touch_many(&mut self.meta, slots);
     }
+
+    /// Builds the policy's order if it is not kept yet (before the first eviction; `len` slots).
+    fn order(&mut self, len: usize) {
+        self.policy.order(&mut self.meta, len);
+    }
+
+    /// Slot `i` was just added to `meta`: the policy learns of its entry.
+    fn insert(&mut self, i: u32) {
+        self.policy.insert(&mut self.meta, i);
+    }
+
+    /// The entry of slot `i` leaves: the policy forgets it, and the last slot's links move into its place.
+    fn remove(&mut self, i: u32) {
+        self.policy.remove(&mut self.meta, i);
+        self.meta.swap_remove(i as usize);
+    }
+
+    /// The entry of slot `from` now sits at `to`.
+    fn relocate(&mut self, from: u32, to: u32) {
+        self.policy.relocate(&mut self.meta, from, to);
+    }
+
+    /// Forgets every entry and releases the links' memory.
+    fn clear(&mut self) {
+        self.policy.clear();
+        self.meta = Vec::new();
+    }
 }
 
 /// `repr(C)`: the fields every hit reads (`table`, `entries`, `deadline_of`) come first, in declaration order, so
@@ -289,8 +316,7 @@ where
         if self.entries.len() >= self.capacity {
             // The first eviction of the store's life builds the policy's order (see `policy::lru`).
             let len = self.entries.len();
-            let order = self.order.get_mut();
-            order.policy.order(&mut order.meta, len);
+            self.order.get_mut().order(len);
             self.make_room(now, grave);
         }
         // Grow the table first: a rehash calls the user's `Hash`, and if that panics the store must not already
@@ -315,8 +341,7 @@ where
             }
         }
         self.entries.push(Entry { key, value });
-        let order = self.order.get_mut();
-        order.meta.push(Meta::default());
+        self.order.get_mut().meta.push(Meta::default());
         if self.deadline_of.is_empty() {
             self.set_deadline(idx, deadline);
         } else {
@@ -325,8 +350,7 @@ where
         let (entries, hasher) = (&self.entries, &self.hasher);
         self.table
             .insert_unique(hash, idx, |&i| hasher.hash_one(&entries[i as usize].key));
-        let order = self.order.get_mut();
-        order.policy.insert(&mut order.meta, idx);
+        self.order.get_mut().insert(idx);
         if deadline != NEVER {
             self.deadlines.insert((deadline, idx));
         }
@@ -412,9 +436,7 @@ where
     /// Drops every entry (returned for dropping outside the lock) and releases the memory.
     pub(crate) fn clear(&mut self) -> Vec<Entry<K, V>> {
         self.table = HashTable::new();
-        let order = self.order.get_mut();
-        order.policy.clear();
-        order.meta = Vec::new();
+        self.order.get_mut().clear();
         self.deadline_of = Vec::new();
         self.deadlines = BTreeSet::new();
         std::mem::take(&mut self.entries)
@@ -443,9 +465,7 @@ where
             // Broken `Hash` impl: find the slot by scanning.
             self.table.retain(|i| *i != idx);
         }
-        let order = self.order.get_mut();
-        order.policy.remove(&mut order.meta, idx);
-        order.meta.swap_remove(idx as usize);
+        self.order.get_mut().remove(idx);
         let last = u32::try_from(self.entries.len() - 1).expect("slot indices fit u32");
         let entry = self.entries.swap_remove(idx as usize);
         let deadline = if self.deadline_of.is_empty() {
@@ -462,8 +482,7 @@ where
             if let Some(slot) = self.table_slot(moved_hash, last) {
                 *slot = idx;
             }
-            let order = self.order.get_mut();
-            order.policy.relocate(&mut order.meta, last, idx);
+            self.order.get_mut().relocate(last, idx);
             if moved_deadline != NEVER {
                 self.deadlines.remove(&(moved_deadline, last));
                 self.deadlines.insert((moved_deadline, idx));
