@@ -83,9 +83,11 @@ mod identity;
 mod load;
 mod metrics;
 mod policy;
+#[allow(unsafe_code)] // a CPU prefetch hint, see its docs
+mod prefetch;
 mod sharded;
 mod store;
-#[allow(unsafe_code)] // the one module with unsafe code: a striped lock, see its docs
+#[allow(unsafe_code)] // a striped lock, see its docs
 mod striped;
 
 #[doc(hidden)]

@@ -28,6 +28,7 @@ use std::hash::{BuildHasher, Hash};
 use crossbeam_utils::CachePadded;
 
 use crate::flight::Flights;
+use crate::prefetch::PublishedProbe;
 use crate::store::{Counters, Store};
 use crate::striped::{ReadGuard, Striped, WriteGuard};
 
@@ -113,13 +114,58 @@ impl Local {
 }
 
 /// A shard locked exclusively, with every stripe's buffered reads already replayed.
-pub(crate) type ShardGuard<'a, K, V> = WriteGuard<'a, Shard<K, V>, Local>;
+///
+/// Publishes the store's [`Probe`](crate::prefetch::Probe) as it is released, while it still holds the lock.
+pub(crate) struct ShardGuard<'a, K, V> {
+    guard: WriteGuard<'a, Shard<K, V>, Local>,
+    probe: &'a PublishedProbe,
+}
 
-type Locked<K, V> = CachePadded<Striped<Shard<K, V>, Local>>;
+impl<K, V> ShardGuard<'_, K, V> {
+    /// The shard and every stripe's state, all exclusive.
+    pub(crate) fn parts(&mut self) -> (&mut Shard<K, V>, impl Iterator<Item = &mut Local>) {
+        self.guard.parts()
+    }
+}
+
+impl<K, V> std::ops::Deref for ShardGuard<'_, K, V> {
+    type Target = Shard<K, V>;
+    fn deref(&self) -> &Shard<K, V> {
+        &self.guard
+    }
+}
+
+impl<K, V> std::ops::DerefMut for ShardGuard<'_, K, V> {
+    fn deref_mut(&mut self) -> &mut Shard<K, V> {
+        &mut self.guard
+    }
+}
+
+impl<K, V> Drop for ShardGuard<'_, K, V> {
+    fn drop(&mut self) {
+        // Before `guard` unlocks (a struct's own `drop` runs before its fields'): the table cannot move meanwhile.
+        self.probe.publish(self.guard.store.probe());
+    }
+}
+
+/// One shard behind its lock, and where a lookup of its table reads first: outside the lock, for readers to
+/// prefetch before they take it.
+#[derive(Debug)]
+struct Locked<K, V> {
+    probe: PublishedProbe,
+    lock: Striped<Shard<K, V>, Local>,
+}
+
+impl<K, V> std::ops::Deref for Locked<K, V> {
+    type Target = Striped<Shard<K, V>, Local>;
+    fn deref(&self) -> &Self::Target {
+        &self.lock
+    }
+}
 
 #[derive(Debug)]
 pub(crate) struct Sharded<K, V> {
-    shards: Box<[Locked<K, V>]>,
+    shards: Box<[CachePadded<Locked<K, V>>]>,
     hasher: Hasher,
 }
 
@@ -136,19 +182,21 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         let hasher = Hasher::default();
         let base = maxsize / shards;
         let extra = maxsize % shards;
-        let shards = (0..shards)
+        let count = shards;
+        let shards = (0..count)
             .map(|i| {
                 let capacity = base + usize::from(i < extra);
                 let shard = Shard {
-                    store: Store::new(capacity, policy, hasher),
+                    store: Store::new(capacity, count, policy, hasher),
                     flights: Flights::default(),
                 };
                 // A shard of a handful of entries gets fewer stripes: a cache split into very many tiny shards
                 // would otherwise pay for every stripe of every shard (both counts are powers of two).
                 let stripes = stripes.min((capacity / 8).max(1).next_power_of_two());
-                CachePadded::new(Striped::new(shard, stripes, || {
-                    Local::new(capacity, stripes)
-                }))
+                CachePadded::new(Locked {
+                    probe: PublishedProbe::default(),
+                    lock: Striped::new(shard, stripes, || Local::new(capacity, stripes)),
+                })
             })
             .collect();
         Self { shards, hasher }
@@ -166,7 +214,7 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     /// The shard of `hash`. Bits 16..48 pick it: the table probes with the low bits and tags with the top
     /// seven, so the shard choice does not thin out either.
     #[inline]
-    fn shard_of(&self, hash: u64) -> &Striped<Shard<K, V>, Local> {
+    fn shard_of(&self, hash: u64) -> &Locked<K, V> {
         let n = self.shards.len() as u64;
         let i = ((hash >> 16) & 0xffff_ffff).wrapping_mul(n) >> 32;
         #[allow(clippy::cast_possible_truncation)]
@@ -178,8 +226,10 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     /// read lock (other readers go on meanwhile: see [`Store::replay_shared`]).
     #[inline]
     pub(crate) fn read<R>(&self, hash: u64, f: impl FnOnce(&Shard<K, V>, &mut Local) -> R) -> R {
-        let guard = self.shard_of(hash).read();
-        Self::read_in(guard, f)
+        let shard = self.shard_of(hash);
+        // Before the lock, whose atomic operation no later load may pass: see `crate::prefetch`.
+        shard.probe.prefetch(hash);
+        Self::read_in(shard.lock.read(), f)
     }
 
     /// [`Self::read`] on the stripe of thread number `thread` (tests pick stripes with it).
@@ -208,17 +258,17 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     /// Locks the shard of `hash` exclusively.
     #[inline]
     pub(crate) fn lock(&self, hash: u64) -> ShardGuard<'_, K, V> {
-        replayed(self.shard_of(hash).write())
+        self.shard_of(hash).write()
     }
 
     /// Every shard, locked exclusively one at a time (never two at once).
     pub(crate) fn each(&self) -> impl Iterator<Item = ShardGuard<'_, K, V>> {
-        self.shards.iter().map(|s| replayed(s.write()))
+        self.shards.iter().map(|s| s.write())
     }
 
     /// Every shard, each locked exclusively if that is possible without waiting (`None` if it is busy).
     pub(crate) fn try_lock_each(&self) -> impl Iterator<Item = Option<ShardGuard<'_, K, V>>> {
-        self.shards.iter().map(|s| s.try_write().map(replayed))
+        self.shards.iter().map(|s| s.try_write())
     }
 
     pub(crate) fn count(&self) -> usize {
@@ -235,13 +285,29 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     }
 }
 
-/// Replays every stripe's buffered reads into the shard's policy, oldest first within each stripe.
-fn replayed<K: Hash + Eq, V>(mut guard: ShardGuard<'_, K, V>) -> ShardGuard<'_, K, V> {
-    let (shard, locals) = guard.parts();
-    for local in locals {
-        shard.store.replay(local.take_reads());
+impl<K: Hash + Eq, V> Locked<K, V> {
+    /// The shard locked exclusively, every stripe's buffered reads replayed into its policy (oldest first
+    /// within each stripe).
+    fn write(&self) -> ShardGuard<'_, K, V> {
+        self.replayed(self.lock.write())
     }
-    guard
+
+    /// [`Self::write`] if no stripe is locked right now, without waiting.
+    fn try_write(&self) -> Option<ShardGuard<'_, K, V>> {
+        self.lock.try_write().map(|g| self.replayed(g))
+    }
+
+    fn replayed<'a>(&'a self, guard: WriteGuard<'a, Shard<K, V>, Local>) -> ShardGuard<'a, K, V> {
+        let mut guard = ShardGuard {
+            guard,
+            probe: &self.probe,
+        };
+        let (shard, locals) = guard.parts();
+        for local in locals {
+            shard.store.replay(local.take_reads());
+        }
+        guard
+    }
 }
 
 /// The counters of one exclusively locked shard: the store's own plus every stripe's hits and misses.

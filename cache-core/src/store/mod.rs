@@ -15,6 +15,7 @@ use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use crate::policy::{AnyPolicy, EvictionPolicy, Meta};
+use crate::prefetch::{Probe, PREFETCH_MIN_BUCKETS};
 
 /// The deadline of an entry that never expires.
 pub(crate) const NEVER: u64 = u64::MAX;
@@ -122,6 +123,23 @@ pub(crate) struct Store<K, V, S> {
     capacity: usize,
     hasher: S,
     pub(crate) counters: Counters,
+    /// Where a lookup of the table reads first, for readers to prefetch before they lock (see
+    /// [`crate::prefetch`]); zero while the table has fewer than `prefetch_from` buckets.
+    probe: Probe,
+    prefetch_from: usize,
+}
+
+impl<K, V, S> Store<K, V, S> {
+    /// Where a lookup of the table reads first, or zero if the table is too small to be worth prefetching.
+    pub(crate) fn probe(&self) -> Probe {
+        self.probe
+    }
+}
+
+/// The address of the control bytes of a `hashbrown` table whose bucket `index` (of `u32`) is at `bucket`: the
+/// buckets lie just below the control bytes, highest index lowest (see [`crate::prefetch`]; a test checks it).
+fn table_ctrl(bucket: usize, index: usize) -> usize {
+    bucket + (index + 1) * std::mem::size_of::<u32>()
 }
 
 impl<K, V, S> Store<K, V, S>
@@ -129,8 +147,9 @@ where
     K: Hash + Eq,
     S: BuildHasher,
 {
-    /// A store holding at most `capacity` entries (`1..=u32::MAX - 1`; the builder checks).
-    pub(crate) fn new(capacity: usize, policy: crate::Policy, hasher: S) -> Self {
+    /// A store holding at most `capacity` entries (`1..=u32::MAX - 1`; the builder checks), one of `shards`
+    /// alike (which decides from what size its [`probe`](Self::probe) is worth prefetching).
+    pub(crate) fn new(capacity: usize, shards: usize, policy: crate::Policy, hasher: S) -> Self {
         debug_assert!(capacity >= 1 && capacity < u32::MAX as usize);
         Self {
             table: HashTable::new(),
@@ -144,6 +163,8 @@ where
             capacity,
             hasher,
             counters: Counters::default(),
+            probe: Probe::default(),
+            prefetch_from: PREFETCH_MIN_BUCKETS.div_ceil(shards.max(1)),
         }
     }
 
@@ -348,8 +369,23 @@ where
             self.deadline_of.push(deadline);
         }
         let (entries, hasher) = (&self.entries, &self.hasher);
-        self.table
+        let bucket = self
+            .table
             .insert_unique(hash, idx, |&i| hasher.hash_one(&entries[i as usize].key));
+        // The table may have grown (moved) just before: the new bucket locates it.
+        let ctrl = table_ctrl(
+            std::ptr::from_ref(bucket.get()).addr(),
+            bucket.bucket_index(),
+        );
+        let buckets = self.table.num_buckets();
+        self.probe = if buckets >= self.prefetch_from {
+            Probe {
+                ctrl,
+                mask: buckets - 1,
+            }
+        } else {
+            Probe::default()
+        };
         self.order.get_mut().insert(idx);
         if deadline != NEVER {
             self.deadlines.insert((deadline, idx));
@@ -436,6 +472,7 @@ where
     /// Drops every entry (returned for dropping outside the lock) and releases the memory.
     pub(crate) fn clear(&mut self) -> Vec<Entry<K, V>> {
         self.table = HashTable::new();
+        self.probe = Probe::default();
         self.order.get_mut().clear();
         self.deadline_of = Vec::new();
         self.deadlines = BTreeSet::new();

@@ -4,7 +4,7 @@ use crate::Policy;
 type S = Store<u32, u32, foldhash::fast::FixedState>;
 
 fn store(cap: usize, policy: Policy) -> S {
-    Store::new(cap, policy, foldhash::fast::FixedState::with_seed(7))
+    Store::new(cap, 1, policy, foldhash::fast::FixedState::with_seed(7))
 }
 
 fn h(k: u32) -> u64 {
@@ -112,4 +112,75 @@ fn removal_keeps_slab_dense_and_consistent() {
     put(&mut s, 9, NEVER, 0);
     assert!(!s.has_deadlines());
     assert_eq!(get(&mut s, 9, u64::MAX - 1), Some(90));
+}
+
+/// The prefetch hint rests on `hashbrown`'s layout (`crate::prefetch`): if an upgrade changed it, this fails
+/// (the prefetches would then fetch the wrong lines: slower, never wrong).
+#[test]
+fn the_probe_locates_the_table_once_it_is_large_enough() {
+    const KEYS: u32 = 3_000;
+    /// The table position of key `k`, and how far it is from where a lookup of `k` starts probing.
+    fn position(s: &S, k: u32) -> (usize, usize) {
+        let entries = &s.entries;
+        let index = s
+            .table
+            .find_bucket_index(h(k), |&i| entries[i as usize].key == k)
+            .expect("present");
+        #[allow(clippy::cast_possible_truncation)]
+        let start = h(k) as usize & (s.table.num_buckets() - 1);
+        (
+            index,
+            index.wrapping_sub(start) & (s.table.num_buckets() - 1),
+        )
+    }
+    // One shard of 64: the probe is published from 65,536 / 64 = 1,024 buckets on.
+    let mut s: S = Store::new(
+        4_000,
+        64,
+        Policy::Lru,
+        foldhash::fast::FixedState::with_seed(7),
+    );
+    for k in 0..400 {
+        put(&mut s, k, NEVER, 0);
+    }
+    assert_eq!(s.table.num_buckets(), 512);
+    assert_eq!(
+        s.probe(),
+        Probe::default(),
+        "a small table is not prefetched"
+    );
+    let mut moves = 0;
+    let mut previous = s.probe();
+    for k in 400..KEYS {
+        put(&mut s, k, NEVER, 0);
+        let probe = s.probe();
+        if s.table.num_buckets() < 1_024 {
+            assert_eq!(probe, Probe::default());
+            continue;
+        }
+        assert_eq!(probe.mask, s.table.num_buckets() - 1);
+        if probe != previous {
+            // The table grew (moved): every entry's bucket is where the new probe says.
+            moves += 1;
+            for j in 0..=k {
+                let (index, _) = position(&s, j);
+                let bucket = std::ptr::from_ref(s.table.get_bucket(index).expect("full")).addr();
+                assert_eq!(
+                    probe.ctrl - (index + 1) * std::mem::size_of::<u32>(),
+                    bucket,
+                    "bucket {index} of key {j}"
+                );
+            }
+            previous = probe;
+        }
+    }
+    assert!(moves >= 2, "the table grew past 1,024 buckets and again");
+    // Most keys sit in the first group of 16 buckets a lookup probes, the one the prefetch fetches.
+    let near = (0..KEYS).filter(|&k| position(&s, k).1 < 16).count();
+    assert!(
+        near * 10 >= KEYS as usize * 9,
+        "{near} keys in their first group"
+    );
+    s.clear();
+    assert_eq!(s.probe(), Probe::default(), "a clear frees the table");
 }
