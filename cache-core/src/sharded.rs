@@ -338,6 +338,7 @@ pub(crate) fn reset_counters<K, V>(guard: &mut ShardGuard<'_, K, V>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prefetch::Probe;
     use crate::store::{Found, NEVER};
 
     fn get(s: &Sharded<u64, u64>, k: u64) -> Option<u64> {
@@ -365,6 +366,39 @@ mod tests {
         let h = s.hash(&k);
         let mut grave = Vec::new();
         s.lock(h).store.insert(h, k, v, NEVER, 0, &mut grave);
+    }
+
+    /// Every exclusive guard publishes its store's probe as it lets go, so readers prefetch from where the
+    /// table is now; a cache whose tables are small publishes none, and a clear takes it back.
+    #[test]
+    #[cfg_attr(miri, ignore)] // 40,000 inserts: safe code only, and slow under Miri
+    fn readers_see_where_each_large_table_is() {
+        let published = |s: &Sharded<u64, u64>| -> Vec<Probe> {
+            s.shards.iter().map(|l| l.probe.load()).collect()
+        };
+        let small = Sharded::new(4_000, 8, 2, crate::Policy::Lru);
+        for k in 0..4_000 {
+            put(&small, k, k);
+        }
+        assert!(published(&small).iter().all(|p| *p == Probe::default()));
+
+        // 8 shards of about 5,000 entries: 8,192 buckets each, 65,536 in all.
+        let s = Sharded::new(40_000, 8, 2, crate::Policy::Lru);
+        for k in 0..40_000 {
+            put(&s, k, k);
+        }
+        for (l, probe) in s.shards.iter().zip(published(&s)) {
+            let guard = l.write();
+            assert_ne!(probe, Probe::default());
+            assert_eq!(probe, guard.store.probe(), "published by the last insert");
+        }
+        for mut guard in s.each() {
+            guard.store.clear();
+        }
+        assert!(published(&s).iter().all(|p| *p == Probe::default()));
+        // Reads go on as before.
+        put(&s, 1, 10);
+        assert_eq!(get(&s, 1), Some(10));
     }
 
     /// Readers on several stripes fill and replay their buffers while a writer replaces values (small enough
