@@ -117,8 +117,7 @@ impl Local {
 ///
 /// Publishes the store's [`Probe`](crate::prefetch::Probe) as it is released, while it still holds the lock.
 pub(crate) struct ShardGuard<'a, K, V> {
-    guard: WriteGuard<'a, Shard<K, V>, Local>,
-    probe: &'a PublishedProbe,
+    guard: WriteGuard<'a, Shard<K, V>, Local, PublishedProbe>,
 }
 
 impl<K, V> ShardGuard<'_, K, V> {
@@ -144,24 +143,13 @@ impl<K, V> std::ops::DerefMut for ShardGuard<'_, K, V> {
 impl<K, V> Drop for ShardGuard<'_, K, V> {
     fn drop(&mut self) {
         // Before `guard` unlocks (a struct's own `drop` runs before its fields'): the table cannot move meanwhile.
-        self.probe.publish(self.guard.store.probe());
+        self.guard.side().publish(self.guard.store.probe());
     }
 }
 
-/// One shard behind its lock, and where a lookup of its table reads first: outside the lock, for readers to
-/// prefetch before they take it.
-#[derive(Debug)]
-struct Locked<K, V> {
-    probe: PublishedProbe,
-    lock: Striped<Shard<K, V>, Local>,
-}
-
-impl<K, V> std::ops::Deref for Locked<K, V> {
-    type Target = Striped<Shard<K, V>, Local>;
-    fn deref(&self) -> &Self::Target {
-        &self.lock
-    }
-}
+/// One shard behind its lock, and beside the lock (for readers to prefetch from before they take it) where a
+/// lookup of its table reads first.
+type Locked<K, V> = Striped<Shard<K, V>, Local, PublishedProbe>;
 
 #[derive(Debug)]
 pub(crate) struct Sharded<K, V> {
@@ -193,10 +181,12 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
                 // A shard of a handful of entries gets fewer stripes: a cache split into very many tiny shards
                 // would otherwise pay for every stripe of every shard (both counts are powers of two).
                 let stripes = stripes.min((capacity / 8).max(1).next_power_of_two());
-                CachePadded::new(Locked {
-                    probe: PublishedProbe::default(),
-                    lock: Striped::new(shard, stripes, || Local::new(capacity, stripes)),
-                })
+                CachePadded::new(Striped::with_side(
+                    shard,
+                    stripes,
+                    || Local::new(capacity, stripes),
+                    PublishedProbe::default(),
+                ))
             })
             .collect();
         Self { shards, hasher }
@@ -228,8 +218,8 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     pub(crate) fn read<R>(&self, hash: u64, f: impl FnOnce(&Shard<K, V>, &mut Local) -> R) -> R {
         let shard = self.shard_of(hash);
         // Before the lock, whose atomic operation no later load may pass: see `crate::prefetch`.
-        shard.probe.prefetch(hash);
-        Self::read_in(shard.lock.read(), f)
+        shard.side().prefetch(hash);
+        Self::read_in(shard.read(), f)
     }
 
     /// [`Self::read`] on the stripe of thread number `thread` (tests pick stripes with it).
@@ -245,7 +235,7 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
 
     #[inline]
     fn read_in<R>(
-        mut guard: ReadGuard<'_, Shard<K, V>, Local>,
+        mut guard: ReadGuard<'_, Shard<K, V>, Local, PublishedProbe>,
         f: impl FnOnce(&Shard<K, V>, &mut Local) -> R,
     ) -> R {
         let (shard, local) = guard.parts();
@@ -258,17 +248,17 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     /// Locks the shard of `hash` exclusively.
     #[inline]
     pub(crate) fn lock(&self, hash: u64) -> ShardGuard<'_, K, V> {
-        self.shard_of(hash).write()
+        exclusive(self.shard_of(hash).write())
     }
 
     /// Every shard, locked exclusively one at a time (never two at once).
     pub(crate) fn each(&self) -> impl Iterator<Item = ShardGuard<'_, K, V>> {
-        self.shards.iter().map(|s| s.write())
+        self.shards.iter().map(|s| exclusive(s.write()))
     }
 
     /// Every shard, each locked exclusively if that is possible without waiting (`None` if it is busy).
     pub(crate) fn try_lock_each(&self) -> impl Iterator<Item = Option<ShardGuard<'_, K, V>>> {
-        self.shards.iter().map(|s| s.try_write())
+        self.shards.iter().map(|s| s.try_write().map(exclusive))
     }
 
     pub(crate) fn count(&self) -> usize {
@@ -285,29 +275,17 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     }
 }
 
-impl<K: Hash + Eq, V> Locked<K, V> {
-    /// The shard locked exclusively, every stripe's buffered reads replayed into its policy (oldest first
-    /// within each stripe).
-    fn write(&self) -> ShardGuard<'_, K, V> {
-        self.replayed(self.lock.write())
+/// The shard of `guard`, every stripe's buffered reads replayed into its policy (oldest first within each
+/// stripe).
+fn exclusive<K: Hash + Eq, V>(
+    guard: WriteGuard<'_, Shard<K, V>, Local, PublishedProbe>,
+) -> ShardGuard<'_, K, V> {
+    let mut guard = ShardGuard { guard };
+    let (shard, locals) = guard.parts();
+    for local in locals {
+        shard.store.replay(local.take_reads());
     }
-
-    /// [`Self::write`] if no stripe is locked right now, without waiting.
-    fn try_write(&self) -> Option<ShardGuard<'_, K, V>> {
-        self.lock.try_write().map(|g| self.replayed(g))
-    }
-
-    fn replayed<'a>(&'a self, guard: WriteGuard<'a, Shard<K, V>, Local>) -> ShardGuard<'a, K, V> {
-        let mut guard = ShardGuard {
-            guard,
-            probe: &self.probe,
-        };
-        let (shard, locals) = guard.parts();
-        for local in locals {
-            shard.store.replay(local.take_reads());
-        }
-        guard
-    }
+    guard
 }
 
 /// The counters of one exclusively locked shard: the store's own plus every stripe's hits and misses.
@@ -374,7 +352,7 @@ mod tests {
     #[cfg_attr(miri, ignore)] // 40,000 inserts: safe code only, and slow under Miri
     fn readers_see_where_each_large_table_is() {
         let published = |s: &Sharded<u64, u64>| -> Vec<Probe> {
-            s.shards.iter().map(|l| l.probe.load()).collect()
+            s.shards.iter().map(|l| l.side().load()).collect()
         };
         let small = Sharded::new(4_000, 8, 2, crate::Policy::Lru);
         for k in 0..4_000 {
@@ -388,7 +366,7 @@ mod tests {
             put(&s, k, k);
         }
         for (l, probe) in s.shards.iter().zip(published(&s)) {
-            let guard = l.write();
+            let guard = exclusive(l.write());
             assert_ne!(probe, Probe::default());
             assert_eq!(probe, guard.store.probe(), "published by the last insert");
         }

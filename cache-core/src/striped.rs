@@ -212,7 +212,7 @@ struct Stripe<L> {
 /// threads whose number picks it) reaches its lock without first loading a pointer to the stripes; then come the
 /// pointer to the other stripes and the mask, and the data's first fields, which share the next cache line or two.
 #[repr(C)]
-pub(crate) struct Striped<T, L> {
+pub(crate) struct Striped<T, L, U = ()> {
     first: CachePadded<Stripe<L>>,
     /// Stripes `1..`, none if the lock has one stripe.
     rest: Box<[CachePadded<Stripe<L>>]>,
@@ -221,6 +221,8 @@ pub(crate) struct Striped<T, L> {
     /// taken: see [`Striped::read`]. Only a hint for spreading readers: exclusion never depends on it (every
     /// stripe is a lock of its own, and a writer takes all of them whatever the mask).
     mask: AtomicUsize,
+    /// State beside the lock that anyone may read without locking (atomics, say): see [`Striped::side`].
+    side: U,
     data: UnsafeCell<T>,
 }
 
@@ -228,14 +230,20 @@ pub(crate) struct Striped<T, L> {
 // to whichever thread locks (so `T: Send`, `L: Send`); every access goes through a guard that holds the stripe
 // locks the module docs describe. That is the same contract as `RwLock<T>: Sync` plus `Mutex<L>: Sync`.
 #[allow(unsafe_code)]
-unsafe impl<T: Send + Sync, L: Send> Sync for Striped<T, L> {}
+unsafe impl<T: Send + Sync, L: Send, U: Sync> Sync for Striped<T, L, U> {}
 // SAFETY: moving the lock moves the data and the scratch states, which are `Send`; no guard can be alive then.
 #[allow(unsafe_code)]
-unsafe impl<T: Send, L: Send> Send for Striped<T, L> {}
+unsafe impl<T: Send, L: Send, U: Send> Send for Striped<T, L, U> {}
 
-impl<T, L> Striped<T, L> {
-    /// `data` behind `stripes` stripes (a power of two, at least 1), each with scratch state `local()`.
-    pub(crate) fn new(data: T, stripes: usize, mut local: impl FnMut() -> L) -> Self {
+impl<T, L, U> Striped<T, L, U> {
+    /// `data` behind `stripes` stripes (a power of two, at least 1), each with scratch state `local()`, and
+    /// `side` beside the lock.
+    pub(crate) fn with_side(
+        data: T,
+        stripes: usize,
+        mut local: impl FnMut() -> L,
+        side: U,
+    ) -> Self {
         // Not a debug assertion: with no stripes `write` would lock nothing (the mask would wrap), and exclusion
         // is what the `unsafe` below relies on.
         assert!(stripes.is_power_of_two(), "stripes must be a power of two");
@@ -251,8 +259,16 @@ impl<T, L> Striped<T, L> {
             first,
             rest,
             mask: AtomicUsize::new(0),
+            side,
             data: UnsafeCell::new(data),
         }
+    }
+
+    /// What sits beside the lock: readable by anyone, lock or no lock. It shares the cache line a reader reads
+    /// the stripe mask from, so a hit that reads it before locking touches no extra line.
+    #[inline]
+    pub(crate) fn side(&self) -> &U {
+        &self.side
     }
 
     /// How many stripes this lock has.
@@ -277,7 +293,7 @@ impl<T, L> Striped<T, L> {
 
     /// Shared access to the data and exclusive access to the calling thread's stripe state.
     #[inline]
-    pub(crate) fn read(&self) -> ReadGuard<'_, T, L> {
+    pub(crate) fn read(&self) -> ReadGuard<'_, T, L, U> {
         self.read_as(thread_number())
     }
 
@@ -307,7 +323,7 @@ impl<T, L> Striped<T, L> {
     /// for good: from then on each takes the stripe of its thread number, and readers on different stripes no
     /// longer write any line in common.
     #[inline]
-    pub(crate) fn read_as(&self, thread: usize) -> ReadGuard<'_, T, L> {
+    pub(crate) fn read_as(&self, thread: usize) -> ReadGuard<'_, T, L, U> {
         let mask = self.mask.load(Ordering::Relaxed);
         let stripe = self.stripe(thread & mask);
         if !stripe.lock.try_lock() {
@@ -324,7 +340,7 @@ impl<T, L> Striped<T, L> {
     /// waits for the stripe of `thread` under the spread mask.
     #[cold]
     #[inline(never)]
-    fn read_contended(&self, thread: usize, mut mask: usize) -> ReadGuard<'_, T, L> {
+    fn read_contended(&self, thread: usize, mut mask: usize) -> ReadGuard<'_, T, L, U> {
         let all = self.count() - 1;
         if mask != all {
             self.mask.store(all, Ordering::Relaxed);
@@ -340,7 +356,7 @@ impl<T, L> Striped<T, L> {
     }
 
     /// Exclusive access to the data and to every stripe's state.
-    pub(crate) fn write(&self) -> WriteGuard<'_, T, L> {
+    pub(crate) fn write(&self) -> WriteGuard<'_, T, L, U> {
         for stripe in self.all() {
             stripe.lock.lock();
         }
@@ -351,7 +367,7 @@ impl<T, L> Striped<T, L> {
     }
 
     /// [`write`](Self::write) if no stripe is locked right now, without waiting.
-    pub(crate) fn try_write(&self) -> Option<WriteGuard<'_, T, L>> {
+    pub(crate) fn try_write(&self) -> Option<WriteGuard<'_, T, L, U>> {
         for (n, stripe) in self.all().enumerate() {
             if !stripe.lock.try_lock() {
                 for held in self.all().take(n) {
@@ -368,7 +384,15 @@ impl<T, L> Striped<T, L> {
     }
 }
 
-impl<T: std::fmt::Debug, L> std::fmt::Debug for Striped<T, L> {
+impl<T, L> Striped<T, L> {
+    /// [`Striped::with_side`] with nothing beside the lock.
+    #[cfg(test)]
+    pub(crate) fn new(data: T, stripes: usize, local: impl FnMut() -> L) -> Self {
+        Self::with_side(data, stripes, local, ())
+    }
+}
+
+impl<T: std::fmt::Debug, L, U> std::fmt::Debug for Striped<T, L, U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Striped")
             .field("stripes", &self.count())
@@ -377,13 +401,13 @@ impl<T: std::fmt::Debug, L> std::fmt::Debug for Striped<T, L> {
 }
 
 /// A reader's hold on one stripe. Not `Send`: a mutex is unlocked by the thread that locked it.
-pub(crate) struct ReadGuard<'a, T, L> {
-    owner: &'a Striped<T, L>,
+pub(crate) struct ReadGuard<'a, T, L, U = ()> {
+    owner: &'a Striped<T, L, U>,
     stripe: &'a Stripe<L>,
     _not_send: PhantomData<*const ()>,
 }
 
-impl<T, L> ReadGuard<'_, T, L> {
+impl<T, L, U> ReadGuard<'_, T, L, U> {
     /// The shared data and this stripe's state.
     #[inline]
     pub(crate) fn parts(&mut self) -> (&T, &mut L) {
@@ -397,7 +421,7 @@ impl<T, L> ReadGuard<'_, T, L> {
     }
 }
 
-impl<T, L> Drop for ReadGuard<'_, T, L> {
+impl<T, L, U> Drop for ReadGuard<'_, T, L, U> {
     #[inline]
     fn drop(&mut self) {
         // `read` locked this stripe and handed the lock to this guard, which unlocks it once.
@@ -406,12 +430,17 @@ impl<T, L> Drop for ReadGuard<'_, T, L> {
 }
 
 /// A writer's hold on every stripe. Not `Send`, like [`ReadGuard`].
-pub(crate) struct WriteGuard<'a, T, L> {
-    owner: &'a Striped<T, L>,
+pub(crate) struct WriteGuard<'a, T, L, U = ()> {
+    owner: &'a Striped<T, L, U>,
     _not_send: PhantomData<*const ()>,
 }
 
-impl<T, L> WriteGuard<'_, T, L> {
+impl<T, L, U> WriteGuard<'_, T, L, U> {
+    /// What sits beside the lock ([`Striped::side`]).
+    pub(crate) fn side(&self) -> &U {
+        &self.owner.side
+    }
+
     /// The data and every stripe's state, all exclusive.
     pub(crate) fn parts(&mut self) -> (&mut T, impl Iterator<Item = &mut L>) {
         // SAFETY: this guard holds every stripe's lock, so no reader and no other writer can reach the data or
@@ -429,7 +458,7 @@ impl<T, L> WriteGuard<'_, T, L> {
     }
 }
 
-impl<T, L> Deref for WriteGuard<'_, T, L> {
+impl<T, L, U> Deref for WriteGuard<'_, T, L, U> {
     type Target = T;
     #[inline]
     fn deref(&self) -> &T {
@@ -441,7 +470,7 @@ impl<T, L> Deref for WriteGuard<'_, T, L> {
     }
 }
 
-impl<T, L> DerefMut for WriteGuard<'_, T, L> {
+impl<T, L, U> DerefMut for WriteGuard<'_, T, L, U> {
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as for `deref`, and `&mut self` makes the borrow unique.
@@ -452,7 +481,7 @@ impl<T, L> DerefMut for WriteGuard<'_, T, L> {
     }
 }
 
-impl<T, L> Drop for WriteGuard<'_, T, L> {
+impl<T, L, U> Drop for WriteGuard<'_, T, L, U> {
     fn drop(&mut self) {
         for stripe in self.owner.all().rev() {
             // `write`/`try_write` locked every stripe and handed the locks to this guard.
