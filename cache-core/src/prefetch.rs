@@ -18,18 +18,24 @@
 //! `hash` starts at position `hash & (buckets - 1)`. If a later `hashbrown` changed that, the prefetches would
 //! miss and cost a little time, nothing else.
 //!
-//! Small tables stay in the CPU caches, where a prefetch only costs instructions (0.3–0.7 ns a hit, measured):
-//! a store publishes a probe only once the tables of all shards together have [`PREFETCH_MIN_BUCKETS`] buckets.
+//! Small tables stay in the CPU caches, where a prefetch only costs instructions (measured: up to 0.5–2 ns a hit
+//! on 1,000–7,000 keys): a store publishes a probe only while the shards together hold about
+//! [`PREFETCH_MIN_ENTRIES`] entries or more (each store counts its own, against its share of that figure). It is
+//! decided by entries, not by the table's size: a table never shrinks, and one that churns (a full cache evicting)
+//! grows to twice or four times what its entries need.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// From how many buckets, over all shards' tables, a store publishes its probe. Below about 20,000 `u64`
-/// entries prefetching cost more than it saved in the hit micro-benchmark; from about 30,000 it saved 10 % and
-/// more (see `docs/benchmarks.md`).
-pub(crate) const PREFETCH_MIN_BUCKETS: usize = 1 << 16;
+/// From how many entries, over all shards, stores publish their probes. In the pinned hit micro-benchmark
+/// (`u64` keys and values, prefetching always against never, three runs each) prefetching cost 0.4–2 ns a hit on
+/// 1,000–7,000 keys, was even on 10,000, and saved about 1 ns on 15,000–20,000 keys and 3 ns on 30,000
+/// (`docs/design/read-path.md`, decision 15).
+pub(crate) const PREFETCH_MIN_ENTRIES: usize = 16_384;
 
 /// Where a lookup of a table first reads, for every hash: its control bytes at `ctrl + (hash & mask)`, and the
-/// first bucket it may compare at `ctrl - ((hash & mask) + 1) * bucket`. All zero: nothing to prefetch.
+/// first bucket it may compare at `ctrl - ((hash & mask) + 1) * bucket`. All zero: nothing to prefetch. A
+/// reader prefetches the cache line of each of those two addresses (the control group of 16 bytes and the
+/// candidate buckets after the first may spill into the next line, which is not fetched).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Probe {
     /// The address of the table's control bytes (0: none).
@@ -75,7 +81,7 @@ impl PublishedProbe {
             #[allow(clippy::cast_possible_truncation)] // hashbrown probes with the low bits too
             let pos = hash as usize & self.mask.load(Ordering::Relaxed);
             line(ctrl.wrapping_add(pos));
-            line(ctrl.wrapping_sub((pos + 1) * BUCKET));
+            line(ctrl.wrapping_sub(pos.wrapping_add(1).wrapping_mul(BUCKET)));
         }
     }
 }

@@ -347,36 +347,44 @@ mod tests {
     }
 
     /// Every exclusive guard publishes its store's probe as it lets go, so readers prefetch from where the
-    /// table is now; a cache whose tables are small publishes none, and a clear takes it back.
+    /// table is now; a cache that holds fewer than about 16,384 entries publishes none (also when its tables have
+    /// grown large by churning), and a clear takes it back.
     #[test]
-    #[cfg_attr(miri, ignore)] // 40,000 inserts: safe code only, and slow under Miri
+    #[cfg_attr(miri, ignore)] // up to 240,000 inserts: safe code only, and slow under Miri
     fn readers_see_where_each_large_table_is() {
         let published = |s: &Sharded<u64, u64>| -> Vec<Probe> {
             s.shards.iter().map(|l| l.side().load()).collect()
         };
-        let small = Sharded::new(4_000, 8, 2, crate::Policy::Lru);
-        for k in 0..4_000 {
-            put(&small, k, k);
+        // (maxsize, shards, distinct keys inserted, published?)
+        for (maxsize, shards, keys, large) in [
+            (4_000, 8, 4_000, false),
+            (12_000, 3, 12_000, false),
+            // A full cache that keeps evicting: 1,500 entries a shard, in tables that grow far past that.
+            (12_000, 8, 240_000, false),
+            (40_000, 8, 40_000, true),
+            (30_000, 3, 30_000, true),
+        ] {
+            let s = Sharded::new(maxsize, shards, 2, crate::Policy::Lru);
+            for k in 0..keys {
+                put(&s, k, k);
+            }
+            for (l, probe) in s.shards.iter().zip(published(&s)) {
+                let guard = exclusive(l.write());
+                assert_eq!(probe, guard.store.probe(), "published by the last insert");
+                assert_eq!(
+                    probe != Probe::default(),
+                    large,
+                    "{maxsize} / {shards} / {keys}"
+                );
+            }
+            for mut guard in s.each() {
+                guard.store.clear();
+            }
+            assert!(published(&s).iter().all(|p| *p == Probe::default()));
+            // Reads go on as before.
+            put(&s, 1, 10);
+            assert_eq!(get(&s, 1), Some(10));
         }
-        assert!(published(&small).iter().all(|p| *p == Probe::default()));
-
-        // 8 shards of about 5,000 entries: 8,192 buckets each, 65,536 in all.
-        let s = Sharded::new(40_000, 8, 2, crate::Policy::Lru);
-        for k in 0..40_000 {
-            put(&s, k, k);
-        }
-        for (l, probe) in s.shards.iter().zip(published(&s)) {
-            let guard = exclusive(l.write());
-            assert_ne!(probe, Probe::default());
-            assert_eq!(probe, guard.store.probe(), "published by the last insert");
-        }
-        for mut guard in s.each() {
-            guard.store.clear();
-        }
-        assert!(published(&s).iter().all(|p| *p == Probe::default()));
-        // Reads go on as before.
-        put(&s, 1, 10);
-        assert_eq!(get(&s, 1), Some(10));
     }
 
     /// Readers on several stripes fill and replay their buffers while a writer replaces values (small enough

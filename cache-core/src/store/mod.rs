@@ -15,7 +15,7 @@ use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use crate::policy::{AnyPolicy, EvictionPolicy, Meta};
-use crate::prefetch::{Probe, PREFETCH_MIN_BUCKETS};
+use crate::prefetch::{Probe, PREFETCH_MIN_ENTRIES};
 
 /// The deadline of an entry that never expires.
 pub(crate) const NEVER: u64 = u64::MAX;
@@ -124,7 +124,7 @@ pub(crate) struct Store<K, V, S> {
     hasher: S,
     pub(crate) counters: Counters,
     /// Where a lookup of the table reads first, for readers to prefetch before they lock (see
-    /// [`crate::prefetch`]); zero while the table has fewer than `prefetch_from` buckets.
+    /// [`crate::prefetch`]); zero while the store holds fewer than `prefetch_from` entries.
     probe: Probe,
     prefetch_from: usize,
 }
@@ -164,7 +164,7 @@ where
             hasher,
             counters: Counters::default(),
             probe: Probe::default(),
-            prefetch_from: PREFETCH_MIN_BUCKETS.div_ceil(shards.max(1)),
+            prefetch_from: PREFETCH_MIN_ENTRIES.div_ceil(shards.max(1)),
         }
     }
 
@@ -377,11 +377,10 @@ where
             std::ptr::from_ref(bucket.get()).addr(),
             bucket.bucket_index(),
         );
-        let buckets = self.table.num_buckets();
-        self.probe = if buckets >= self.prefetch_from {
+        self.probe = if self.entries.len() >= self.prefetch_from {
             Probe {
                 ctrl,
-                mask: buckets - 1,
+                mask: self.table.num_buckets() - 1,
             }
         } else {
             Probe::default()
