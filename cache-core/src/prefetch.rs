@@ -45,7 +45,7 @@ pub(crate) struct Probe {
 }
 
 /// The size of one bucket: the store's table holds `u32` slot numbers.
-const BUCKET: usize = std::mem::size_of::<u32>();
+pub(crate) const BUCKET: usize = std::mem::size_of::<u32>();
 
 /// A shard's [`Probe`], readable without its lock.
 #[derive(Debug, Default)]

@@ -15,7 +15,7 @@ use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use crate::policy::{AnyPolicy, EvictionPolicy, Meta};
-use crate::prefetch::{Probe, PREFETCH_MIN_ENTRIES};
+use crate::prefetch::{Probe, BUCKET, PREFETCH_MIN_ENTRIES};
 
 /// The deadline of an entry that never expires.
 pub(crate) const NEVER: u64 = u64::MAX;
@@ -130,16 +130,17 @@ pub(crate) struct Store<K, V, S> {
 }
 
 impl<K, V, S> Store<K, V, S> {
-    /// Where a lookup of the table reads first, or zero if the table is too small to be worth prefetching.
+    /// Where a lookup of the table reads first, or zero while the store holds too few entries to be worth
+    /// prefetching.
     pub(crate) fn probe(&self) -> Probe {
         self.probe
     }
 }
 
-/// The address of the control bytes of a `hashbrown` table whose bucket `index` (of `u32`) is at `bucket`: the
+/// The address of the control bytes of a `hashbrown` table whose bucket `index` (a `u32`) is at `bucket`: the
 /// buckets lie just below the control bytes, highest index lowest (see [`crate::prefetch`]; a test checks it).
 fn table_ctrl(bucket: usize, index: usize) -> usize {
-    bucket + (index + 1) * std::mem::size_of::<u32>()
+    bucket + (index + 1) * BUCKET
 }
 
 impl<K, V, S> Store<K, V, S>

@@ -131,7 +131,7 @@ fn the_probe_locates_the_table_once_the_store_is_large_enough() {
         let bucket = |i: usize| std::ptr::from_ref(s.table.get_bucket(i).expect("full")).addr();
         #[allow(clippy::cast_possible_truncation)]
         let start = h(k) as usize & s.probe().mask;
-        let prefetched = s.probe().ctrl - (start + 1) * std::mem::size_of::<u32>();
+        let prefetched = s.probe().ctrl - (start + 1) * BUCKET;
         (index, bucket(index) / 64 == prefetched / 64)
     }
     // One shard of 64: it publishes its probe from 16,384 / 64 = 256 entries on.
@@ -163,7 +163,7 @@ fn the_probe_locates_the_table_once_the_store_is_large_enough() {
                 let (index, _) = position(&s, j);
                 let bucket = std::ptr::from_ref(s.table.get_bucket(index).expect("full")).addr();
                 assert_eq!(
-                    probe.ctrl - (index + 1) * std::mem::size_of::<u32>(),
+                    probe.ctrl - (index + 1) * BUCKET,
                     bucket,
                     "bucket {index} of key {j}"
                 );
