@@ -9,9 +9,10 @@
 use std::collections::{HashMap, HashSet};
 use std::error::Error;
 use std::fmt;
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::hash::Hash;
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use parking_lot::Mutex;
 
 use crate::flight::{Flight, Outcome};
 use crate::load::Lookup;
+use crate::reentry::{self, RunId};
 use crate::AsyncCache;
 
 type SharedError = Arc<dyn Error + Send + Sync>;
@@ -75,6 +77,10 @@ pub enum LoadError {
     /// The task running the batch was dropped before it finished (its runtime shut down, or the runtime has no
     /// time driver for the batch window). Nothing is left registered: the next call loads afresh.
     Abandoned,
+    /// This `try_load` was made from within the loading of its own key (a batch loader asking for a key of its
+    /// own batch), which would wait for itself forever, so it was refused. See the "Re-entrancy" section of
+    /// [`AsyncCache::get_or_load`].
+    Reentrant,
 }
 
 impl fmt::Display for LoadError {
@@ -91,6 +97,7 @@ impl fmt::Display for LoadError {
             Self::Abandoned => f.write_str(
                 "the batch task was dropped before it finished (its runtime shut down or has no time driver)",
             ),
+            Self::Reentrant => f.write_str(crate::reentry::MESSAGE),
         }
     }
 }
@@ -151,6 +158,12 @@ where
     /// If `batch_fn` panics the panic reaches this caller, and callers waiting on these keys take their loads
     /// over. Dropping this future is safe in the same way.
     ///
+    /// # Panics
+    /// If `batch_fn` panics, or if `batch_fn` asks the cache for a key of its own batch (or this call is made
+    /// from within the load of one of `keys`): that would wait for itself forever, so the inner call panics
+    /// ("re-entrant load", see [`get_or_load`](Self::get_or_load)'s Re-entrancy section) and every key is
+    /// released for later calls.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -199,9 +212,15 @@ where
                     }
                     Lookup::Lead(flight) => leader.keys.push((hash, key, flight)),
                     Lookup::Wait(flight) => waits.push((hash, key, flight)),
+                    // `leader`'s `Drop` unregisters the flights this call already leads.
+                    Lookup::Reentrant => panic!("{}", reentry::MESSAGE),
                 }
             }
             first = false;
+            let run = RunId::new();
+            for (_, _, flight) in &leader.keys {
+                flight.claim(run);
+            }
             let batch_fn = &mut batch_fn;
             // The keys this call leads are delivered as soon as `batch_fn` returns, without waiting for the keys
             // others lead: two calls that each wait on the other's keys never deadlock.
@@ -210,7 +229,9 @@ where
                 if !leader.keys.is_empty() {
                     let started = self.inner.time.now();
                     let keys = leader.distinct_keys();
-                    let found: Vec<(K, V)> = batch_fn(keys).await.into_iter().collect();
+                    let mut call = pin!(batch_fn(keys));
+                    let found = poll_fn(|cx| reentry::poll_as(run, call.as_mut(), cx)).await;
+                    let found: Vec<(K, V)> = found.into_iter().collect();
                     self.inner.loads.lock().record(self.since(started), true);
                     leader.deliver(Ok(found), &mut loaded);
                 }
@@ -245,11 +266,14 @@ where
     /// that is dropped never breaks the batch for the others.
     ///
     /// # Panics
-    /// If the batch loader panics, every caller of that batch panics with "the batch loader panicked".
+    /// If the batch loader panics, every caller of that batch panics with "the batch loader panicked". If this
+    /// call is made from within the loading of `key` itself (the batch loader asking for a key of its own batch,
+    /// which would wait for itself forever), it panics with "re-entrant load" (so that batch fails as
+    /// panicked, and its keys are released: later calls load them afresh).
     pub async fn load(&self, key: K) -> Option<V> {
         match self.try_load(key).await {
             Ok(found) => found,
-            Err(LoadError::Panicked) => panic!("{}", LoadError::Panicked),
+            Err(e @ (LoadError::Panicked | LoadError::Reentrant)) => panic!("{e}"),
             Err(_) => None,
         }
     }
@@ -259,7 +283,9 @@ where
     /// # Errors
     /// [`LoadError::NoBatchLoader`] without a batch loader; [`LoadError::NoRuntime`] outside a tokio runtime;
     /// [`LoadError::Failed`] with the batch loader's error; [`LoadError::Panicked`] if it panicked;
-    /// [`LoadError::Abandoned`] if the batch's task was dropped (its runtime shut down). `Ok(None)`: the batch
+    /// [`LoadError::Abandoned`] if the batch's task was dropped (its runtime shut down);
+    /// [`LoadError::Reentrant`] if this call is made from within the loading of `key` itself (a batch loader
+    /// asking for a key of its own batch), which would otherwise wait for itself forever. `Ok(None)`: the batch
     /// loader left the key out.
     pub async fn try_load(&self, key: K) -> Result<Option<V>, LoadError> {
         if self.inner.batcher.config.loader.is_none() {
@@ -274,6 +300,7 @@ where
             let flight = match self.lookup_or_join(hash, &key, first) {
                 Lookup::Hit(v) => return Ok(Some(v)),
                 Lookup::Wait(flight) => flight,
+                Lookup::Reentrant => return Err(LoadError::Reentrant),
                 Lookup::Lead(flight) => {
                     // Guarded from registration on: if cloning the key panics, the flight is unregistered.
                     let mut queued = BatchLeader {
@@ -435,10 +462,18 @@ where
             return;
         };
         let keys = self.distinct_keys();
+        let run = RunId::new();
+        for (_, _, flight) in &self.keys {
+            flight.claim(run);
+        }
         let started = self.cache.inner.time.now();
         let call = std::panic::catch_unwind(AssertUnwindSafe(|| loader(keys)));
         let result = match call {
-            Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+            Ok(mut fut) => {
+                AssertUnwindSafe(poll_fn(|cx| reentry::poll_as(run, fut.as_mut(), cx)))
+                    .catch_unwind()
+                    .await
+            }
             Err(panic) => Err(panic),
         };
         let took = self.cache.since(started);

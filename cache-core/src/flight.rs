@@ -13,11 +13,14 @@
 use std::borrow::Borrow;
 use std::error::Error;
 use std::hash::{BuildHasher, Hash};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use hashbrown::HashTable;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
+
+use crate::reentry::{self, RunId};
 
 /// How a flight ended, as its waiters see it.
 #[derive(Debug)]
@@ -58,6 +61,10 @@ impl<V: Clone> Clone for Outcome<V> {
 pub(crate) struct Flight<V> {
     outcome: Mutex<Outcome<V>>,
     done: Notify,
+    /// The [`RunId`] of the load that will finish this flight, 0 until that load claims it (a windowed batch
+    /// claims its flights when it starts). Written and read for re-entrancy checks only: the check that matters
+    /// reads it on the thread that wrote it, so `Relaxed` suffices.
+    run: AtomicU64,
 }
 
 impl<V: Clone> Flight<V> {
@@ -65,7 +72,19 @@ impl<V: Clone> Flight<V> {
         Arc::new(Self {
             outcome: Mutex::new(Outcome::Pending),
             done: Notify::new(),
+            run: AtomicU64::new(0),
         })
+    }
+
+    /// Records which load will finish this flight, before that load's future is first polled.
+    pub(crate) fn claim(&self, run: RunId) {
+        self.run.store(run.get(), Ordering::Relaxed);
+    }
+
+    /// Whether the load that must finish this flight is being polled on this thread, further up the stack: then
+    /// waiting for the flight would wait for oneself forever.
+    pub(crate) fn is_led_from_here(&self) -> bool {
+        reentry::is_running_here(self.run.load(Ordering::Relaxed))
     }
 
     /// Publishes the outcome and wakes every waiter. Only the first call counts.

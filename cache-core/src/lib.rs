@@ -85,6 +85,7 @@ mod metrics;
 mod policy;
 #[allow(unsafe_code)] // a CPU prefetch hint, see its docs
 mod prefetch;
+mod reentry;
 mod sharded;
 mod store;
 #[allow(unsafe_code)] // a striped lock, see its docs

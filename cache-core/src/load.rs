@@ -2,14 +2,16 @@
 //! against cancellation and panics.
 
 use std::convert::Infallible;
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::hash::Hash;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 
 use crate::flight::{Flight, Outcome};
+use crate::reentry::{self, RunId};
 use crate::store::Graveyard;
 use crate::AsyncCache;
 
@@ -24,6 +26,9 @@ pub(crate) enum Lookup<V> {
     Wait(Arc<Flight<V>>),
     /// Nobody was: the caller now leads this (registered) flight and must finish it.
     Lead(Arc<Flight<V>>),
+    /// The key's flight is led by a load this caller is nested in (a loader asking for its own key): waiting
+    /// would never end.
+    Reentrant,
 }
 
 impl<K, V> AsyncCache<K, V>
@@ -67,7 +72,10 @@ where
             }
         };
         drop(grave);
-        found
+        match found {
+            Lookup::Wait(flight) if flight.is_led_from_here() => Lookup::Reentrant,
+            found => found,
+        }
     }
 
     /// Nanoseconds between two readings of the cache clock, as a `Duration`.
@@ -90,6 +98,19 @@ where
     ///
     /// If the key is removed (or the cache cleared, or the key inserted) while the load runs, the loaded value
     /// still goes to the callers that were waiting for it but is not stored.
+    ///
+    /// # Re-entrancy
+    /// `load` may use the cache freely, including loading other keys (recursion such as `fib(n - 1)` is fine).
+    /// A `load` that asks the same cache for **its own key** (through any loading method) would wait for itself
+    /// forever; that inner call panics instead (see Panics). The panic unwinds through `load`, so the outer call
+    /// panics too, and the key is left unregistered: the next call loads it afresh. Only a request made from
+    /// within the poll of `load` is recognised: one that `load` hands to another task and awaits is not, and
+    /// hangs.
+    /// Two calls for one key polled side by side by one task (`join!`) are not re-entrant: they share the load.
+    ///
+    /// # Panics
+    /// If `load` panics (the panic reaches this caller; waiters take over), or if this call is made from within
+    /// the load of the same key (re-entrancy, above), with a message starting "re-entrant load".
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -122,6 +143,10 @@ where
     /// # Errors
     /// The error of this caller's own `load`, if it ran and failed.
     ///
+    /// # Panics
+    /// As [`get_or_load`](Self::get_or_load): if `load` panics, or on re-entrancy (this call made from within
+    /// the load of the same key; the error type is the caller's, so this is a panic, not an error).
+    ///
     /// # Concurrent calls on the same key
     /// One load at a time, as in `get_or_load`. When the leader's load fails, its error goes to the leader's
     /// caller only (errors need not be `Clone`); the waiting callers then retry **one at a time**: one becomes
@@ -146,10 +171,14 @@ where
                     }
                     self.forget(hash, &flight);
                 }
+                Lookup::Reentrant => panic!("{}", reentry::MESSAGE),
             }
         };
+        let run = RunId::new();
+        flight.claim(run);
         let leader = Leader::new(self, hash, flight);
-        match load.await {
+        let mut load = pin!(load);
+        match poll_fn(|cx| reentry::poll_as(run, load.as_mut(), cx)).await {
             Ok(v) => Ok(leader.succeed(key, v)),
             Err(e) => {
                 leader.fail();
@@ -196,10 +225,13 @@ where
     async fn warm_one<F: Future<Output = V>>(&self, key: K, load: F) -> bool {
         let hash = self.inner.shards.hash(&key);
         match self.lookup_or_join(hash, &key, false) {
-            Lookup::Hit(_) | Lookup::Wait(_) => false,
+            Lookup::Hit(_) | Lookup::Wait(_) | Lookup::Reentrant => false,
             Lookup::Lead(flight) => {
+                let run = RunId::new();
+                flight.claim(run);
                 let leader = Leader::new(self, hash, flight);
-                let value = load.await;
+                let mut load = pin!(load);
+                let value = poll_fn(|cx| reentry::poll_as(run, load.as_mut(), cx)).await;
                 leader.succeed_stored(key, value).1
             }
         }
