@@ -1,0 +1,294 @@
+//! User callbacks that panic or re-enter the cache: a key's `Hash` and `Eq`, a value's `Clone` and `Drop`.
+//!
+//! A panic injected at a chosen call of a user callback (a thread-local countdown) must leave the cache
+//! consistent: the size bound holds, every entry is reachable through its key, the metrics add up, and no later
+//! operation on any key panics. Each test is deterministic: a fixed-seed generator picks the operations and the
+//! call at which to panic.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
+use std::time::Duration;
+
+use cache_core::clock::ManualClock;
+use cache_core::{AsyncCache, Policy};
+
+/// The payload of every injected panic (other panics are failures).
+const INJECTED: &str = "injected panic";
+
+thread_local! {
+    /// User callbacks left before one panics (0: none will).
+    static COUNTDOWN: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Arms the countdown: the `n`th user callback from now on this thread panics (`0` disarms it).
+fn arm(n: u64) {
+    COUNTDOWN.with(|c| c.set(n));
+}
+
+/// Counts one user callback, panicking if it is the armed one.
+fn tick() {
+    COUNTDOWN.with(|c| match c.get() {
+        0 => {}
+        1 => {
+            c.set(0);
+            std::panic::panic_any(INJECTED);
+        }
+        n => c.set(n - 1),
+    });
+}
+
+/// Keeps the injected panics out of the test output; any other panic is reported as usual.
+fn quiet_injected_panics() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&INJECTED) {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Runs `op`; `Ok` if it returned, `Err(())` if it panicked with the injected panic. Any other panic fails the
+/// test (it means an earlier panic left the cache broken).
+fn run<R>(what: &str, op: impl FnOnce() -> R) -> Result<R, ()> {
+    match catch_unwind(AssertUnwindSafe(op)) {
+        Ok(r) => Ok(r),
+        Err(p) if p.downcast_ref::<&str>() == Some(&INJECTED) => Err(()),
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_string()));
+            panic!("{what}: a panic that was not injected: {msg:?}")
+        }
+    }
+}
+
+/// A key whose `Hash` and `Eq` count towards the countdown.
+#[derive(Debug, Clone, Copy)]
+struct Touchy(u32);
+
+impl Hash for Touchy {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        tick();
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for Touchy {
+    fn eq(&self, other: &Self) -> bool {
+        tick();
+        self.0 == other.0
+    }
+}
+
+impl Eq for Touchy {}
+
+/// splitmix64: a tiny deterministic generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const KEYS: u32 = 40;
+const SECOND: Duration = Duration::from_secs(1);
+
+/// What the model knows of one key: its value and, if it has one, the second its TTL ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Known {
+    value: u32,
+    expires: Option<u64>,
+}
+
+struct Model {
+    keys: BTreeMap<u32, Known>,
+    now: u64,
+    evictions: u64,
+}
+
+impl Model {
+    fn expired(&self, k: &Known) -> bool {
+        k.expires.is_some_and(|at| at <= self.now)
+    }
+}
+
+/// Random operations with a panic injected into a user `Hash`/`Eq` call of most of them, checked against a model
+/// after every operation: the cache stays consistent and usable whatever call panicked.
+fn fuzz(seed: u64, maxsize: usize, shards: usize, policy: Policy, steps: usize) {
+    quiet_injected_panics();
+    let mut rng = Rng(seed);
+    let clock = ManualClock::new();
+    let cache: AsyncCache<Touchy, u32> = AsyncCache::builder()
+        .maxsize(maxsize)
+        .shards(shards)
+        .policy(policy)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let mut model = Model {
+        keys: BTreeMap::new(),
+        now: 0,
+        evictions: 0,
+    };
+    let mut injected = 0;
+    for step in 0..steps {
+        let k = u32::try_from(rng.below(u64::from(KEYS))).unwrap();
+        let v = u32::try_from(rng.below(1_000)).unwrap();
+        let before = cache.metrics();
+        let choice = rng.below(20);
+        let what = format!("seed {seed} step {step} op {choice} key {k}");
+        // Most operations get a panic at one of their first user callbacks; some run clean.
+        arm(if rng.below(4) == 0 {
+            0
+        } else {
+            1 + rng.below(12)
+        });
+        let mut touched: Vec<u32> = vec![k];
+        // What an insert stores, if this is one.
+        let mut stored = None;
+        let outcome = match choice {
+            0..=5 => {
+                stored = Some(Known { value: v, expires: None });
+                run(&what, || cache.insert(Touchy(k), v))
+            }
+            6..=7 => {
+                let ttl = 1 + rng.below(3);
+                stored = Some(Known { value: v, expires: Some(model.now + ttl) });
+                run(&what, || {
+                    cache.insert_with_ttl(Touchy(k), v, Some(SECOND * u32::try_from(ttl).unwrap()));
+                })
+            }
+            8..=12 => run(&what, || cache.get(&Touchy(k))).map(|got| {
+                arm(0);
+                let after = cache.metrics();
+                assert_eq!(
+                    after.hits + after.misses,
+                    before.hits + before.misses + 1,
+                    "{what}: a get counts once"
+                );
+                assert_eq!(after.hits - before.hits, u64::from(got.is_some()), "{what}");
+                let live = model.keys.get(&k).filter(|known| !model.expired(known));
+                if let (Some(got), Some(known)) = (got, live) {
+                    assert_eq!(got, known.value, "{what}: a stale or foreign value");
+                }
+                assert!(got.is_none() || live.is_some(), "{what}: a value that should be gone");
+            }),
+            13..=14 => run(&what, || cache.remove(&Touchy(k))).map(|_| {
+                model.keys.remove(&k);
+            }),
+            15 => {
+                let m = 2 + u32::try_from(rng.below(3)).unwrap();
+                touched = (0..KEYS).filter(|x| x % m == 0).collect();
+                run(&what, || cache.retain(|key, _| key.0 % m != 0)).map(|_| {
+                    model.keys.retain(|x, _| x % m != 0);
+                })
+            }
+            16 => {
+                touched = (0..KEYS).collect();
+                run(&what, || cache.purge_expired()).map(|_| ())
+            }
+            17..=18 => {
+                let by = rng.below(2);
+                clock.advance(SECOND * u32::try_from(by).unwrap());
+                model.now += by;
+                Ok(())
+            }
+            _ => {
+                touched = (0..KEYS).collect();
+                run(&what, || cache.clear()).map(|()| {
+                    model.keys.clear();
+                    model.evictions = 0;
+                })
+            }
+        };
+        arm(0);
+        if let (Ok(()), Some(known)) = (outcome, stored) {
+            model.keys.insert(k, known);
+        }
+        if outcome.is_err() {
+            injected += 1;
+            // The operation may or may not have happened: learn from the cache what became of its keys, and
+            // check that it is one of the two.
+            for &t in &touched {
+                match (cache.peek(&Touchy(t)), model.keys.get(&t).copied()) {
+                    (None, _) => {
+                        model.keys.remove(&t);
+                    }
+                    (Some(got), Some(known)) if got == known.value && !model.expired(&known) => {}
+                    (Some(got), _) => {
+                        let known = stored.filter(|s| t == k && s.value == got);
+                        let known = known.unwrap_or_else(|| {
+                            panic!("{what}: key {t} holds {got}, which no operation stored")
+                        });
+                        // The insert happened.
+                        model.keys.insert(t, known);
+                    }
+                }
+            }
+        }
+        check(&cache, &mut model, maxsize, &what, step % 4 == 0);
+    }
+    assert!(injected > steps / 3, "seed {seed}: only {injected} panics injected");
+}
+
+/// The invariants, with no panic armed. `full`: also reclaims the expired entries and checks that no entry is
+/// unreachable (the size equals the number of keys found).
+fn check(cache: &AsyncCache<Touchy, u32>, model: &mut Model, maxsize: usize, what: &str, full: bool) {
+    let m = cache.metrics();
+    assert!(cache.len() <= maxsize, "{what}: {} entries", cache.len());
+    assert_eq!(m.size, cache.len(), "{what}");
+    let mut present = 0;
+    for k in 0..KEYS {
+        let got = cache.peek(&Touchy(k));
+        match model.keys.get(&k).copied() {
+            Some(known) if model.expired(&known) => {
+                assert_eq!(got, None, "{what}: key {k} expired");
+            }
+            Some(known) => match got {
+                Some(got) => {
+                    assert_eq!(got, known.value, "{what}: key {k}");
+                    present += 1;
+                }
+                None => {
+                    // Gone without being removed: only eviction takes a live entry.
+                    model.keys.remove(&k);
+                    model.evictions += 1;
+                }
+            },
+            None => assert_eq!(got, None, "{what}: key {k} was never stored or was removed"),
+        }
+    }
+    assert_eq!(m.evictions, model.evictions, "{what}: evictions");
+    if full {
+        cache.purge_expired();
+        let now = model.now;
+        model.keys.retain(|_, k| k.expires.is_none_or(|at| at > now));
+        assert_eq!(cache.len(), present, "{what}: entries that no key reaches");
+        assert_eq!(present, model.keys.len(), "{what}");
+    }
+}
+
+#[test]
+fn panicking_hash_and_eq_never_corrupt_a_shard() {
+    for seed in 0..24u64 {
+        let (maxsize, shards) = [(8, 1), (16, 2), (24, 3), (100, 1)][(seed % 4) as usize];
+        let policy = if seed % 3 == 0 { Policy::Lfu } else { Policy::Lru };
+        fuzz(seed, maxsize, shards, policy, 600);
+    }
+}
