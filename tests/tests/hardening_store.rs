@@ -157,19 +157,25 @@ fn fuzz(seed: u64, maxsize: usize, shards: usize, policy: Policy, steps: usize) 
         arm(if rng.below(4) == 0 {
             0
         } else {
-            1 + rng.below(12)
+            1 + rng.below(6)
         });
         let mut touched: Vec<u32> = vec![k];
         // What an insert stores, if this is one.
         let mut stored = None;
         let outcome = match choice {
             0..=5 => {
-                stored = Some(Known { value: v, expires: None });
+                stored = Some(Known {
+                    value: v,
+                    expires: None,
+                });
                 run(&what, || cache.insert(Touchy(k), v))
             }
             6..=7 => {
                 let ttl = 1 + rng.below(3);
-                stored = Some(Known { value: v, expires: Some(model.now + ttl) });
+                stored = Some(Known {
+                    value: v,
+                    expires: Some(model.now + ttl),
+                });
                 run(&what, || {
                     cache.insert_with_ttl(Touchy(k), v, Some(SECOND * u32::try_from(ttl).unwrap()));
                 })
@@ -187,7 +193,10 @@ fn fuzz(seed: u64, maxsize: usize, shards: usize, policy: Policy, steps: usize) 
                 if let (Some(got), Some(known)) = (got, live) {
                     assert_eq!(got, known.value, "{what}: a stale or foreign value");
                 }
-                assert!(got.is_none() || live.is_some(), "{what}: a value that should be gone");
+                assert!(
+                    got.is_none() || live.is_some(),
+                    "{what}: a value that should be gone"
+                );
             }),
             13..=14 => run(&what, || cache.remove(&Touchy(k))).map(|_| {
                 model.keys.remove(&k);
@@ -244,12 +253,21 @@ fn fuzz(seed: u64, maxsize: usize, shards: usize, policy: Policy, steps: usize) 
         }
         check(&cache, &mut model, maxsize, &what, step % 4 == 0);
     }
-    assert!(injected > steps / 3, "seed {seed}: only {injected} panics injected");
+    assert!(
+        injected > steps / 10,
+        "seed {seed}: only {injected} panics injected"
+    );
 }
 
 /// The invariants, with no panic armed. `full`: also reclaims the expired entries and checks that no entry is
 /// unreachable (the size equals the number of keys found).
-fn check(cache: &AsyncCache<Touchy, u32>, model: &mut Model, maxsize: usize, what: &str, full: bool) {
+fn check(
+    cache: &AsyncCache<Touchy, u32>,
+    model: &mut Model,
+    maxsize: usize,
+    what: &str,
+    full: bool,
+) {
     let m = cache.metrics();
     assert!(cache.len() <= maxsize, "{what}: {} entries", cache.len());
     assert_eq!(m.size, cache.len(), "{what}");
@@ -278,7 +296,9 @@ fn check(cache: &AsyncCache<Touchy, u32>, model: &mut Model, maxsize: usize, wha
     if full {
         cache.purge_expired();
         let now = model.now;
-        model.keys.retain(|_, k| k.expires.is_none_or(|at| at > now));
+        model
+            .keys
+            .retain(|_, k| k.expires.is_none_or(|at| at > now));
         assert_eq!(cache.len(), present, "{what}: entries that no key reaches");
         assert_eq!(present, model.keys.len(), "{what}");
     }
@@ -288,7 +308,47 @@ fn check(cache: &AsyncCache<Touchy, u32>, model: &mut Model, maxsize: usize, wha
 fn panicking_hash_and_eq_never_corrupt_a_shard() {
     for seed in 0..24u64 {
         let (maxsize, shards) = [(8, 1), (16, 2), (24, 3), (100, 1)][(seed % 4) as usize];
-        let policy = if seed % 3 == 0 { Policy::Lfu } else { Policy::Lru };
+        let policy = if seed % 3 == 0 {
+            Policy::Lfu
+        } else {
+            Policy::Lru
+        };
         fuzz(seed, maxsize, shards, policy, 600);
+    }
+}
+
+/// The reported case: with 100 entries, a removal whose `Hash`/`Eq` panics (at whichever call: the removed key's
+/// hash, the lookup's comparison, or the hash of the entry moved into the hole) made about half of the next 2,000
+/// operations on other keys panic. Now none does, and each key still has its value.
+#[test]
+fn a_panic_during_a_removal_leaves_every_other_key_usable() {
+    quiet_injected_panics();
+    for policy in [Policy::Lru, Policy::Lfu] {
+        for call in 1..=4 {
+            let cache: AsyncCache<Touchy, u32> = AsyncCache::builder()
+                .maxsize(100)
+                .shards(1)
+                .policy(policy)
+                .build()
+                .unwrap();
+            for k in 0..100 {
+                cache.insert(Touchy(k), k);
+            }
+            arm(call);
+            let removed = run("remove", || cache.remove(&Touchy(0)));
+            arm(0);
+            assert!(matches!(removed, Ok(Some(0)) | Err(())), "{removed:?}");
+            let mut failed = 0;
+            for i in 0..2_000u32 {
+                let k = 1 + i % 99;
+                let ok = catch_unwind(AssertUnwindSafe(|| {
+                    assert_eq!(cache.get(&Touchy(k)), Some(k));
+                    cache.insert(Touchy(k), k);
+                }));
+                failed += u32::from(ok.is_err());
+            }
+            assert_eq!(failed, 0, "{policy}, panic at call {call}");
+            assert_eq!(cache.len(), 100 - usize::from(removed.is_ok()));
+        }
     }
 }

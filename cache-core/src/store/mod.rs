@@ -4,6 +4,13 @@
 //! Everything here takes `&mut self` and the current time as an argument: the store holds no lock, reads no
 //! clock and knows nothing of concurrency. Entries that leave the store are handed back to the caller (see
 //! [`Graveyard`]) so they are dropped after the shard lock is released.
+//!
+//! # Panic safety
+//! The keys' `Hash` and `Eq` are user code and may panic at any call. Every mutation calls them only *before* it
+//! changes anything (each removal hashes the entry it will move first; the table grows into a new table built
+//! beside the old one), so a panic leaves the store as it was before the step that called them: each step of
+//! a multi-step operation (a write's purge of expired entries, an eviction, the insert itself) is whole or
+//! absent. Counters are bumped only after the step they count. Values are never cloned or dropped here.
 
 use std::borrow::Borrow;
 use std::collections::BTreeSet;
@@ -234,9 +241,9 @@ where
             return None;
         };
         if Self::expired(self.deadline(i), now) {
+            grave.push(self.remove_at(hash, i));
             self.counters.misses += u64::from(MISSES);
             self.counters.expirations += 1;
-            grave.push(self.remove_at(hash, i));
             return None;
         }
         self.counters.hits += u64::from(HITS);
@@ -313,8 +320,8 @@ where
             if Self::expired(self.deadline(i), || now) {
                 // An expired entry is gone for every purpose: the key comes back as a new entry (for LFU, with a
                 // fresh count), exactly as if the entry had been reclaimed already.
-                self.counters.expirations += 1;
                 grave.push(self.remove_at(hash, i));
+                self.counters.expirations += 1;
                 existing = None;
             }
         }
@@ -341,13 +348,9 @@ where
             self.order.get_mut().order(len);
             self.make_room(now, grave);
         }
-        // Grow the table first: a rehash calls the user's `Hash`, and if that panics the store must not already
-        // hold an entry the table and the policy do not know.
-        {
-            let (entries, hasher) = (&self.entries, &self.hasher);
-            self.table
-                .reserve(1, |&i| hasher.hash_one(&entries[i as usize].key));
-        }
+        // Grow the table first: that calls the user's `Hash`, and if it panics the store must not already hold an
+        // entry the table and the policy do not know.
+        self.reserve_one();
         let idx = u32::try_from(self.entries.len()).expect("capacity is below u32::MAX");
         if self.entries.len() == self.entries.capacity() {
             // Grow by doubling, but never past the capacity: a full cache carries no slack.
@@ -396,16 +399,16 @@ where
     fn make_room(&mut self, now: u64, grave: &mut Graveyard<K, V>) {
         if let Some(&(deadline, i)) = self.deadlines.first() {
             if deadline <= now {
-                self.counters.expirations += 1;
                 let hash = self.hasher.hash_one(&self.entries[i as usize].key);
                 grave.push(self.remove_at(hash, i));
+                self.counters.expirations += 1;
                 return;
             }
         }
         if let Some(i) = self.order.get_mut().policy.victim() {
-            self.counters.evictions += 1;
             let hash = self.hasher.hash_one(&self.entries[i as usize].key);
             grave.push(self.remove_at(hash, i));
+            self.counters.evictions += 1;
         }
     }
 
@@ -490,9 +493,46 @@ where
         }
     }
 
+    /// Makes room in the table for one more slot without reallocating, calling the user's `Hash` only while
+    /// nothing has changed: `HashTable::reserve` may rehash in place, and a `Hash` that panics there loses the
+    /// slots not yet placed (hashbrown drops them, and the store would keep entries no lookup reaches). So the
+    /// table is rebuilt beside the old one, with as many buckets as `reserve` would choose, and swapped in only
+    /// once every hash is computed. It runs as rarely as `reserve` would grow or rehash.
+    fn reserve_one(&mut self) {
+        if self.table.len() < self.table.capacity() {
+            return;
+        }
+        let buckets = self.table.num_buckets();
+        // hashbrown's load factor: 7/8, or one bucket short of full under 8 buckets.
+        let full = if buckets < 8 {
+            buckets.saturating_sub(1)
+        } else {
+            buckets / 8 * 7
+        };
+        let want = self.table.len() + 1;
+        // Like `reserve`: as many buckets again if only deleted slots filled it, otherwise twice as many.
+        let capacity = if want <= full / 2 {
+            full
+        } else {
+            want.max(full + 1)
+        };
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        let rehash = |&i: &u32| hasher.hash_one(&entries[i as usize].key);
+        let mut table = HashTable::with_capacity(capacity);
+        for i in &self.table {
+            // Never grows: `table` has room for every slot (the closure is only there for the signature).
+            table.insert_unique(rehash(i), *i, rehash);
+        }
+        self.table = table;
+    }
+
     /// Removes the entry at slot `idx` (whose key hashes to `hash`), keeping the slab dense by moving the last
-    /// entry into the hole.
+    /// entry into the hole. The moved entry's key is hashed before anything changes (that is user code, which
+    /// may panic).
     fn remove_at(&mut self, hash: u64, idx: u32) -> Entry<K, V> {
+        let last = u32::try_from(self.entries.len() - 1).expect("slot indices fit u32");
+        let moved_hash =
+            (idx != last).then(|| self.hasher.hash_one(&self.entries[last as usize].key));
         if self
             .table
             .find_entry(hash, |&i| i == idx)
@@ -503,7 +543,6 @@ where
             self.table.retain(|i| *i != idx);
         }
         self.order.get_mut().remove(idx);
-        let last = u32::try_from(self.entries.len() - 1).expect("slot indices fit u32");
         let entry = self.entries.swap_remove(idx as usize);
         let deadline = if self.deadline_of.is_empty() {
             NEVER
@@ -513,8 +552,7 @@ where
         if deadline != NEVER {
             self.deadlines.remove(&(deadline, idx));
         }
-        if idx != last {
-            let moved_hash = self.hasher.hash_one(&self.entries[idx as usize].key);
+        if let Some(moved_hash) = moved_hash {
             let moved_deadline = self.deadline(idx);
             if let Some(slot) = self.table_slot(moved_hash, last) {
                 *slot = idx;

@@ -184,3 +184,109 @@ fn the_probe_locates_the_table_once_the_store_is_large_enough() {
     s.clear();
     assert_eq!(s.probe(), Probe::default(), "a clear frees the table");
 }
+
+thread_local! {
+    /// `Hash` calls left before one panics (0: none will).
+    static HASH_COUNTDOWN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// A key whose `Hash` panics when the countdown reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Touchy(u32);
+
+impl Hash for Touchy {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        HASH_COUNTDOWN.with(|c| match c.get() {
+            0 => {}
+            1 => {
+                c.set(0);
+                panic!("injected");
+            }
+            n => c.set(n - 1),
+        });
+        self.0.hash(state);
+    }
+}
+
+/// A `Hash` that panics while the table grows, or rehashes in place to clear deleted slots, loses no slot: the
+/// insert fails, and every stored entry is still found by its key. (`HashTable::reserve` would drop the slots it
+/// had not placed yet when the rehash in place panicked.)
+/// The identity hash of a `u32`: key `k` starts probing at bucket `k mod buckets`, so consecutive keys form one
+/// dense run, and removing the oldest leaves a deleted slot (not an empty one) behind the run.
+#[derive(Debug, Clone, Copy)]
+struct Identity;
+
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unimplemented!("only u32 keys")
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0 = u64::from(i);
+    }
+}
+
+impl BuildHasher for Identity {
+    type Hasher = IdentityHasher;
+    fn build_hasher(&self) -> IdentityHasher {
+        IdentityHasher::default()
+    }
+}
+
+#[test]
+fn a_hash_that_panics_while_the_table_makes_room_loses_nothing() {
+    let hasher = Identity;
+    let mut s: Store<Touchy, u32, _> = Store::new(1_000, 1, Policy::Lru, hasher);
+    let mut oldest = 0;
+    let (mut grown, mut rehashed) = (0, 0);
+    for k in 0..2_000 {
+        let key = Touchy(k);
+        let hash = hasher.hash_one(key);
+        let mut grave = Vec::new();
+        let buckets = s.table.num_buckets();
+        let full = s.len() > 0 && s.table.len() == s.table.capacity();
+        if full {
+            // The first hash of an existing entry panics.
+            HASH_COUNTDOWN.with(|c| c.set(1));
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                s.insert(hash, key, k, NEVER, 0, &mut grave);
+            }));
+            assert!(r.is_err(), "the table had no room: it was rebuilt");
+            assert_eq!(s.table.num_buckets(), buckets, "the old table stays");
+        }
+        s.insert(hash, key, k, NEVER, 0, &mut grave);
+        if full {
+            if s.table.num_buckets() == buckets {
+                rehashed += 1;
+            } else {
+                grown += 1;
+            }
+        }
+        // A window of 27 consecutive keys sliding over a table of 64 buckets (56 usable): deleted slots pile up
+        // behind it until the table is full, and it is rehashed in place (27 + 1 is at most half of 56).
+        if s.len() > 27 {
+            let old = Touchy(oldest);
+            assert_eq!(
+                s.remove(hasher.hash_one(old), &old, || 0, &mut grave),
+                Some(true)
+            );
+            oldest += 1;
+        }
+        assert_eq!(s.table.len(), s.len());
+        for key in s.keys() {
+            let i = s
+                .find(hasher.hash_one(key), key)
+                .expect("every entry is found");
+            assert_eq!(s.entries[i as usize].key, *key);
+        }
+    }
+    assert!(
+        grown >= 2 && rehashed >= 5,
+        "grown {grown}, rehashed {rehashed}"
+    );
+}
