@@ -9,10 +9,10 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::batch::{BatchConfig, Batcher};
-use crate::clock::{Clock, Timebase};
 use crate::metrics::{LoadStats, Metrics};
 use crate::sharded::Sharded;
 use crate::store::{Found, Graveyard, NEVER};
+use crate::timebase::Timebase;
 use crate::{CacheBuilder, Policy};
 
 /// The settings a cache was built with.
@@ -156,7 +156,7 @@ where
 
     pub(crate) fn from_parts(
         config: Config,
-        clock: Arc<dyn Clock>,
+        time: Timebase,
         batch: BatchConfig<K, V>,
         identity: Option<fn(&K) -> u64>,
     ) -> Self {
@@ -177,7 +177,7 @@ where
                 },
                 config.policy,
             ),
-            time: Timebase::new(clock),
+            time,
             config,
             loads: Mutex::new(LoadStats::default()),
             batcher: Batcher::new(batch),
@@ -263,7 +263,10 @@ where
         Q: Hash + Eq + ?Sized,
     {
         self.inner.shards.read(hash, |shard, local| {
-            match shard.store.find_shared(hash, key, || self.inner.time.now()) {
+            match shard
+                .store
+                .find_shared(hash, key, || self.inner.time.now_read())
+            {
                 Found::Live(slot, value) => {
                     local.hit(slot, hits);
                     Some(Some(value.clone()))
@@ -313,7 +316,7 @@ where
         self.inner.shards.read(hash, |shard, _| {
             shard
                 .store
-                .peek(hash, key, || self.inner.time.now())
+                .peek(hash, key, || self.inner.time.now_read())
                 .cloned()
         })
     }
@@ -328,7 +331,7 @@ where
         self.inner.shards.read(hash, |shard, _| {
             shard
                 .store
-                .peek(hash, key, || self.inner.time.now())
+                .peek(hash, key, || self.inner.time.now_read())
                 .is_some()
         })
     }

@@ -1,9 +1,10 @@
 //! Time sources for TTL expiry and load timing.
 //!
-//! The cache never sleeps and never spawns timers for expiry: it asks its [`Clock`] for the current time when it
-//! needs one (only for entries that carry a deadline, and for load timing). The default clock,
-//! [`TokioClock`], follows tokio's clock, so `tokio::time::pause()` and `tokio::time::advance()` drive expiry in
-//! tests. [`ManualClock`] is a clock you move by hand, for tests that do not run inside a runtime.
+//! The cache never sleeps and never spawns timers for expiry: it reads the time when it needs it (only for
+//! entries that carry a deadline, and for load timing). The default clock, [`TokioClock`], follows tokio's
+//! clock, so `tokio::time::pause()` and `tokio::time::advance()` drive expiry in tests; its docs give the exact
+//! rule when one cache is used from several runtimes. [`ManualClock`] is a clock you move by hand, for tests that
+//! do not run inside a runtime.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,17 +19,31 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
     fn now(&self) -> Instant;
 }
 
-/// The default clock: `tokio::time::Instant::now()`.
+/// The default clock: tokio's time, kept monotonic per cache across runtimes.
 ///
-/// Inside a runtime whose time is paused (`tokio::time::pause()`, which needs tokio's `test-util` feature in your
-/// tests) it reads the paused clock, so TTLs can be tested with `tokio::time::advance()` and no real sleep.
-/// Outside a runtime it reads the system's monotonic clock.
+/// Inside a current-thread runtime (the kind `#[tokio::test]` builds, and the only kind whose time tokio can
+/// pause; `tokio::time::pause()` needs tokio's `test-util` feature in your tests) the cache reads that
+/// runtime's clock, so TTLs can be tested with `tokio::time::advance()` and no real sleep. Elsewhere (no
+/// runtime, or a multi-thread one) it reads the system's monotonic clock.
 ///
-/// Cost: a hit on an entry that has a deadline reads the clock once (entries without one never do). On x86-64
-/// Linux that is a vDSO `clock_gettime`, some 20-30 ns, and it also stops the CPU from overlapping the memory
-/// stalls of back-to-back lookups; `docs/benchmarks.md` measures it. A service that reads a TTL cache in a
-/// tight loop can supply a cheaper [`Clock`] (a coarse timestamp refreshed by a ticker task, say) with
-/// `.clock(..)`, as long as it never runs backwards.
+/// Those clocks disagree: a paused runtime's clock may stand hours ahead of the system clock, or behind it. So
+/// a cache does not compare their readings; it keeps a time of its own, moved by each clock's *progress*:
+///
+/// * **It never goes backwards.** Whatever expired in one runtime is expired in every other one and outside.
+/// * **Inside a current-thread runtime** the cache's time moves by as much as that runtime's clock has moved
+///   since the cache's previous reading of it (taken on the same thread), and never falls behind a reading
+///   made in another runtime. A cache used from one paused runtime alone therefore follows its clock exactly:
+///   nothing expires without an `advance`, and an entry expires when the runtime's clock reaches its TTL. The
+///   cache's first reading of a runtime is where the runtime starts counting: an `advance` made before the
+///   cache was first used in that runtime does not count.
+/// * **Outside current-thread runtimes** the cache's time moves with the system clock, from wherever a
+///   runtime reading last took it.
+///
+/// A cache built inside a paused runtime whose clock had been advanced (a `static` first touched in one
+/// `#[tokio::test]`, say) therefore counts TTLs normally everywhere else.
+///
+/// Cost: a hit on an entry that has a deadline reads the time once (entries without one never do).
+/// [`CacheBuilder::clock`](crate::CacheBuilder::clock) takes any other [`Clock`], read as it is.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TokioClock;
 
@@ -65,6 +80,8 @@ pub struct ManualClock {
 #[derive(Debug)]
 struct ManualInner {
     base: Instant,
+    /// The most `offset_nanos` may reach: `u64::MAX`, or less where `Instant` cannot represent `base` plus that.
+    max_nanos: u64,
     offset_nanos: AtomicU64,
 }
 
@@ -72,18 +89,29 @@ impl ManualClock {
     /// A clock standing at the moment it is created.
     #[must_use]
     pub fn new() -> Self {
+        let base = Instant::now();
         Self {
             inner: Arc::new(ManualInner {
-                base: Instant::now(),
+                base,
+                max_nanos: max_offset(base),
                 offset_nanos: AtomicU64::new(0),
             }),
         }
     }
 
-    /// Moves the clock forward by `by`.
+    /// Moves the clock forward by `by`. It saturates: once it has been moved by `u64::MAX` nanoseconds (about
+    /// 584 years; less where the platform's `Instant` cannot go that far) it stays there, never wrapping
+    /// around to an earlier time.
     pub fn advance(&self, by: Duration) {
-        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
-        self.inner.offset_nanos.fetch_add(nanos, Ordering::SeqCst);
+        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        let max = self.inner.max_nanos;
+        // `fetch_update` with a closure that always returns `Some` cannot fail.
+        let _ = self
+            .inner
+            .offset_nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |now| {
+                Some(now.saturating_add(by).min(max))
+            });
     }
 
     /// How far the clock has been moved since it was created.
@@ -91,6 +119,24 @@ impl ManualClock {
     pub fn elapsed(&self) -> Duration {
         Duration::from_nanos(self.inner.offset_nanos.load(Ordering::SeqCst))
     }
+}
+
+/// The largest number of nanoseconds that can be added to `base` (at most `u64::MAX`).
+fn max_offset(base: Instant) -> u64 {
+    if base.checked_add(Duration::from_nanos(u64::MAX)).is_some() {
+        return u64::MAX;
+    }
+    // Binary search for the largest representable offset.
+    let (mut lo, mut hi) = (0u64, u64::MAX);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if base.checked_add(Duration::from_nanos(mid)).is_some() {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
 }
 
 impl Default for ManualClock {
@@ -102,34 +148,6 @@ impl Default for ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
         self.inner.base + self.elapsed()
-    }
-}
-
-/// A clock plus the instant the cache was built: turns instants into nanoseconds since then, the unit the store
-/// keeps deadlines in (8 bytes per entry instead of 16).
-#[derive(Debug, Clone)]
-pub(crate) struct Timebase {
-    clock: Arc<dyn Clock>,
-    epoch: Instant,
-}
-
-impl Timebase {
-    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
-        let epoch = clock.now();
-        Self { clock, epoch }
-    }
-
-    /// Nanoseconds since the cache was built.
-    pub(crate) fn now(&self) -> u64 {
-        let since = self.clock.now().saturating_duration_since(self.epoch);
-        u64::try_from(since.as_nanos()).unwrap_or(u64::MAX - 1)
-    }
-
-    /// The deadline `ttl` from `now`.
-    pub(crate) fn deadline(now: u64, ttl: Duration) -> u64 {
-        let ttl = u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX);
-        // `NEVER` is reserved for "no deadline", so a huge TTL saturates just below it.
-        now.saturating_add(ttl).min(crate::store::NEVER - 1)
     }
 }
 
@@ -147,20 +165,5 @@ mod tests {
         let shared = clock.clone();
         shared.advance(Duration::from_secs(1));
         assert_eq!(clock.elapsed(), Duration::from_millis(2500));
-    }
-
-    #[test]
-    fn timebase_counts_from_its_creation() {
-        let clock = ManualClock::new();
-        clock.advance(Duration::from_secs(10));
-        let tb = Timebase::new(Arc::new(clock.clone()));
-        assert_eq!(tb.now(), 0);
-        clock.advance(Duration::from_nanos(42));
-        assert_eq!(tb.now(), 42);
-        assert_eq!(Timebase::deadline(5, Duration::from_nanos(10)), 15);
-        assert_eq!(
-            Timebase::deadline(5, Duration::MAX),
-            crate::store::NEVER - 1
-        );
     }
 }

@@ -90,6 +90,7 @@ mod sharded;
 mod store;
 #[allow(unsafe_code)] // a striped lock, see its docs
 mod striped;
+mod timebase;
 
 #[doc(hidden)]
 pub mod __private;
