@@ -331,7 +331,7 @@ where
     /// Unregisters `flight` if it is still registered (a no-op otherwise): a safety net so that a finished
     /// flight can never block its key, whatever path finished it.
     pub(crate) fn forget(&self, hash: u64, flight: &Arc<Flight<V>>) {
-        self.inner.shards.lock(hash).flights.end(hash, flight);
+        self.inner.shards.lock(hash).end_flight(hash, flight);
     }
 
     /// Adds a key (in its one-key guard) to the batch being collected: starts the window timer on the first key,

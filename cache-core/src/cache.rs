@@ -11,7 +11,7 @@ use parking_lot::Mutex;
 use crate::batch::{BatchConfig, Batcher};
 use crate::metrics::{LoadStats, Metrics};
 use crate::sharded::Sharded;
-use crate::store::{Found, Graveyard, NEVER};
+use crate::store::{Entry, Found, Graveyard, NEVER};
 use crate::timebase::Timebase;
 use crate::{CacheBuilder, Policy};
 
@@ -64,6 +64,7 @@ where
             std::mem::take(&mut *dead).into_iter().collect()
         };
         let mut skipped = false;
+        let mut removed = Graveyard::new();
         for shard in self.shards.try_lock_each() {
             // `try_lock`: this runs inside a `Drop`, possibly on a thread that already holds a shard lock of
             // this cache (a cached value owning an `InstanceId`). A busy shard is swept next time instead.
@@ -71,16 +72,15 @@ where
                 skipped = true;
                 continue;
             };
-            let mut grave = Graveyard::new();
-            shard
-                .store
-                .retain(|k, _| !dead.contains(&(reaper.identity)(k)), &mut grave);
-            drop(shard);
-            drop(grave);
+            let (s, grave) = shard.split();
+            s.store
+                .retain(|k, _| !dead.contains(&(reaper.identity)(k)), grave);
+            shard.bury_in(&mut removed);
         }
         if skipped {
             reaper.dead.lock().extend(dead);
         }
+        drop(removed);
     }
 }
 
@@ -205,12 +205,13 @@ where
     /// ```
     pub fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) -> usize {
         let mut removed = 0;
+        let mut dead = Graveyard::new();
         for mut shard in self.inner.shards.each() {
-            let mut grave = Graveyard::new();
-            removed += shard.store.retain(&mut keep, &mut grave);
-            drop(shard);
-            drop(grave);
+            let (s, grave) = shard.split();
+            removed += s.store.retain(&mut keep, grave);
+            shard.bury_in(&mut dead);
         }
+        drop(dead);
         removed
     }
 
@@ -294,16 +295,11 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let now = || self.inner.time.now();
-        let mut grave = Graveyard::new();
-        let value = {
-            let mut shard = self.inner.shards.lock(hash);
-            shard
-                .store
-                .lookup::<Q, HITS, MISSES>(hash, key, now, &mut grave)
-                .cloned()
-        };
-        drop(grave);
-        value
+        let mut shard = self.inner.shards.lock(hash);
+        let (s, grave) = shard.split();
+        s.store
+            .lookup::<Q, HITS, MISSES>(hash, key, now, grave)
+            .cloned()
     }
 
     /// The value for `key` if present and live, without counting it or refreshing it.
@@ -358,31 +354,28 @@ where
         ttl: Option<Duration>,
         flight: Option<&Arc<crate::flight::Flight<V>>>,
     ) -> bool {
-        let mut grave = Graveyard::new();
-        let stored = {
-            let mut shard = self.inner.shards.lock(hash);
-            let attached = match flight {
-                Some(f) => shard.flights.end(hash, f),
-                None => {
-                    shard.flights.detach(hash, &key);
-                    true
-                }
-            };
-            if attached {
-                let now = if ttl.is_some() || shard.store.has_deadlines() {
-                    self.inner.time.now()
-                } else {
-                    0
-                };
-                let deadline = ttl.map_or(NEVER, |ttl| Timebase::deadline(now, ttl));
-                shard
-                    .store
-                    .insert(hash, key, value, deadline, now, &mut grave);
+        let mut shard = self.inner.shards.lock(hash);
+        let (s, grave) = shard.split();
+        let attached = match flight {
+            Some(f) => s.flights.end(hash, f, grave),
+            None => {
+                s.flights.detach(hash, &key, grave);
+                true
             }
-            attached
         };
-        drop(grave);
-        stored
+        if attached {
+            let now = if ttl.is_some() || s.store.has_deadlines() {
+                self.inner.time.now()
+            } else {
+                0
+            };
+            let deadline = ttl.map_or(NEVER, |ttl| Timebase::deadline(now, ttl));
+            s.store.insert(hash, key, value, deadline, now, grave);
+        } else {
+            // Not stored: the key and value go with the rest, after the lock is released.
+            grave.push(Entry { key, value });
+        }
+        attached
     }
 
     /// Removes `key`, returning its value if it was live. A load of `key` in progress is detached: its result
@@ -393,28 +386,30 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.inner.shards.hash(key);
-        let mut grave = Graveyard::new();
-        let live = {
+        let (live, entry) = {
             let mut shard = self.inner.shards.lock(hash);
-            shard.flights.detach(hash, key);
-            shard
-                .store
-                .remove(hash, key, || self.inner.time.now(), &mut grave)
+            let (s, grave) = shard.split();
+            s.flights.detach(hash, key, grave);
+            let live = s.store.remove(hash, key, || self.inner.time.now(), grave);
+            (live, live.and_then(|_| grave.pop()))
         };
-        let entry = grave.pop()?;
-        live?.then_some(entry.value)
+        // The lock is released: the key (and an expired value) are dropped here.
+        live?.then_some(entry?.value)
     }
 
     /// Drops every entry, detaches every load in progress and resets the metrics.
     pub fn clear(&self) {
+        let mut dead = Graveyard::new();
         for mut shard in self.inner.shards.each() {
-            shard.flights.clear();
             crate::sharded::reset_counters(&mut shard);
-            let drained = shard.store.clear();
-            drop(shard);
-            drop(drained);
+            let (s, grave) = shard.split();
+            s.flights.clear(grave);
+            s.store.clear(grave);
+            shard.bury_in(&mut dead);
         }
         *self.inner.loads.lock() = LoadStats::default();
+        // Every lock is released, and every shard is empty and reset, before the first user `Drop` runs.
+        drop(dead);
     }
 
     /// How many entries are stored, counting expired ones not yet reclaimed. Never more than `maxsize`.
@@ -451,15 +446,15 @@ where
     pub fn purge_expired(&self) -> usize {
         let now = self.inner.time.now();
         let mut purged = 0;
+        let mut dead = Graveyard::new();
         for mut shard in self.inner.shards.each() {
-            if !shard.store.has_deadlines() {
-                continue;
+            let (s, grave) = shard.split();
+            if s.store.has_deadlines() {
+                purged += s.store.purge_expired(now, usize::MAX, grave);
+                shard.bury_in(&mut dead);
             }
-            let mut grave = Graveyard::new();
-            purged += shard.store.purge_expired(now, usize::MAX, &mut grave);
-            drop(shard);
-            drop(grave);
         }
+        drop(dead);
         purged
     }
 

@@ -12,13 +12,15 @@
 
 use std::borrow::Borrow;
 use std::error::Error;
-use std::hash::{BuildHasher, Hash};
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use hashbrown::HashTable;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
+
+use crate::grave::Graveyard;
 
 use crate::reentry::{self, RunId};
 
@@ -124,9 +126,22 @@ impl<V: Clone> Flight<V> {
 }
 
 /// The flights of one shard, keyed by the cache key. Lives behind the shard lock.
+///
+/// Panic safety: each registration keeps its key's hash, so growing the table calls no user `Hash` (hashbrown
+/// drops the items it has not placed yet if a rehash panics, under the lock); lookups call the user's `Eq` before
+/// anything changes. Whatever leaves the table goes into the caller's [`Graveyard`], to be dropped after the
+/// lock is released (a key's `Drop` may use the cache).
 #[derive(Debug)]
 pub(crate) struct Flights<K, V> {
-    table: HashTable<(K, Arc<Flight<V>>)>,
+    table: HashTable<Registered<K, V>>,
+}
+
+/// One registered flight: its key (and the key's hash) and the flight.
+#[derive(Debug)]
+struct Registered<K, V> {
+    hash: u64,
+    key: K,
+    flight: Arc<Flight<V>>,
 }
 
 impl<K, V> Default for Flights<K, V> {
@@ -144,46 +159,54 @@ impl<K: Hash + Eq, V> Flights<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         self.table
-            .find(hash, |(k, _)| k.borrow() == key)
-            .map(|(_, f)| f)
+            .find(hash, |r| r.key.borrow() == key)
+            .map(|r| &r.flight)
     }
 
-    /// Registers `flight` for `key`, which has none.
-    pub(crate) fn start(
+    /// Registers `flight` for `key` (whose hash is `hash`), which has none.
+    pub(crate) fn start(&mut self, hash: u64, key: K, flight: Arc<Flight<V>>) {
+        self.table
+            .insert_unique(hash, Registered { hash, key, flight }, |r| r.hash);
+    }
+
+    /// Removes this exact flight, into `grave`, if it is still registered; returns whether it was (i.e. not
+    /// detached).
+    pub(crate) fn end(
         &mut self,
         hash: u64,
-        key: K,
-        flight: Arc<Flight<V>>,
-        hasher: &impl BuildHasher,
-    ) {
-        self.table
-            .insert_unique(hash, (key, flight), |(k, _)| hasher.hash_one(k));
-    }
-
-    /// Removes this exact flight if it is still registered; returns whether it was (i.e. not detached).
-    pub(crate) fn end(&mut self, hash: u64, flight: &Arc<Flight<V>>) -> bool {
-        match self.table.find_entry(hash, |(_, f)| Arc::ptr_eq(f, flight)) {
+        flight: &Arc<Flight<V>>,
+        grave: &mut Graveyard<K, V>,
+    ) -> bool {
+        match self
+            .table
+            .find_entry(hash, |r| Arc::ptr_eq(&r.flight, flight))
+        {
             Ok(entry) => {
-                entry.remove();
+                let (r, _) = entry.remove();
+                grave.push_flight(r.key, r.flight);
                 true
             }
             Err(_) => false,
         }
     }
 
-    /// Detaches whatever flight `key` has: its result will not be stored.
-    pub(crate) fn detach<Q>(&mut self, hash: u64, key: &Q)
+    /// Detaches whatever flight `key` has (into `grave`): its result will not be stored.
+    pub(crate) fn detach<Q>(&mut self, hash: u64, key: &Q, grave: &mut Graveyard<K, V>)
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        if let Ok(entry) = self.table.find_entry(hash, |(k, _)| k.borrow() == key) {
-            entry.remove();
+        if let Ok(entry) = self.table.find_entry(hash, |r| r.key.borrow() == key) {
+            let (r, _) = entry.remove();
+            grave.push_flight(r.key, r.flight);
         }
     }
 
-    pub(crate) fn clear(&mut self) {
-        self.table.clear();
+    /// Detaches every flight, into `grave`.
+    pub(crate) fn clear(&mut self, grave: &mut Graveyard<K, V>) {
+        for r in std::mem::take(&mut self.table) {
+            grave.push_flight(r.key, r.flight);
+        }
     }
 
     #[cfg(test)]
@@ -195,6 +218,7 @@ impl<K: Hash + Eq, V> Flights<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::hash::BuildHasher;
 
     #[tokio::test]
     async fn waiters_see_the_first_outcome_only() {
@@ -214,15 +238,16 @@ mod tests {
     fn end_only_removes_the_same_flight() {
         let hasher = foldhash::fast::FixedState::with_seed(1);
         let mut flights = Flights::<u32, u32>::default();
+        let mut grave = Graveyard::new();
         let a = Flight::new();
         let h = hasher.hash_one(1u32);
-        flights.start(h, 1, Arc::clone(&a), &hasher);
-        flights.detach(h, &1);
+        flights.start(h, 1, Arc::clone(&a));
+        flights.detach(h, &1, &mut grave);
         let b = Flight::new();
-        flights.start(h, 1, Arc::clone(&b), &hasher);
-        assert!(!flights.end(h, &a), "a was detached");
+        flights.start(h, 1, Arc::clone(&b));
+        assert!(!flights.end(h, &a, &mut grave), "a was detached");
         assert!(flights.get(h, &1).is_some());
-        assert!(flights.end(h, &b));
+        assert!(flights.end(h, &b, &mut grave));
         assert_eq!(flights.len(), 0);
     }
 }

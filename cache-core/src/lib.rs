@@ -79,6 +79,7 @@ mod builder;
 mod cache;
 pub mod clock;
 mod flight;
+mod grave;
 mod identity;
 mod load;
 mod metrics;

@@ -12,7 +12,6 @@ use futures::{FutureExt, StreamExt};
 
 use crate::flight::{Flight, Outcome};
 use crate::reentry::{self, RunId};
-use crate::store::Graveyard;
 use crate::AsyncCache;
 
 /// How many loads [`AsyncCache::warmup`] runs at once.
@@ -43,35 +42,27 @@ where
         if let Some(Some(value)) = self.read_lookup(hash, key, count, false) {
             return Lookup::Hit(value);
         }
-        let mut grave = Graveyard::new();
         let found = {
             let mut shard = self.inner.shards.lock(hash);
+            let (s, grave) = shard.split();
             let now = || self.inner.time.now();
             let hit = if count {
-                shard
-                    .store
-                    .lookup::<K, true, true>(hash, key, now, &mut grave)
+                s.store.lookup::<K, true, true>(hash, key, now, grave)
             } else {
-                shard
-                    .store
-                    .lookup::<K, false, false>(hash, key, now, &mut grave)
+                s.store.lookup::<K, false, false>(hash, key, now, grave)
             };
             if let Some(v) = hit {
                 Lookup::Hit(v.clone())
-            } else if let Some(f) = shard.flights.get(hash, key).filter(|f| !f.is_finished()) {
+            } else if let Some(f) = s.flights.get(hash, key).filter(|f| !f.is_finished()) {
                 Lookup::Wait(Arc::clone(f))
             } else {
                 // No flight, or a stale one (finished but left registered by a panic in user code): lead.
-                shard.flights.detach(hash, key);
+                s.flights.detach(hash, key, grave);
                 let flight = Flight::new();
-                let hasher = self.inner.shards.hasher();
-                shard
-                    .flights
-                    .start(hash, key.clone(), Arc::clone(&flight), hasher);
+                s.flights.start(hash, key.clone(), Arc::clone(&flight));
                 Lookup::Lead(flight)
             }
         };
-        drop(grave);
         match found {
             Lookup::Wait(flight) if flight.is_led_from_here() => Lookup::Reentrant,
             found => found,
@@ -307,8 +298,7 @@ where
                 .inner
                 .shards
                 .lock(self.hash)
-                .flights
-                .end(self.hash, &self.flight);
+                .end_flight(self.hash, &self.flight);
             if std::thread::panicking() {
                 let took = self.cache.since(self.started);
                 self.cache.inner.loads.lock().record(took, false);

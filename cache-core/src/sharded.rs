@@ -24,10 +24,12 @@
 //! order is kept only per thread (see `docs/design/read-path.md`).
 
 use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
 
 use crossbeam_utils::CachePadded;
 
-use crate::flight::Flights;
+use crate::flight::{Flight, Flights};
+use crate::grave::Graveyard;
 use crate::prefetch::PublishedProbe;
 use crate::store::{Counters, Store};
 use crate::striped::{ReadGuard, Striped, WriteGuard};
@@ -116,14 +118,37 @@ impl Local {
 /// A shard locked exclusively, with every stripe's buffered reads already replayed.
 ///
 /// Publishes the store's [`Probe`](crate::prefetch::Probe) as it is released, while it still holds the lock.
+/// Owns the [`Graveyard`] of what the operation removes ([`Self::split`]), which it drops after unlocking: no
+/// key, value or flight is dropped under the lock.
 pub(crate) struct ShardGuard<'a, K, V> {
+    // Field order matters: `guard` unlocks before `grave` is dropped.
     guard: WriteGuard<'a, Shard<K, V>, Local, PublishedProbe>,
+    grave: Graveyard<K, V>,
 }
 
 impl<K, V> ShardGuard<'_, K, V> {
     /// The shard and every stripe's state, all exclusive.
     pub(crate) fn parts(&mut self) -> (&mut Shard<K, V>, impl Iterator<Item = &mut Local>) {
         self.guard.parts()
+    }
+
+    /// The shard, and the graveyard for what leaves it (dropped once the lock is released).
+    pub(crate) fn split(&mut self) -> (&mut Shard<K, V>, &mut Graveyard<K, V>) {
+        (&mut self.guard, &mut self.grave)
+    }
+
+    /// Moves what this guard's graveyard holds into `into`, to be dropped later than at this unlock (after the
+    /// last of several shards is released).
+    pub(crate) fn bury_in(&mut self, into: &mut Graveyard<K, V>) {
+        into.append(&mut self.grave);
+    }
+}
+
+impl<K: Hash + Eq, V> ShardGuard<'_, K, V> {
+    /// Unregisters `flight` of the key hashed to `hash` if it is still registered; returns whether it was.
+    pub(crate) fn end_flight(&mut self, hash: u64, flight: &Arc<Flight<V>>) -> bool {
+        let (shard, grave) = self.split();
+        shard.flights.end(hash, flight, grave)
     }
 }
 
@@ -195,10 +220,6 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     #[inline]
     pub(crate) fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
         self.hasher.hash_one(key)
-    }
-
-    pub(crate) fn hasher(&self) -> &Hasher {
-        &self.hasher
     }
 
     /// The shard of `hash`. Bits 16..48 pick it: the table probes with the low bits and tags with the top
@@ -280,7 +301,10 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
 fn exclusive<K: Hash + Eq, V>(
     guard: WriteGuard<'_, Shard<K, V>, Local, PublishedProbe>,
 ) -> ShardGuard<'_, K, V> {
-    let mut guard = ShardGuard { guard };
+    let mut guard = ShardGuard {
+        guard,
+        grave: Graveyard::new(),
+    };
     let (shard, locals) = guard.parts();
     for local in locals {
         shard.store.replay(local.take_reads());
@@ -342,8 +366,9 @@ mod tests {
 
     fn put(s: &Sharded<u64, u64>, k: u64, v: u64) {
         let h = s.hash(&k);
-        let mut grave = Vec::new();
-        s.lock(h).store.insert(h, k, v, NEVER, 0, &mut grave);
+        let mut guard = s.lock(h);
+        let (shard, grave) = guard.split();
+        shard.store.insert(h, k, v, NEVER, 0, grave);
     }
 
     /// Every exclusive guard publishes its store's probe as it lets go, so readers prefetch from where the
@@ -378,7 +403,8 @@ mod tests {
                 );
             }
             for mut guard in s.each() {
-                guard.store.clear();
+                let (shard, grave) = guard.split();
+                shard.store.clear(grave);
             }
             assert!(published(&s).iter().all(|p| *p == Probe::default()));
             // Reads go on as before.

@@ -52,8 +52,7 @@ pub(crate) enum Found<'a, V> {
     Expired,
 }
 
-/// Entries removed under the lock, to be dropped after it is released.
-pub(crate) type Graveyard<K, V> = Vec<Entry<K, V>>;
+pub(crate) use crate::grave::Graveyard;
 
 /// Per-shard event counts. They live inside the shard, behind its lock, so counting costs no atomic operation
 /// and no shared cache line.
@@ -472,14 +471,14 @@ where
         removed
     }
 
-    /// Drops every entry (returned for dropping outside the lock) and releases the memory.
-    pub(crate) fn clear(&mut self) -> Vec<Entry<K, V>> {
+    /// Removes every entry into `grave` and releases the memory.
+    pub(crate) fn clear(&mut self, grave: &mut Graveyard<K, V>) {
         self.table = HashTable::new();
         self.probe = Probe::default();
         self.order.get_mut().clear();
         self.deadline_of = Vec::new();
         self.deadlines = BTreeSet::new();
-        std::mem::take(&mut self.entries)
+        grave.push_slab(std::mem::take(&mut self.entries));
     }
 
     /// The table position holding slot `idx`, found through `hash`. A `Hash` impl that disagrees with itself

@@ -12,12 +12,12 @@ fn h(k: u32) -> u64 {
 }
 
 fn put(s: &mut S, k: u32, deadline: u64, now: u64) {
-    let mut g = Vec::new();
+    let mut g = Graveyard::new();
     s.insert(h(k), k, k * 10, deadline, now, &mut g);
 }
 
 fn get(s: &mut S, k: u32, now: u64) -> Option<u32> {
-    let mut g = Vec::new();
+    let mut g = Graveyard::new();
     s.lookup::<u32, true, true>(h(k), &k, || now, &mut g)
         .copied()
 }
@@ -67,7 +67,7 @@ fn writes_reclaim_expired_entries_without_reads() {
     }
     put(&mut s, 100, NEVER, 10);
     assert_eq!(s.len(), 21 - PURGE_PER_WRITE);
-    let mut g = Vec::new();
+    let mut g = Graveyard::new();
     assert_eq!(
         s.purge_expired(10, usize::MAX, &mut g),
         20 - PURGE_PER_WRITE
@@ -81,9 +81,9 @@ fn writes_reclaim_expired_entries_without_reads() {
 fn replacing_updates_value_and_deadline() {
     let mut s = store(4, Policy::Lru);
     put(&mut s, 1, 5, 0);
-    let mut g = Vec::new();
+    let mut g = Graveyard::new();
     s.insert(h(1), 1, 99, NEVER, 0, &mut g);
-    assert_eq!(g.len(), 1);
+    assert_eq!(g.entries(), 1);
     assert_eq!(get(&mut s, 1, 1_000), Some(99));
     assert!(!s.has_deadlines());
 }
@@ -94,7 +94,7 @@ fn removal_keeps_slab_dense_and_consistent() {
     for k in 0..8 {
         put(&mut s, k, if k % 2 == 0 { 50 } else { NEVER }, 0);
     }
-    let mut g = Vec::new();
+    let mut g = Graveyard::new();
     assert_eq!(s.remove(h(0), &0, || 0, &mut g), Some(true));
     assert_eq!(s.remove(h(0), &0, || 0, &mut g), None);
     // Key 2 has a deadline at 50: removed at 60 it is found but no longer live.
@@ -104,8 +104,9 @@ fn removal_keeps_slab_dense_and_consistent() {
     }
     assert_eq!(s.purge_expired(50, usize::MAX, &mut g), 2);
     assert_eq!(sorted_keys(&s), [1, 3, 5, 7]);
-    let drained = s.clear();
-    assert_eq!(drained.len(), 4);
+    let mut drained = Graveyard::new();
+    s.clear(&mut drained);
+    assert_eq!(drained.entries(), 4);
     assert_eq!(s.len(), 0);
     assert_eq!(get(&mut s, 1, 0), None);
     // After a clear, no deadline is left behind: a new entry without one has none.
@@ -181,7 +182,7 @@ fn the_probe_locates_the_table_once_the_store_is_large_enough() {
         near * 2 >= KEYS as usize,
         "{near} of {KEYS} keys in the prefetched line"
     );
-    s.clear();
+    s.clear(&mut Graveyard::new());
     assert_eq!(s.probe(), Probe::default(), "a clear frees the table");
 }
 
@@ -247,7 +248,7 @@ fn a_hash_that_panics_while_the_table_makes_room_loses_nothing() {
     for k in 0..2_000 {
         let key = Touchy(k);
         let hash = hasher.hash_one(key);
-        let mut grave = Vec::new();
+        let mut grave = Graveyard::new();
         let buckets = s.table.num_buckets();
         let full = s.len() > 0 && s.table.len() == s.table.capacity();
         if full {
