@@ -21,7 +21,7 @@ use futures::FutureExt;
 use parking_lot::Mutex;
 
 use crate::flight::{Flight, Outcome};
-use crate::load::Lookup;
+use crate::load::{share, Lookup};
 use crate::reentry::{self, RunId};
 use crate::AsyncCache;
 
@@ -498,11 +498,11 @@ where
                 while let Some((hash, key, flight)) = self.keys.last() {
                     let (hash, flight) = (*hash, Arc::clone(flight));
                     if let Some(v) = found.get(key) {
-                        let (key, v) = (key.clone(), v.clone());
+                        // By reference, each copy made in a small frame: see `docs/design/large-values.md`.
                         self.cache
                             .store(hash, key.clone(), v.clone(), ttl, Some(&flight));
-                        flight.finish(Outcome::Value(v.clone()));
-                        out.insert(key, v);
+                        share(&flight, v);
+                        out.insert(key.clone(), v.clone());
                     } else {
                         self.cache.forget(hash, &flight);
                         flight.finish(Outcome::Absent);

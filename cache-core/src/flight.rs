@@ -107,6 +107,11 @@ impl<V: Clone> Flight<V> {
         !matches!(*self.outcome.lock(), Outcome::Pending)
     }
 
+    /// [`wait`](Self::wait), owning its flight (so the future can be stored).
+    pub(crate) async fn wait_owned(self: Arc<Self>) -> Outcome<V> {
+        self.wait().await
+    }
+
     /// Waits for the outcome. Dropping this future is harmless to everyone else.
     pub(crate) async fn wait(&self) -> Outcome<V> {
         loop {

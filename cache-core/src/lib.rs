@@ -82,6 +82,7 @@ mod flight;
 mod grave;
 mod identity;
 mod load;
+mod load_future;
 mod metrics;
 mod policy;
 #[allow(unsafe_code)] // a CPU prefetch hint, see its docs

@@ -1,16 +1,16 @@
 //! Single-key loading: `get_or_load`, `try_get_or_load`, `warmup`, and the leader guard that makes them safe
 //! against cancellation and panics.
 
-use std::convert::Infallible;
 use std::future::{poll_fn, Future};
 use std::hash::Hash;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 
 use crate::flight::{Flight, Outcome};
+use crate::load_future::{LoadOne, Loaded};
 use crate::reentry::{self, RunId};
 use crate::AsyncCache;
 
@@ -38,10 +38,16 @@ where
     /// Looks `key` up and, on a miss, joins its flight or starts one, all in one critical section. Counts a hit or
     /// miss only when `count` (the first lookup of a call, not a retry).
     pub(crate) fn lookup_or_join(&self, hash: u64, key: &K, count: bool) -> Lookup<V> {
-        // A hit needs only the read lock; a miss is counted by the exclusive lookup below.
-        if let Some(Some(value)) = self.read_lookup(hash, key, count, false) {
-            return Lookup::Hit(value);
+        // A hit needs only the read lock; a miss is counted by the exclusive lookup below. (Two functions, so
+        // that in a debug build a hit's stack frame has no room for the slow path's copies of a large `V`.)
+        match self.read_lookup(hash, key, count, false) {
+            Some(Some(value)) => Lookup::Hit(value),
+            _ => self.lookup_or_join_locked(hash, key, count),
         }
+    }
+
+    /// The exclusive part of [`lookup_or_join`](Self::lookup_or_join).
+    fn lookup_or_join_locked(&self, hash: u64, key: &K, count: bool) -> Lookup<V> {
         let found = {
             let mut shard = self.inner.shards.lock(hash);
             let (s, grave) = shard.split();
@@ -116,17 +122,11 @@ where
     /// # }
     /// ```
     ///
-    /// (A plain `fn` returning a future, not an `async fn`: it adds no layer of its own around
-    /// `try_get_or_load`'s, so the future stays as small as that one.)
     pub fn get_or_load<F>(&self, key: K, load: F) -> impl Future<Output = V> + use<'_, K, V, F>
     where
         F: Future<Output = V>,
     {
-        self.try_get_or_load(key, load.map(Ok::<V, Infallible>))
-            .map(|loaded| match loaded {
-                Ok(v) => v,
-                Err(never) => match never {},
-            })
+        LoadOne::new(self, key, load)
     }
 
     /// Like [`get_or_load`](Self::get_or_load) with a fallible loader. Errors are never cached.
@@ -145,37 +145,15 @@ where
     /// from a real attempt, a failing backend sees at most one request per key at any moment instead of a
     /// burst from every waiter, and the first success is shared by everyone still waiting. A later call loads
     /// again. (`docs/design/error-caching.md` has the reasoning.)
-    pub async fn try_get_or_load<E, F>(&self, key: K, load: F) -> Result<V, E>
+    pub fn try_get_or_load<E, F>(
+        &self,
+        key: K,
+        load: F,
+    ) -> impl Future<Output = Result<V, E>> + use<'_, K, V, E, F>
     where
         F: Future<Output = Result<V, E>>,
     {
-        let hash = self.inner.shards.hash(&key);
-        let mut first = true;
-        let flight = loop {
-            match self.lookup_or_join(hash, &key, first) {
-                Lookup::Hit(v) => return Ok(v),
-                Lookup::Lead(flight) => break flight,
-                Lookup::Wait(flight) => {
-                    first = false;
-                    if let Outcome::Value(v) = flight.wait().await {
-                        return Ok(v);
-                    }
-                    self.forget(hash, &flight);
-                }
-                Lookup::Reentrant => panic!("{}", reentry::MESSAGE),
-            }
-        };
-        let run = RunId::new();
-        flight.claim(run);
-        let leader = Leader::new(self, hash, flight);
-        let mut load = pin!(load);
-        match poll_fn(|cx| reentry::poll_as(run, load.as_mut(), cx)).await {
-            Ok(v) => Ok(leader.succeed(key, v)),
-            Err(e) => {
-                leader.fail();
-                Err(e)
-            }
-        }
+        LoadOne::new(self, key, load)
     }
 
     /// Loads the given entries, [`DEFAULT_WARMUP_CONCURRENCY`] at a time, and returns how many were stored.
@@ -223,15 +201,15 @@ where
                 let leader = Leader::new(self, hash, flight);
                 let mut load = pin!(load);
                 let value = poll_fn(|cx| reentry::poll_as(run, load.as_mut(), cx)).await;
-                leader.succeed_stored(key, value).1
+                leader.publish(key, &value)
             }
         }
     }
 }
 
-/// The caller running a single-key load. Dropped without `succeed`/`fail` (cancelled, or unwinding from a
+/// The caller running a single-key load. Dropped without `publish`/`fail` (cancelled, or unwinding from a
 /// panic), it unregisters the flight and tells the waiters to retry.
-struct Leader<'a, K, V>
+pub(crate) struct Leader<'a, K, V>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
@@ -249,7 +227,7 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    fn new(cache: &'a AsyncCache<K, V>, hash: u64, flight: Arc<Flight<V>>) -> Self {
+    pub(crate) fn new(cache: &'a AsyncCache<K, V>, hash: u64, flight: Arc<Flight<V>>) -> Self {
         Self {
             cache,
             hash,
@@ -259,25 +237,35 @@ where
         }
     }
 
-    fn succeed(self, key: K, value: V) -> V {
-        self.succeed_stored(key, value).0
+    /// Ends the flight with what the loader returned, which is handed back: a value is stored (unless the
+    /// flight was detached) and shared with the waiters; an error is counted and the waiters retry.
+    pub(crate) fn conclude<R: Loaded<V>>(self, key: K, loaded: R) -> R {
+        match loaded.value() {
+            Some(value) => {
+                self.publish(key, value);
+            }
+            None => self.fail(),
+        }
+        loaded
     }
 
-    /// Stores the value (unless the flight was detached), shares it with the waiters; returns it and whether
-    /// it was stored.
-    fn succeed_stored(mut self, key: K, value: V) -> (V, bool) {
+    /// Stores a copy of the value (unless the flight was detached) and shares one with the waiters; returns
+    /// whether it was stored. Takes the value by reference and makes each copy in its own small frame, so a large
+    /// `V` is never on the stack more than once here (see `docs/design/large-values.md`).
+    fn publish(mut self, key: K, value: &V) -> bool {
         let took = self.cache.since(self.started);
         self.cache.inner.loads.lock().record(took, true);
-        // Clone before `registered` is cleared: if a user `Clone` panics, `Drop` still unregisters the flight.
-        let (stored_copy, shared_copy) = (value.clone(), value.clone());
+        // Copy before `registered` is cleared: if a user `Clone` panics, `Drop` still unregisters the flight.
+        let stored_copy = value.clone();
         // From here on `Drop` must not lock: `store` takes the shard lock and ends the flight itself.
         self.registered = false;
         let ttl = self.cache.inner.config.ttl;
         let stored = self
             .cache
             .store(self.hash, key, stored_copy, ttl, Some(&self.flight));
-        self.flight.finish(Outcome::Value(shared_copy));
-        (value, stored)
+        // If this `Clone` panics, `Drop` tells the waiters to retry: they find the stored value.
+        share(&self.flight, value);
+        stored
     }
 
     fn fail(self) {
@@ -285,6 +273,11 @@ where
         self.cache.inner.loads.lock().record(took, false);
         // `Drop` unregisters the flight and tells the waiters to retry.
     }
+}
+
+/// Finishes `flight` with a copy of `value`.
+pub(crate) fn share<V: Clone>(flight: &Flight<V>, value: &V) {
+    flight.finish(Outcome::Value(value.clone()));
 }
 
 impl<K, V> Drop for Leader<'_, K, V>

@@ -238,3 +238,160 @@ async fn attribute_body_awaiting_its_own_args_panics_other_args_work() {
     countdown::cache().insert((3, true), 33);
     assert_eq!(bounded(countdown(3, true)).await, 33);
 }
+
+/// Large outputs: values of 64 KiB through every loading path, on a thread with the 2 MiB stack that test
+/// threads get by default. In a debug build each layer of futures holds its own copies of a by-value output, so
+/// these overflowed the stack before the loading paths were slimmed (`docs/design/large-values.md`). A 1 MiB
+/// value cannot pass on 2 MiB in a debug build whatever the cache does (creating one in an async block and
+/// handing it on already needs more): the 1 MiB test bounds the stack the paths need instead, at 32 values.
+mod large {
+    use super::*;
+
+    /// A large value that is cheap to tell apart.
+    #[derive(Clone)]
+    pub struct Big<const N: usize>([u8; N]);
+
+    impl<const N: usize> Big<N> {
+        #[inline(never)]
+        pub fn new(seed: u8) -> Self {
+            Self([seed; N])
+        }
+        pub fn seed(&self) -> u8 {
+            assert!(self.0.iter().all(|b| *b == self.0[0]), "value torn");
+            self.0[0]
+        }
+    }
+
+    pub const K64: usize = 64 << 10;
+    pub const M1: usize = 1 << 20;
+
+    #[async_cache(maxsize = 8)]
+    async fn big_k64(seed: u8) -> Big<K64> {
+        tokio::task::yield_now().await;
+        Big::new(seed)
+    }
+
+    #[async_cache(maxsize = 8)]
+    async fn big_m1(seed: u8) -> Big<M1> {
+        tokio::task::yield_now().await;
+        Big::new(seed)
+    }
+
+    /// Runs `test` in a current-thread runtime on a fresh thread with a stack of `stack` bytes. A stack overflow
+    /// aborts the test binary: that is the failure this guards against.
+    fn on_stack<F, Fut>(stack: usize, test: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()>,
+    {
+        std::thread::Builder::new()
+            .stack_size(stack)
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .start_paused(true)
+                    .build()
+                    .unwrap();
+                rt.block_on(Box::pin(bounded(test())));
+            })
+            .unwrap()
+            .join()
+            .expect("the test failed");
+    }
+
+    type Cache<const N: usize> = AsyncCache<u8, Big<N>>;
+    type Attribute<const N: usize> = fn(u8) -> futures::future::BoxFuture<'static, Big<N>>;
+
+    /// Every loading path with values of `N` bytes: miss, hit, and a waiter sharing a leader's load. Each call
+    /// sits in its own small `async fn`, as it would in real code: one `async fn` awaiting many large outputs
+    /// holds stack slots for each of them in a debug build, which alone would exhaust the stack.
+    async fn every_path<const N: usize>(attribute: Attribute<N>) {
+        let cache = Cache::<N>::builder()
+            .maxsize(8)
+            .batch_loader(|keys: Vec<u8>| async move {
+                keys.into_iter()
+                    .map(|k| (k, Big::new(k)))
+                    .collect::<Vec<_>>()
+            })
+            .build()
+            .unwrap();
+        get_or_load(&cache, 1).await;
+        get_or_load(&cache, 1).await;
+        try_get_or_load(&cache, 2).await;
+        try_get_or_load(&cache, 2).await;
+        try_get_or_load_failing(&cache, 3).await;
+        leader_and_waiter(&cache, 4).await;
+        get_many(&cache, [1, 5, 6]).await;
+        load(&cache, 7).await;
+        load(&cache, 7).await;
+        call(attribute, 8).await;
+        call(attribute, 8).await;
+    }
+
+    async fn get_or_load<const N: usize>(cache: &Cache<N>, key: u8) {
+        let got = cache.get_or_load(key, async move { Big::new(key) }).await;
+        assert_eq!(got.seed(), key);
+    }
+
+    async fn try_get_or_load<const N: usize>(cache: &Cache<N>, key: u8) {
+        let got: Result<Big<N>, ()> = cache
+            .try_get_or_load(key, async move { Ok(Big::new(key)) })
+            .await;
+        assert_eq!(got.map(|b| b.seed()), Ok(key));
+    }
+
+    async fn try_get_or_load_failing<const N: usize>(cache: &Cache<N>, key: u8) {
+        let got: Result<Big<N>, u8> = cache.try_get_or_load(key, async move { Err(key) }).await;
+        assert_eq!(got.err(), Some(key));
+    }
+
+    async fn leader_and_waiter<const N: usize>(cache: &Cache<N>, key: u8) {
+        let leader = async {
+            let got = cache
+                .get_or_load(key, async move {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    Big::new(key)
+                })
+                .await;
+            assert_eq!(got.seed(), key);
+        };
+        let waiter = async {
+            tokio::task::yield_now().await;
+            let got = cache.get_or_load(key, async { Big::new(0) }).await;
+            assert_eq!(got.seed(), key);
+        };
+        tokio::join!(leader, waiter);
+    }
+
+    async fn get_many<const N: usize>(cache: &Cache<N>, keys: [u8; 3]) {
+        let got = cache
+            .get_many(keys, |keys| async move {
+                keys.into_iter()
+                    .map(|k| (k, Big::new(k)))
+                    .collect::<Vec<_>>()
+            })
+            .await;
+        assert_eq!(got.len(), 3);
+        assert!(got.iter().all(|(k, v)| v.seed() == *k));
+    }
+
+    async fn load<const N: usize>(cache: &Cache<N>, key: u8) {
+        let got = cache.load(key).await;
+        assert_eq!(got.map(|b| b.seed()), Some(key));
+    }
+
+    async fn call<const N: usize>(attribute: Attribute<N>, seed: u8) {
+        let got = attribute(seed).await;
+        assert_eq!(got.seed(), seed);
+    }
+
+    #[test]
+    fn values_of_64_kib_load_on_a_2_mib_stack() {
+        on_stack(2 << 20, || every_path::<K64>(|s| Box::pin(big_k64(s))));
+    }
+
+    #[test]
+    fn values_of_1_mib_load_within_32_values_of_stack() {
+        on_stack(32 << 20, || every_path::<M1>(|s| Box::pin(big_m1(s))));
+    }
+}

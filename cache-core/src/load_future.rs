@@ -1,0 +1,217 @@
+//! The future of `get_or_load` / `try_get_or_load`: look up, wait for another caller's load, or lead one.
+//!
+//! Written by hand rather than as an `async fn` because of large values in debug builds: there every layer of
+//! `async` code keeps its own stack slots for each value-sized temporary it could hold, and for a 64 KiB `V`
+//! those added up past a 2 MiB thread stack. Here each phase is its own small function, called one at a time
+//! from `poll`, so only one phase's temporaries are on the stack at once, and no value-sized state is kept in
+//! the future between polls (see `docs/design/large-values.md`).
+
+use std::future::Future;
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+
+use crate::flight::{Flight, Outcome};
+use crate::load::{Leader, Lookup};
+use crate::reentry::{self, RunId};
+use crate::AsyncCache;
+
+/// What a single-key loader returns: the value itself (`get_or_load`) or a `Result` of it (`try_get_or_load`).
+pub(crate) trait Loaded<V>: Sized {
+    /// The answer for a value that was found (a hit, or another caller's load).
+    fn found(value: V) -> Self;
+    /// The value to store and share, if the load succeeded.
+    fn value(&self) -> Option<&V>;
+}
+
+impl<V> Loaded<V> for V {
+    fn found(value: V) -> Self {
+        value
+    }
+    fn value(&self) -> Option<&V> {
+        Some(self)
+    }
+}
+
+impl<V, E> Loaded<V> for Result<V, E> {
+    fn found(value: V) -> Self {
+        Ok(value)
+    }
+    fn value(&self) -> Option<&V> {
+        self.as_ref().ok()
+    }
+}
+
+/// Where a [`LoadOne`] is.
+enum State<'a, K, V, F>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// About to look the key up; `first`: the lookup counts a hit or a miss (a retry's does not).
+    Look { first: bool },
+    /// Waiting for another caller's load.
+    Wait {
+        flight: Arc<Flight<V>>,
+        outcome: BoxFuture<'static, Outcome<V>>,
+    },
+    /// Running this caller's own load (boxed once it leads: pinned without `unsafe`, and a large loader future
+    /// is then off the stack too; the hit path never allocates).
+    Lead {
+        leader: Leader<'a, K, V>,
+        run: RunId,
+        load: Pin<Box<F>>,
+    },
+    /// Finished.
+    Done,
+}
+
+/// The future returned by `get_or_load` (`R = V`) and `try_get_or_load` (`R = Result<V, E>`).
+pub(crate) struct LoadOne<'a, K, V, R, F>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    cache: &'a AsyncCache<K, V>,
+    /// Computed on the first poll (a user `Hash` runs when the future is polled, as for an `async fn`).
+    hash: Option<u64>,
+    /// Taken when the load is stored.
+    key: Option<K>,
+    /// Taken (and boxed) when this caller leads; dropped unpolled otherwise.
+    load: Option<F>,
+    state: State<'a, K, V, F>,
+    /// Set by a phase that moved to another phase without anything to wait for: `poll` goes on at once.
+    again: bool,
+    _output: PhantomData<fn() -> R>,
+}
+
+// `load` is only ever pinned inside its own `Box`, never in place, so moving a `LoadOne` is fine.
+impl<K, V, R, F> Unpin for LoadOne<'_, K, V, R, F>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+}
+
+impl<'a, K, V, R, F> LoadOne<'a, K, V, R, F>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    R: Loaded<V>,
+    F: Future<Output = R>,
+{
+    pub(crate) fn new(cache: &'a AsyncCache<K, V>, key: K, load: F) -> Self {
+        Self {
+            cache,
+            hash: None,
+            key: Some(key),
+            load: Some(load),
+            state: State::Look { first: true },
+            again: false,
+            _output: PhantomData,
+        }
+    }
+
+    fn key(&self) -> &K {
+        self.key
+            .as_ref()
+            .expect("the key is taken only when the load is stored")
+    }
+
+    /// Looks up: a hit is the answer; otherwise wait for the key's flight, or lead a new one.
+    fn look(&mut self, first: bool) -> Poll<R> {
+        let hash = match self.hash {
+            Some(hash) => hash,
+            None => {
+                let hash = self.cache.inner.shards.hash(self.key());
+                self.hash = Some(hash);
+                hash
+            }
+        };
+        match self.cache.lookup_or_join(hash, self.key(), first) {
+            Lookup::Hit(v) => {
+                self.state = State::Done;
+                return Poll::Ready(R::found(v));
+            }
+            Lookup::Wait(flight) => {
+                let outcome = Box::pin(Flight::wait_owned(Arc::clone(&flight)));
+                self.state = State::Wait { flight, outcome };
+            }
+            Lookup::Lead(flight) => {
+                let run = RunId::new();
+                flight.claim(run);
+                // The guard exists from here on: if boxing fails or anything below panics, the flight ends.
+                let leader = Leader::new(self.cache, hash, flight);
+                let load = Box::pin(self.load.take().expect("a caller leads at most once"));
+                self.state = State::Lead { leader, run, load };
+            }
+            Lookup::Reentrant => panic!("{}", reentry::MESSAGE),
+        }
+        self.again = true;
+        Poll::Pending
+    }
+
+    /// Waits for another caller's load: its value is the answer; otherwise look again (one waiter leads).
+    fn wait(&mut self, cx: &mut Context<'_>) -> Poll<R> {
+        let State::Wait { flight, outcome } = &mut self.state else {
+            unreachable!("called in the Wait state")
+        };
+        let Poll::Ready(outcome) = outcome.as_mut().poll(cx) else {
+            return Poll::Pending;
+        };
+        if let Outcome::Value(v) = outcome {
+            self.state = State::Done;
+            return Poll::Ready(R::found(v));
+        }
+        let flight = Arc::clone(flight);
+        let hash = self.hash.expect("hashed before waiting");
+        self.cache.forget(hash, &flight);
+        self.state = State::Look { first: false };
+        self.again = true;
+        Poll::Pending
+    }
+
+    /// Polls this caller's own load; its outcome ends the flight and is the answer.
+    fn lead(&mut self, cx: &mut Context<'_>) -> Poll<R> {
+        let State::Lead { run, load, .. } = &mut self.state else {
+            unreachable!("called in the Lead state")
+        };
+        let Poll::Ready(loaded) = reentry::poll_as(*run, load.as_mut(), cx) else {
+            return Poll::Pending;
+        };
+        let State::Lead { leader, .. } = std::mem::replace(&mut self.state, State::Done) else {
+            unreachable!("still in the Lead state")
+        };
+        let key = self.key.take().expect("the key is taken only here");
+        Poll::Ready(leader.conclude(key, loaded))
+    }
+}
+
+impl<K, V, R, F> Future for LoadOne<'_, K, V, R, F>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    R: Loaded<V>,
+    F: Future<Output = R>,
+{
+    type Output = R;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
+        let this = self.get_mut();
+        loop {
+            let polled = match this.state {
+                State::Look { first } => this.look(first),
+                State::Wait { .. } => this.wait(cx),
+                State::Lead { .. } => this.lead(cx),
+                State::Done => panic!("`get_or_load` future polled after it completed"),
+            };
+            if !(polled.is_pending() && std::mem::take(&mut this.again)) {
+                return polled;
+            }
+        }
+    }
+}
