@@ -62,9 +62,11 @@ where
     /// Running this caller's own load (boxed once it leads: pinned without `unsafe`, and a large loader future
     /// is then off the stack too; the hit path never allocates).
     Lead {
-        leader: Leader<'a, K, V>,
-        run: RunId,
+        // Declared first so that it is dropped first: a cancelled loader is gone before `leader`'s `Drop` lets a
+        // waiter start the next load (the order an `async fn` has).
         load: Pin<Box<F>>,
+        run: RunId,
+        leader: Leader<'a, K, V>,
     },
     /// Finished.
     Done,
@@ -147,7 +149,7 @@ where
                 // The guard exists from here on: if boxing fails or anything below panics, the flight ends.
                 let leader = Leader::new(self.cache, hash, flight);
                 let load = Box::pin(self.load.take().expect("a caller leads at most once"));
-                self.state = State::Lead { leader, run, load };
+                self.state = State::Lead { load, run, leader };
             }
             Lookup::Reentrant => panic!("{}", reentry::MESSAGE),
         }
