@@ -1,182 +1,619 @@
-//! Hit ratios on a Zipf trace, for `cache_core::AsyncCache` (LRU and LFU) and its peers in the same run.
+//! Hit ratios of cache-core's policies and its peers on synthetic traces, beside the offline optimum (Belady).
 //!
-//! Not a timing benchmark: a plain `main` (`harness = false`) that replays one trace through every cache and
-//! prints a markdown table.
+//! Not a timing benchmark: a plain `main` (`harness = false`) that replays every trace of
+//! `cache_benches::traces` (Zipf 0.8 / 1.0 / 1.2, a scan through a hot set, a loop, a phase change, a sliding
+//! working set, synthetic stand-ins for block I/O, web/CDN, database and recommendation traffic, and a zig-zag)
+//! at two capacities each, through every subject, each from an empty cache: every request is a `get`, and a miss
+//! inserts the key. It prints, per cell (trace x capacity), each subject's hit ratio and its distance to Belady,
+//! then each subject's mean gap to Belady over all cells, and per cell how far each cache-core policy is from the
+//! best peer. It writes every figure to a CSV file too.
 //!
-//! * Trace: Zipf with exponent 1.0 over 1,000,000 keys, 2,000,000 requests (200,000 with `BENCH_QUICK=1` or
-//!   `--quick`), drawn with rand_distr from a Xoshiro256++ generator seeded with a fixed seed, so every run and
-//!   every cache sees the same requests.
-//! * Capacities: 1 % and 10 % of the key space (10,000 and 100,000 entries).
-//! * Every request is a `get`; on a miss the key is inserted. The caches start empty.
-//! * `cache-core` runs with `.shards(1)` (exact LRU or LFU over the whole cache) and, for comparison, with its
-//!   default shard count. With one shard its LRU must make the same hit/miss decision as the `lru` crate at every
-//!   single request: the bench replays both in lockstep and asserts it.
+//! Checks (the bench panics if one fails): cache-core `Policy::Lru` with `.shards(1)` makes the `lru` crate's
+//! hit/miss decision at every request of every cell (replayed in lockstep); no subject hits more often than
+//! Belady in any cell; Belady equals an exhaustive search on small random traces.
+//!
+//! Environment:
+//! * `BENCH_QUICK=1` (or `--quick`): traces a tenth as long over a tenth of the ids (capacities scale alike).
+//! * `HIT_RATIO_SWEEP=1`: instead of the cells, a capacity sweep (0.25 % to 20 % of the ids) on the traces of
+//!   `HIT_RATIO_SWEEP_TRACES` (default `database,sliding`), for the plots of `scripts/plot_hit_ratio.py`.
+//! * `HIT_RATIO_TRACES=a,b`: only these traces. `HIT_RATIO_SUBJECTS=LRU,moka`: only the subjects whose name
+//!   contains one of these (Belady and the lockstep pair always run).
+//! * `HIT_RATIO_CSV=path`: where the CSV goes (default `target/hit_ratio.csv`, or `target/hit_ratio_sweep.csv`).
+//! * `HIT_RATIO_THREADS=n`: subjects replayed in parallel (default: the available cores). Hit ratios do not
+//!   depend on it.
 //!
 //! Run: `cargo bench -p cache-benches --bench hit_ratio`.
 
+use std::fmt::Write as _;
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
-use cache_benches::{quick, Table};
+use cache_benches::traces::{self, Scale, TraceSpec};
+use cache_benches::{belady, quick, SplitMix64, Table};
 use cache_core::{AsyncCache, Policy};
-use rand::SeedableRng;
-use rand_distr::{Distribution, Zipf};
+use mini_moka::sync::ConcurrentCacheExt as _;
 
-const KEYS: usize = 1_000_000;
 const SEED: u64 = 0x0005_EED0_21FF;
 
-/// The share of requests that hit, as a percentage with two decimals.
-fn pct(hits: usize, requests: usize) -> String {
-    #[allow(clippy::cast_precision_loss)]
-    let ratio = hits as f64 / requests as f64;
-    format!("{:.2} %", ratio * 100.0)
+/// One request: whether it hit (a miss inserts the key).
+type Access = Box<dyn FnMut(u64) -> bool>;
+
+/// How a subject's cache is built for a capacity.
+#[derive(Clone, Copy)]
+enum Make {
+    /// cache-core with this policy (default build; the bench also runs it with `.shards(1)`).
+    Ours(Policy),
+    /// A peer.
+    Peer(fn(usize) -> Access),
 }
 
-/// Replays `trace` through `access` (which reports a hit, and inserts on a miss); returns the hits.
-fn replay(trace: &[u64], mut access: impl FnMut(u64) -> bool) -> usize {
-    trace.iter().filter(|&&k| access(k)).count()
+struct Subject {
+    name: &'static str,
+    make: Make,
 }
 
-fn ours(capacity: usize, policy: Policy, shards: Option<usize>) -> AsyncCache<u64, u64> {
+/// The subjects of every cell, in column order. A new cache-core policy is one line here.
+const SUBJECTS: &[Subject] = &[
+    Subject {
+        name: "cache-core LRU",
+        make: Make::Ours(Policy::Lru),
+    },
+    Subject {
+        name: "cache-core LFU",
+        make: Make::Ours(Policy::Lfu),
+    },
+    Subject {
+        name: "quick_cache",
+        make: Make::Peer(quick_cache),
+    },
+    Subject {
+        name: "moka",
+        make: Make::Peer(moka),
+    },
+    Subject {
+        name: "mini-moka",
+        make: Make::Peer(mini_moka),
+    },
+];
+
+/// The `lru` crate's column: replayed in lockstep with cache-core LRU on one shard.
+const LRU_CRATE: &str = "lru";
+/// cache-core LRU on one shard: the other half of the lockstep pair.
+const LRU_ONE_SHARD: &str = "cache-core LRU, shards(1)";
+const BELADY: &str = "Belady (MIN)";
+
+fn ours(capacity: usize, policy: Policy, one_shard: bool) -> Access {
     let builder = AsyncCache::builder().maxsize(capacity).policy(policy);
-    let builder = match shards {
-        Some(n) => builder.shards(n),
-        None => builder,
+    let builder = if one_shard {
+        builder.shards(1)
+    } else {
+        builder
     };
-    builder.build().expect("valid cache settings")
-}
-
-fn ours_access(cache: &AsyncCache<u64, u64>) -> impl FnMut(u64) -> bool + '_ {
-    move |k| {
+    let cache: AsyncCache<u64, u64> = builder.build().expect("valid cache settings");
+    Box::new(move |k| {
         let hit = cache.get(&k).is_some();
         if !hit {
             cache.insert(k, k);
         }
         hit
+    })
+}
+
+/// quick_cache's default concurrent cache.
+fn quick_cache(capacity: usize) -> Access {
+    let cache = quick_cache::sync::Cache::<u64, u64>::new(capacity);
+    Box::new(move |k| {
+        let hit = cache.get(&k).is_some();
+        if !hit {
+            cache.insert(k, k);
+        }
+        hit
+    })
+}
+
+/// moka's `sync::Cache`. It buffers reads and writes and applies them (admission, eviction) in batches; the
+/// bench calls `run_pending_tasks` after every insert so that the next request sees the cache within its
+/// capacity and with every earlier read counted, as a cache under light load would be.
+fn moka(capacity: usize) -> Access {
+    let cache = moka::sync::Cache::<u64, u64>::new(capacity as u64);
+    Box::new(move |k| {
+        if cache.get(&k).is_some() {
+            return true;
+        }
+        cache.insert(k, k);
+        cache.run_pending_tasks();
+        false
+    })
+}
+
+/// mini-moka's `sync::Cache`, with its pending work applied after every insert (`sync`), as for moka.
+fn mini_moka(capacity: usize) -> Access {
+    let cache = mini_moka::sync::Cache::<u64, u64>::new(capacity as u64);
+    Box::new(move |k| {
+        if cache.get(&k).is_some() {
+            return true;
+        }
+        cache.insert(k, k);
+        cache.sync();
+        false
+    })
+}
+
+/// cache-core LRU with one shard and the `lru` crate replayed side by side; panics at the first request on which
+/// they disagree. Returns (cache-core hits, lru hits), equal by then.
+fn lockstep(trace: &[u64], capacity: usize) -> (usize, usize) {
+    let ours: AsyncCache<u64, u64> = AsyncCache::builder()
+        .maxsize(capacity)
+        .policy(Policy::Lru)
+        .shards(1)
+        .build()
+        .expect("valid cache settings");
+    let mut reference = lru::LruCache::new(NonZeroUsize::new(capacity).expect("non-zero"));
+    let mut hits = 0;
+    for (i, &k) in trace.iter().enumerate() {
+        let a = ours.get(&k).is_some();
+        if !a {
+            ours.insert(k, k);
+        }
+        let b = reference.get(&k).is_some();
+        if !b {
+            reference.put(k, k);
+        }
+        assert_eq!(
+            a, b,
+            "capacity {capacity}: cache-core LRU (shards 1) and the lru crate disagree at request {i} (key {k})"
+        );
+        hits += usize::from(a);
+    }
+    assert_eq!(ours.metrics().hits, hits as u64, "metrics count every hit");
+    (hits, hits)
+}
+
+/// One unit of work in a cell.
+#[derive(Clone, Copy)]
+enum Task {
+    Belady,
+    Lockstep,
+    Subject { index: usize, one_shard: bool },
+}
+
+/// (column name, hits) pairs.
+type Figures = Vec<(String, usize)>;
+
+/// The figures of one trace at one capacity, Belady first.
+struct Cell {
+    trace: &'static str,
+    capacity: usize,
+    requests: usize,
+    results: Figures,
+}
+
+impl Cell {
+    fn hits(&self, name: &str) -> Option<usize> {
+        self.results
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, h)| h)
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn pct(&self, hits: usize) -> f64 {
+        hits as f64 * 100.0 / self.requests as f64
+    }
+
+    fn belady_pct(&self) -> f64 {
+        self.pct(self.hits(BELADY).expect("Belady always runs"))
     }
 }
 
-/// The expected hit ratio of a cache that always holds the `capacity` most popular keys, with no cold start:
-/// `H(capacity) / H(KEYS)` for Zipf(1.0). An upper bound for any policy that does not know the future.
-fn pinned_top_keys(capacity: usize) -> String {
-    let harmonic = |n: usize| (1..=n).map(|i| 1.0 / i as f64).sum::<f64>();
-    format!("{:.2} %", harmonic(capacity) / harmonic(KEYS) * 100.0)
+fn one_shard_name(name: &str) -> String {
+    format!("{name}, shards(1)")
+}
+
+fn selected_subjects() -> Vec<usize> {
+    let filter = std::env::var("HIT_RATIO_SUBJECTS").unwrap_or_default();
+    let wanted: Vec<&str> = filter.split(',').filter(|s| !s.is_empty()).collect();
+    (0..SUBJECTS.len())
+        .filter(|&i| wanted.is_empty() || wanted.iter().any(|w| SUBJECTS[i].name.contains(w)))
+        .collect()
+}
+
+fn threads() -> usize {
+    std::env::var("HIT_RATIO_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+}
+
+/// Replays `trace` at `capacity` through Belady, the lockstep pair and the `subjects` (by index into
+/// [`SUBJECTS`]; cache-core ones also with `.shards(1)`), spread over `threads` threads.
+fn run_cell(
+    spec: &TraceSpec,
+    trace: &[u64],
+    capacity: usize,
+    subjects: &[usize],
+    threads: usize,
+) -> Cell {
+    let mut tasks = vec![Task::Belady, Task::Lockstep];
+    for &index in subjects {
+        tasks.push(Task::Subject {
+            index,
+            one_shard: false,
+        });
+        if matches!(SUBJECTS[index].make, Make::Ours(p) if p != Policy::Lru) {
+            tasks.push(Task::Subject {
+                index,
+                one_shard: true,
+            });
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<Option<Figures>>> = Mutex::new(vec![None; tasks.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(tasks.len()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&task) = tasks.get(i) else { break };
+                let out = match task {
+                    Task::Belady => vec![(BELADY.to_string(), belady::hits(trace, capacity))],
+                    Task::Lockstep => {
+                        let (ours, theirs) = lockstep(trace, capacity);
+                        vec![
+                            (LRU_ONE_SHARD.to_string(), ours),
+                            (LRU_CRATE.to_string(), theirs),
+                        ]
+                    }
+                    Task::Subject { index, one_shard } => {
+                        let subject = &SUBJECTS[index];
+                        let mut access = match subject.make {
+                            Make::Ours(policy) => ours(capacity, policy, one_shard),
+                            Make::Peer(make) => make(capacity),
+                        };
+                        let hits = trace.iter().filter(|&&k| access(k)).count();
+                        let name = if one_shard {
+                            one_shard_name(subject.name)
+                        } else {
+                            subject.name.to_string()
+                        };
+                        vec![(name, hits)]
+                    }
+                };
+                done.lock().expect("no worker panicked")[i] = Some(out);
+            });
+        }
+    });
+    let results = done
+        .into_inner()
+        .expect("no worker panicked")
+        .into_iter()
+        .flat_map(|r| r.expect("every task ran"))
+        .collect();
+    let cell = Cell {
+        trace: spec.name,
+        capacity,
+        requests: trace.len(),
+        results,
+    };
+    let optimum = cell.hits(BELADY).expect("Belady always runs");
+    for (name, hits) in &cell.results {
+        assert!(
+            *hits <= optimum,
+            "{} at capacity {capacity}: {name} hit {hits} times, more than Belady's {optimum}",
+            spec.name
+        );
+    }
+    cell
+}
+
+/// The columns of the main table: the default-build subjects and `lru`, in [`SUBJECTS`] order (`lru` before the
+/// first peer).
+fn columns(subjects: &[usize]) -> Vec<&'static str> {
+    let mut cols: Vec<&'static str> = subjects
+        .iter()
+        .filter(|&&i| matches!(SUBJECTS[i].make, Make::Ours(_)))
+        .map(|&i| SUBJECTS[i].name)
+        .collect();
+    cols.push(LRU_CRATE);
+    cols.extend(
+        subjects
+            .iter()
+            .filter(|&&i| matches!(SUBJECTS[i].make, Make::Peer(_)))
+            .map(|&i| SUBJECTS[i].name),
+    );
+    cols
+}
+
+fn is_peer(name: &str) -> bool {
+    name == LRU_CRATE
+        || SUBJECTS
+            .iter()
+            .any(|s| s.name == name && matches!(s.make, Make::Peer(_)))
+}
+
+fn capacity_label(capacity: usize, scale: Scale) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let pct = capacity as f64 * 100.0 / scale.unit as f64;
+    format!("{capacity} ({pct} %)")
+}
+
+fn csv_path(sweep: bool) -> std::path::PathBuf {
+    std::env::var_os("HIT_RATIO_CSV").map_or_else(
+        || {
+            let file = if sweep {
+                "hit_ratio_sweep.csv"
+            } else {
+                "hit_ratio.csv"
+            };
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target")
+                .join(file)
+        },
+        Into::into,
+    )
+}
+
+fn write_csv(cells: &[Cell], scale: Scale, sweep: bool) {
+    let mut out = String::from(
+        "trace,capacity,capacity_pct,requests,subject,hits,hit_ratio_pct,gap_to_belady\n",
+    );
+    for cell in cells {
+        #[allow(clippy::cast_precision_loss)]
+        let cap_pct = cell.capacity as f64 * 100.0 / scale.unit as f64;
+        for (name, hits) in &cell.results {
+            let pct = cell.pct(*hits);
+            let _ = writeln!(
+                out,
+                "{},{},{cap_pct},{},{name},{hits},{pct:.4},{:.4}",
+                cell.trace,
+                cell.capacity,
+                cell.requests,
+                cell.belady_pct() - pct
+            );
+        }
+    }
+    let path = csv_path(sweep);
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    std::fs::write(&path, out).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    println!("CSV: {}", path.display());
+}
+
+/// Belady against an exhaustive search on small random traces.
+fn check_belady() {
+    let mut rng = SplitMix64::new(SEED);
+    for round in 0..300 {
+        let keys = 2 + rng.below(5);
+        let len = 4 + rng.below(12);
+        let capacity = rng.below(4);
+        let trace: Vec<u64> = (0..len).map(|_| rng.below(keys) as u64).collect();
+        assert_eq!(
+            belady::hits(&trace, capacity),
+            belady::hits_exhaustive(&trace, capacity),
+            "round {round}: Belady is not optimal on {trace:?} at capacity {capacity}"
+        );
+    }
+}
+
+fn selected_traces(sweep: bool) -> Vec<TraceSpec> {
+    let names = if sweep {
+        std::env::var("HIT_RATIO_SWEEP_TRACES").unwrap_or_else(|_| "database,sliding".into())
+    } else {
+        std::env::var("HIT_RATIO_TRACES").unwrap_or_default()
+    };
+    let names: Vec<&str> = names.split(',').filter(|s| !s.is_empty()).collect();
+    if names.is_empty() {
+        return traces::all();
+    }
+    names
+        .iter()
+        .map(|n| traces::by_name(n).unwrap_or_else(|| panic!("no trace called {n:?}")))
+        .collect()
 }
 
 fn main() {
-    let requests = if quick() { 200_000 } else { 2_000_000 };
-    let zipf = Zipf::new(KEYS as f64, 1.0).expect("valid Zipf parameters");
-    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(SEED);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let trace: Vec<u64> = (0..requests)
-        .map(|_| zipf.sample(&mut rng) as u64)
-        .collect();
-    let distinct = {
-        let mut t = trace.clone();
-        t.sort_unstable();
-        t.dedup();
-        t.len()
-    };
+    let started = Instant::now();
+    check_belady();
+    let scale = if quick() { Scale::QUICK } else { Scale::FULL };
+    let sweep = std::env::var("HIT_RATIO_SWEEP").is_ok_and(|v| !v.is_empty() && v != "0");
+    let subjects = selected_subjects();
+    let threads = threads();
     println!(
-        "Zipf(1.0) over {KEYS} keys: {requests} requests, {distinct} distinct keys, seed {SEED:#x}\n"
+        "Hit ratios: {} requests per trace over {} ids (seed {SEED:#x}); every request a get, a miss inserts; \
+         {threads} thread(s) replaying subjects in parallel.\n",
+        scale.requests, scale.unit
     );
 
-    let capacities = [KEYS / 100, KEYS / 10];
-    let names = [
-        "cache-core LRU, shards(1)",
-        "cache-core LFU, shards(1)",
-        "cache-core LRU, default shards",
-        "cache-core LFU, default shards",
-        "lru (LruCache)",
-        "moka::sync::Cache",
-        "quick_cache::sync::Cache",
-    ];
-    // results[subject][capacity index]
-    let mut results = vec![Vec::new(); names.len()];
-    let mut identical = Vec::new();
-    for &cap in &capacities {
-        let started = Instant::now();
-
-        // cache-core LRU with one shard and the lru crate, in lockstep.
-        let lockstep = ours(cap, Policy::Lru, Some(1));
-        let mut reference = lru::LruCache::new(NonZeroUsize::new(cap).expect("non-zero"));
-        let (mut ours_hits, mut lru_hits) = (0, 0);
-        for (i, &k) in trace.iter().enumerate() {
-            let a = lockstep.get(&k).is_some();
-            if !a {
-                lockstep.insert(k, k);
-            }
-            let b = reference.get(&k).is_some();
-            if !b {
-                reference.put(k, k);
-            }
-            assert_eq!(
-                a, b,
-                "capacity {cap}: cache-core LRU (shards 1) and the lru crate disagree at request {i} (key {k})"
+    let mut cells = Vec::new();
+    let mut about = Table::new(&["trace", "distinct keys", "what"]);
+    for spec in selected_traces(sweep) {
+        let trace = spec.generate(scale, SEED);
+        let distinct = {
+            let mut t = trace.clone();
+            t.sort_unstable();
+            t.dedup();
+            t.len()
+        };
+        about.row(vec![
+            spec.name.into(),
+            distinct.to_string(),
+            spec.about.into(),
+        ]);
+        let capacities: Vec<usize> = if sweep {
+            [25, 50, 100, 200, 500, 1000, 2000]
+                .iter()
+                .map(|per_10k| scale.unit * per_10k / 10_000)
+                .collect()
+        } else {
+            spec.capacities(scale).to_vec()
+        };
+        for capacity in capacities {
+            let t = Instant::now();
+            cells.push(run_cell(&spec, &trace, capacity, &subjects, threads));
+            eprintln!(
+                "{} at {capacity}: {:.1} s",
+                spec.name,
+                t.elapsed().as_secs_f64()
             );
-            ours_hits += usize::from(a);
-            lru_hits += usize::from(b);
         }
-        assert_eq!(
-            lockstep.metrics().hits,
-            ours_hits as u64,
-            "metrics count every hit"
-        );
-        identical.push(format!(
-            "capacity {cap}: cache-core LRU with shards(1) and the lru crate made the same hit/miss decision on all \
-             {requests} requests ({ours_hits} hits each)"
-        ));
-        results[0].push(ours_hits);
-        results[4].push(lru_hits);
-
-        let c = ours(cap, Policy::Lfu, Some(1));
-        results[1].push(replay(&trace, ours_access(&c)));
-        let c = ours(cap, Policy::Lru, None);
-        results[2].push(replay(&trace, ours_access(&c)));
-        let c = ours(cap, Policy::Lfu, None);
-        results[3].push(replay(&trace, ours_access(&c)));
-
-        let moka = moka::sync::Cache::new(cap as u64);
-        results[5].push(replay(&trace, |k| {
-            let hit = moka.get(&k).is_some();
-            if !hit {
-                moka.insert(k, k);
-            }
-            hit
-        }));
-
-        let quick = quick_cache::sync::Cache::new(cap);
-        results[6].push(replay(&trace, |k| {
-            let hit = quick.get(&k).is_some();
-            if !hit {
-                quick.insert(k, k);
-            }
-            hit
-        }));
-        eprintln!(
-            "capacity {cap}: replayed in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
     }
-
-    let mut header = vec!["cache".to_string()];
-    header.extend(
-        capacities
-            .iter()
-            .map(|c| format!("capacity {c} ({} %)", c * 100 / KEYS)),
+    println!("{}", about.render());
+    print_cells(&cells, &subjects, scale);
+    if !sweep {
+        print_gaps(&cells, &subjects);
+        print_versus_peers(&cells, &subjects, scale);
+    }
+    print_one_shard(&cells, &subjects, scale);
+    println!(
+        "Checks passed: cache-core LRU with shards(1) made the lru crate's hit/miss decision at every request of \
+         every cell; no subject beat Belady in any cell; Belady matched exhaustive search on 300 small traces."
     );
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    write_csv(&cells, scale, sweep);
+    eprintln!("hit_ratio took {:.0} s", started.elapsed().as_secs_f64());
+}
+
+/// Per cell: every subject's hit ratio, with the points below Belady in brackets.
+fn print_cells(cells: &[Cell], subjects: &[usize], scale: Scale) {
+    let cols = columns(subjects);
+    let mut header = vec!["trace", "capacity", BELADY];
+    header.extend(&cols);
     let mut table = Table::new(&header);
-    for (name, hits) in names.iter().zip(&results) {
-        let mut row = vec![(*name).to_string()];
-        row.extend(hits.iter().map(|&h| pct(h, requests)));
+    for cell in cells {
+        let mut row = vec![
+            cell.trace.to_string(),
+            capacity_label(cell.capacity, scale),
+            format!("{:.2}", cell.belady_pct()),
+        ];
+        for name in &cols {
+            let pct = cell.pct(cell.hits(name).expect("every column ran"));
+            row.push(format!("{pct:.2} (−{:.2})", cell.belady_pct() - pct));
+        }
         table.row(row);
     }
-    let mut row = vec!["reference: the top-C keys pinned, no cold start".to_string()];
-    row.extend(capacities.iter().map(|&c| pinned_top_keys(c)));
-    table.row(row);
+    println!("Hit ratio %, in brackets the points below Belady:\n");
     println!("{}", table.render());
-    for line in identical {
-        println!("{line}");
+}
+
+/// Per subject: the mean and largest gap to Belady over all cells.
+fn print_gaps(cells: &[Cell], subjects: &[usize]) {
+    let mut table = Table::new(&[
+        "subject",
+        "mean points below Belady",
+        "largest (cell)",
+        "cells where best of all subjects",
+    ]);
+    for name in columns(subjects) {
+        let gaps: Vec<(f64, &Cell)> = cells
+            .iter()
+            .map(|c| (c.belady_pct() - c.pct(c.hits(name).expect("ran")), c))
+            .collect();
+        #[allow(clippy::cast_precision_loss)]
+        let mean = gaps.iter().map(|g| g.0).sum::<f64>() / gaps.len() as f64;
+        let (worst, at) = gaps
+            .iter()
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .expect("some cells");
+        let best = cells
+            .iter()
+            .filter(|c| {
+                let mine = c.hits(name).expect("ran");
+                columns(subjects)
+                    .iter()
+                    .all(|o| c.hits(o).expect("ran") <= mine)
+            })
+            .count();
+        table.row(vec![
+            name.into(),
+            format!("{mean:.2}"),
+            format!("{worst:.2} ({} at {})", at.trace, at.capacity),
+            format!("{best} of {}", cells.len()),
+        ]);
+    }
+    println!(
+        "Mean gap to Belady over all {} cells (lower is better):\n",
+        cells.len()
+    );
+    println!("{}", table.render());
+}
+
+/// Per cell: the best peer and each cache-core policy's distance to it (✓: within 0.5 point or better).
+fn print_versus_peers(cells: &[Cell], subjects: &[usize], scale: Scale) {
+    let cols = columns(subjects);
+    let ours: Vec<&str> = cols.iter().copied().filter(|c| !is_peer(c)).collect();
+    let mut header = vec!["trace", "capacity", "best peer"];
+    header.extend(&ours);
+    let mut table = Table::new(&header);
+    let mut within = vec![0; ours.len()];
+    for cell in cells {
+        let (peer, peer_hits) = cols
+            .iter()
+            .filter(|c| is_peer(c))
+            .map(|c| (*c, cell.hits(c).expect("ran")))
+            .max_by_key(|&(_, h)| h)
+            .expect("the lru crate is always a peer");
+        let mut row = vec![
+            cell.trace.to_string(),
+            capacity_label(cell.capacity, scale),
+            format!("{peer} {:.2}", cell.pct(peer_hits)),
+        ];
+        for (n, name) in ours.iter().enumerate() {
+            let delta = cell.pct(cell.hits(name).expect("ran")) - cell.pct(peer_hits);
+            let ok = delta >= -0.5;
+            within[n] += usize::from(ok);
+            row.push(format!("{delta:+.2}{}", if ok { " ✓" } else { "" }));
+        }
+        table.row(row);
+    }
+    println!(
+        "cache-core against the best peer in each cell (points; ✓ = within 0.5 point or better):\n"
+    );
+    println!("{}", table.render());
+    for (name, n) in ours.iter().zip(within) {
+        println!(
+            "{name}: within 0.5 point of the best peer in {n} of {} cells",
+            cells.len()
+        );
+    }
+    println!();
+}
+
+/// The cells where a cache-core policy on one shard differs from its default build by half a point or more.
+fn print_one_shard(cells: &[Cell], subjects: &[usize], scale: Scale) {
+    let mut lines = Vec::new();
+    for &i in subjects {
+        let Make::Ours(_) = SUBJECTS[i].make else {
+            continue;
+        };
+        let one = one_shard_name(SUBJECTS[i].name);
+        for cell in cells {
+            let (Some(default), Some(single)) = (cell.hits(SUBJECTS[i].name), cell.hits(&one))
+            else {
+                continue;
+            };
+            let delta = cell.pct(single) - cell.pct(default);
+            if delta.abs() >= 0.5 {
+                lines.push(format!(
+                    "  {} at {}: {one} {:.2} against {:.2} by default ({delta:+.2})",
+                    cell.trace,
+                    capacity_label(cell.capacity, scale),
+                    cell.pct(single),
+                    cell.pct(default)
+                ));
+            }
+        }
+    }
+    if lines.is_empty() {
+        println!(
+            "cache-core with .shards(1) is within 0.5 point of its default build in every cell.\n"
+        );
+    } else {
+        println!("cache-core with .shards(1), where it differs from its default build by 0.5 point or more:");
+        for l in lines {
+            println!("{l}");
+        }
+        println!();
     }
 }

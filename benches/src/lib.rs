@@ -1,8 +1,12 @@
 //! Helpers shared by the benchmarks in `benches/benches/`: key sets, fixed pseudo-random access patterns,
-//! a quick mode for smoke runs, and markdown tables for the reports of the non-criterion benches.
+//! a quick mode for smoke runs, and markdown tables for the reports of the non-criterion benches; for the
+//! hit-ratio bench, synthetic request traces ([`traces`]) and the offline optimum ([`belady`]).
 //!
 //! The benchmarks themselves are described in `docs/benchmarks.md`. Run them all with
 //! `cargo bench -p cache-benches`, or one with `cargo bench -p cache-benches --bench <name>`.
+
+pub mod belady;
+pub mod traces;
 
 use std::fmt::Write as _;
 use std::time::Duration;
