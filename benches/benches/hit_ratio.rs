@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cache_benches::traces::{self, Scale, TraceSpec};
 use cache_benches::{belady, quick, SplitMix64, Table};
@@ -251,12 +251,13 @@ fn run_cell(
         }
     }
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<Option<Figures>>> = Mutex::new(vec![None; tasks.len()]);
+    let done: Mutex<Vec<Option<(Figures, Duration)>>> = Mutex::new(vec![None; tasks.len()]);
     std::thread::scope(|s| {
         for _ in 0..threads.min(tasks.len()) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&task) = tasks.get(i) else { break };
+                let t = Instant::now();
                 let out = match task {
                     Task::Belady => vec![(BELADY.to_string(), belady::hits(trace, capacity))],
                     Task::Lockstep => {
@@ -281,16 +282,23 @@ fn run_cell(
                         vec![(name, hits)]
                     }
                 };
-                done.lock().expect("no worker panicked")[i] = Some(out);
+                done.lock().expect("no worker panicked")[i] = Some((out, t.elapsed()));
             });
         }
     });
-    let results = done
+    let mut results = Vec::new();
+    let mut times = String::new();
+    for (figures, took) in done
         .into_inner()
         .expect("no worker panicked")
         .into_iter()
-        .flat_map(|r| r.expect("every task ran"))
-        .collect();
+        .flatten()
+    {
+        let _ = write!(times, ", {} {:.1}", figures[0].0, took.as_secs_f64());
+        results.extend(figures);
+    }
+    assert_eq!(results.len(), tasks.len() + 1, "every task ran");
+    eprintln!("{} at {capacity}: seconds per replay{times}", spec.name);
     let cell = Cell {
         trace: spec.name,
         capacity,
@@ -366,7 +374,7 @@ fn write_csv(cells: &[Cell], scale: Scale, sweep: bool) {
             let pct = cell.pct(*hits);
             let _ = writeln!(
                 out,
-                "{},{},{cap_pct},{},{name},{hits},{pct:.4},{:.4}",
+                "{},{},{cap_pct},{},\"{name}\",{hits},{pct:.4},{:.4}",
                 cell.trace,
                 cell.capacity,
                 cell.requests,
