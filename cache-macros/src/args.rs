@@ -10,7 +10,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitFloat, LitInt, Path, Token, UnOp};
 
 /// Every option, as a user writes it: the tail of every "unknown option" message.
-pub(crate) const VALID_FORMS: &str = "`maxsize = 128`, `policy = \"lru\"` or `policy = \"lfu\"`, \
+pub(crate) const VALID_FORMS: &str = "`maxsize = 128`, `policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`, \
      `ttl = 60` or `ttl = 0.5` (seconds), `skip_args = 1`, `crate = \"path::to::cache_core\"`";
 
 /// The largest `maxsize` every shard layout accepts (a shard holds fewer than `u32::MAX` entries).
@@ -28,6 +28,7 @@ pub(crate) struct WithSpan<T> {
 pub(crate) enum PolicyKind {
     Lru,
     Lfu,
+    TinyLfu,
 }
 
 /// The options of one `#[async_cache(...)]`, each `None` when not given.
@@ -124,7 +125,7 @@ impl Parse for Setting {
 fn example(key: &str) -> String {
     match key {
         "maxsize" => "`maxsize = 128`".to_owned(),
-        "policy" => "`policy = \"lru\"` or `policy = \"lfu\"`".to_owned(),
+        "policy" => "`policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`".to_owned(),
         "ttl" => "`ttl = 60` or `ttl = 0.5` (seconds)".to_owned(),
         "skip_args" => "`skip_args = 1`".to_owned(),
         "crate" => "`crate = \"path::to::cache_core\"`".to_owned(),
@@ -235,11 +236,12 @@ fn parse_skip_args(expr: &Expr) -> syn::Result<usize> {
 }
 
 fn parse_policy(expr: &Expr) -> syn::Result<PolicyKind> {
-    let form = "`policy = \"lru\"` or `policy = \"lfu\"`";
+    let form = "`policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`";
     match literal(expr) {
         Some(Lit::Str(s)) => match s.value().to_ascii_lowercase().as_str() {
             "lru" => Ok(PolicyKind::Lru),
             "lfu" => Ok(PolicyKind::Lfu),
+            "tinylfu" => Ok(PolicyKind::TinyLfu),
             other => Err(syn::Error::new(
                 s.span(),
                 format!("unknown policy \"{other}\": write {form}"),

@@ -170,6 +170,7 @@ fn accessor_body(model: &Model) -> TokenStream {
     let policy = match model.settings.policy {
         PolicyKind::Lru => quote!(#krate::Policy::Lru),
         PolicyKind::Lfu => quote!(#krate::Policy::Lfu),
+        PolicyKind::TinyLfu => quote!(#krate::Policy::TinyLfu),
     };
     let ttl = match model.settings.ttl_nanos {
         Some(nanos) => quote!(::core::option::Option::Some(#nanos)),
@@ -215,6 +216,7 @@ fn settings_doc(model: &Model) -> String {
     let policy = match s.policy {
         PolicyKind::Lru => "LRU",
         PolicyKind::Lfu => "LFU",
+        PolicyKind::TinyLfu => "TinyLFU",
     };
     let ttl = s.ttl_nanos.map_or_else(
         || "no expiry".to_owned(),

@@ -170,7 +170,7 @@ impl Lfu {
 }
 
 impl EvictionPolicy for Lfu {
-    fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+    fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32, _hash: u64) {
         if self.count(slots, idx, true) {
             return;
         }
@@ -258,7 +258,7 @@ impl EvictionPolicy for Lfu {
         }
     }
 
-    fn victim(&self) -> Option<u32> {
+    fn victim(&mut self, _slots: &mut impl MetaSlots) -> Option<u32> {
         if self.first == NIL {
             None
         } else {
@@ -296,21 +296,21 @@ mod tests {
         let mut lfu = Lfu::with_capacity(4);
         lfu.order(&mut s, 0);
         for i in 0..3 {
-            lfu.insert(&mut s, i);
+            lfu.insert(&mut s, i, 0);
         }
         assert_eq!(order(&lfu, &s), [(1, 0), (1, 1), (1, 2)]);
         lfu.touch(&mut s, 1);
         lfu.touch(&mut s, 0);
         // 1 reached frequency 2 before 0 did
         assert_eq!(order(&lfu, &s), [(1, 2), (2, 1), (2, 0)]);
-        assert_eq!(lfu.victim(), Some(2));
+        assert_eq!(lfu.victim(&mut s), Some(2));
         lfu.touch(&mut s, 2);
         assert_eq!(order(&lfu, &s), [(2, 1), (2, 0), (2, 2)]);
         lfu.touch(&mut s, 1);
         lfu.touch(&mut s, 1);
         assert_eq!(order(&lfu, &s), [(2, 0), (2, 2), (4, 1)]);
-        lfu.insert(&mut s, 3);
-        assert_eq!(lfu.victim(), Some(3));
+        lfu.insert(&mut s, 3, 0);
+        assert_eq!(lfu.victim(&mut s), Some(3));
         lfu.remove(&mut s, 3);
         lfu.touch(&mut s, 0);
         assert_eq!(order(&lfu, &s), [(2, 2), (3, 0), (4, 1)]);
@@ -320,18 +320,18 @@ mod tests {
         lfu.relocate(&mut s, 2, 0);
         assert_eq!(order(&lfu, &s), [(2, 0), (4, 1)]);
         lfu.clear();
-        assert_eq!(lfu.victim(), None);
+        assert_eq!(lfu.victim(&mut s), None);
     }
 
     #[test]
     fn a_large_shard_keeps_its_buckets_from_the_start() {
         let mut s = vec![Meta::default(); 2];
         let mut lfu = Lfu::new(2, false);
-        lfu.insert(&mut s, 0);
-        lfu.insert(&mut s, 1);
+        lfu.insert(&mut s, 0, 0);
+        lfu.insert(&mut s, 1, 0);
         lfu.touch(&mut s, 0);
         assert_eq!(order(&lfu, &s), [(1, 1), (2, 0)]);
-        assert_eq!(lfu.victim(), Some(1));
+        assert_eq!(lfu.victim(&mut s), Some(1));
         lfu.clear();
         assert!(lfu.unordered.is_none(), "and after a clear too");
     }
@@ -341,7 +341,7 @@ mod tests {
         let mut s = vec![Meta::default(); 4];
         let mut lfu = Lfu::with_capacity(4);
         for i in 0..4 {
-            lfu.insert(&mut s, i);
+            lfu.insert(&mut s, i, 0);
         }
         // Unordered: counts and stamps only.
         lfu.touch(&mut s, 2);
@@ -352,7 +352,7 @@ mod tests {
         lfu.order(&mut s, 4);
         // 1 was used once; 2 reached 2 before 3 did; 0 was used three times.
         assert_eq!(order(&lfu, &s), [(1, 1), (2, 2), (2, 3), (3, 0)]);
-        assert_eq!(lfu.victim(), Some(1));
+        assert_eq!(lfu.victim(&mut s), Some(1));
         // From here on the buckets are kept as usual.
         lfu.touch(&mut s, 1);
         assert_eq!(order(&lfu, &s), [(2, 2), (2, 3), (2, 1), (3, 0)]);

@@ -81,7 +81,7 @@ impl Lru {
 }
 
 impl EvictionPolicy for Lru {
-    fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+    fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32, _hash: u64) {
         if !self.stamp(slots, idx) {
             self.push_front(slots, idx);
         }
@@ -148,7 +148,7 @@ impl EvictionPolicy for Lru {
         }
     }
 
-    fn victim(&self) -> Option<u32> {
+    fn victim(&mut self, _slots: &mut impl MetaSlots) -> Option<u32> {
         (self.tail != NIL).then_some(self.tail)
     }
 
@@ -177,7 +177,7 @@ mod tests {
         let mut slots = vec![Meta::default(); 4];
         let mut lru = Lru::default();
         for i in 0..4 {
-            lru.insert(&mut slots, i);
+            lru.insert(&mut slots, i, 0);
         }
         // Unordered: only stamps, no list yet.
         lru.touch(&mut slots, 1);
@@ -186,7 +186,7 @@ mod tests {
         assert_eq!(lru.head, NIL);
         lru.order(&mut slots, 4);
         assert_eq!(order(&lru, &slots), [1, 2, 3, 0]);
-        assert_eq!(lru.victim(), Some(0));
+        assert_eq!(lru.victim(&mut slots), Some(0));
         // Ordering twice changes nothing.
         lru.order(&mut slots, 4);
         assert_eq!(order(&lru, &slots), [1, 2, 3, 0]);
@@ -196,11 +196,11 @@ mod tests {
     fn a_large_shard_keeps_its_order_from_the_start() {
         let mut slots = vec![Meta::default(); 2];
         let mut lru = Lru::new(false);
-        lru.insert(&mut slots, 0);
-        lru.insert(&mut slots, 1);
+        lru.insert(&mut slots, 0, 0);
+        lru.insert(&mut slots, 1, 0);
         lru.touch(&mut slots, 0);
         assert_eq!(order(&lru, &slots), [0, 1]);
-        assert_eq!(lru.victim(), Some(1));
+        assert_eq!(lru.victim(&mut slots), Some(1));
         lru.clear();
         assert!(lru.unordered.is_none(), "and after a clear too");
     }
@@ -211,22 +211,22 @@ mod tests {
         let mut lru = Lru::default();
         lru.order(&mut slots, 0);
         for i in 0..4 {
-            lru.insert(&mut slots, i);
+            lru.insert(&mut slots, i, 0);
         }
         assert_eq!(order(&lru, &slots), [3, 2, 1, 0]);
-        assert_eq!(lru.victim(), Some(0));
+        assert_eq!(lru.victim(&mut slots), Some(0));
         lru.touch(&mut slots, 0);
         assert_eq!(order(&lru, &slots), [0, 3, 2, 1]);
-        assert_eq!(lru.victim(), Some(1));
+        assert_eq!(lru.victim(&mut slots), Some(1));
         lru.remove(&mut slots, 1);
-        assert_eq!(lru.victim(), Some(2));
+        assert_eq!(lru.victim(&mut slots), Some(2));
         // The store moves slot 3 into the freed slot 1, links and all.
         slots[1] = slots[3];
         lru.relocate(&mut slots, 3, 1);
         slots.pop();
         assert_eq!(order(&lru, &slots), [0, 1, 2]);
         lru.clear();
-        assert_eq!(lru.victim(), None);
+        assert_eq!(lru.victim(&mut slots), None);
         assert!(
             lru.unordered.is_some(),
             "a cleared policy starts unordered again"

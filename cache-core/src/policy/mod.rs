@@ -13,9 +13,12 @@
 
 mod lfu;
 mod lru;
+mod sketch;
+mod tinylfu;
 
 pub(crate) use lfu::Lfu;
 pub(crate) use lru::Lru;
+pub(crate) use tinylfu::TinyLfu;
 
 /// The largest shard that starts unordered (uses only stamped until its first eviction, then sorted). The sort
 /// runs under the shard's lock at that first eviction, so it is bounded: 1.7–1.9 ms for this many entries on the
@@ -133,8 +136,9 @@ pub(crate) fn relink(
 
 /// The interface between a store and its eviction policy. Slot indices are dense (`0..len`).
 pub(crate) trait EvictionPolicy {
-    /// A new entry now lives at `idx` (its `Meta` is the default).
-    fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32);
+    /// A new entry now lives at `idx` (its `Meta` is the default); `hash` is its key's hash (by the cache's
+    /// seeded hasher), for policies that estimate key frequencies.
+    fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32, hash: u64);
     /// The entry at `idx` was read (`get`) or overwritten (`insert` of an existing key).
     fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32);
     /// [`touch`](Self::touch) for each of `idxs`, in order (replayed reads). A slot out of range is skipped:
@@ -153,8 +157,10 @@ pub(crate) trait EvictionPolicy {
     /// slots. (A policy may leave its order unbuilt until the store first fills up, recording only use stamps
     /// until then: see `Lru`.)
     fn order(&mut self, slots: &mut impl MetaSlots, len: usize);
-    /// The slot to evict next, if any entry is tracked. Only called after [`order`](Self::order).
-    fn victim(&self) -> Option<u32>;
+    /// The slot to evict next, if any entry is tracked; the store removes it at once. Only called after
+    /// [`order`](Self::order), when the store is full and about to insert a new entry. A policy may rearrange its
+    /// order first (TinyLFU moves an admitted candidate into its main region), which is why it takes the slots.
+    fn victim(&mut self, slots: &mut impl MetaSlots) -> Option<u32>;
     /// Forget every entry.
     fn clear(&mut self);
 }
@@ -164,6 +170,7 @@ pub(crate) trait EvictionPolicy {
 pub(crate) enum AnyPolicy {
     Lru(Lru),
     Lfu(Lfu),
+    TinyLfu(TinyLfu),
 }
 
 impl AnyPolicy {
@@ -172,6 +179,7 @@ impl AnyPolicy {
         match kind {
             crate::Policy::Lru => Self::Lru(Lru::new(capacity <= UNORDERED_MAX)),
             crate::Policy::Lfu => Self::Lfu(Lfu::new(capacity, capacity <= UNORDERED_MAX)),
+            crate::Policy::TinyLfu => Self::TinyLfu(TinyLfu::new(capacity)),
         }
     }
 }
@@ -181,14 +189,15 @@ macro_rules! dispatch {
         match $self {
             AnyPolicy::Lru($p) => $e,
             AnyPolicy::Lfu($p) => $e,
+            AnyPolicy::TinyLfu($p) => $e,
         }
     };
 }
 
 impl EvictionPolicy for AnyPolicy {
     #[inline]
-    fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32) {
-        dispatch!(self, p => p.insert(slots, idx));
+    fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32, hash: u64) {
+        dispatch!(self, p => p.insert(slots, idx, hash));
     }
     #[inline]
     fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32) {
@@ -209,8 +218,8 @@ impl EvictionPolicy for AnyPolicy {
         dispatch!(self, p => p.order(slots, len));
     }
     #[inline]
-    fn victim(&self) -> Option<u32> {
-        dispatch!(self, p => p.victim())
+    fn victim(&mut self, slots: &mut impl MetaSlots) -> Option<u32> {
+        dispatch!(self, p => p.victim(slots))
     }
     fn clear(&mut self) {
         dispatch!(self, p => p.clear());
@@ -219,12 +228,13 @@ impl EvictionPolicy for AnyPolicy {
 
 /// Which entry a full cache evicts to make room.
 ///
-/// Parses from `"lru"` / `"lfu"` (any case) and displays as those names.
+/// Parses from `"lru"` / `"lfu"` / `"tinylfu"` (any case) and displays as those names.
 ///
 /// ```
 /// use cache_core::Policy;
 /// assert_eq!("LFU".parse::<Policy>().unwrap(), Policy::Lfu);
 /// assert_eq!(Policy::Lru.to_string(), "lru");
+/// assert_eq!("TinyLFU".parse::<Policy>().unwrap(), Policy::TinyLfu);
 /// assert!("fifo".parse::<Policy>().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -236,6 +246,30 @@ pub enum Policy {
     /// Least frequently used: `get` and `insert` count one use each; among entries with equal counts the one that
     /// reached that count first is evicted first.
     Lfu,
+    /// Adaptive W-TinyLFU, for skewed, looping or mixed traffic: recent use decides *what stays* among the
+    /// entries of a small recency window and of a main region, and an estimate of each key's recent frequency
+    /// decides *which new entry earns a place in main*. The window's share adapts to the workload as it runs.
+    ///
+    /// * `get` and `insert` count a use; `peek` and `contains_key` do not. A `get` that misses followed by the
+    ///   `insert` (or load) of that key counts once.
+    /// * An inserted entry is always stored: a `get` right after `insert` finds it. Whether it stays depends on
+    ///   how it fares afterwards: a new entry that is not used again before newer ones push it out of the window
+    ///   is evicted without displacing a more popular entry, so a one-off scan does not flush the cache.
+    /// * Frequencies are estimated with a compact sketch (4-bit counters, about 8 bytes per entry, halved
+    ///   periodically so that old popularity fades), indexed by the cache's own randomly seeded hash.
+    ///
+    /// ```
+    /// use cache_core::{AsyncCache, Policy};
+    ///
+    /// let cache = AsyncCache::builder()
+    ///     .maxsize(1_000)
+    ///     .policy(Policy::TinyLfu)
+    ///     .build()?;
+    /// cache.insert(1u64, "one");
+    /// assert_eq!(cache.get(&1), Some("one"));
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
+    TinyLfu,
 }
 
 impl Policy {
@@ -245,6 +279,7 @@ impl Policy {
         match self {
             Self::Lru => "lru",
             Self::Lfu => "lfu",
+            Self::TinyLfu => "tinylfu",
         }
     }
 }
@@ -265,7 +300,7 @@ impl std::fmt::Display for ParsePolicyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "unknown cache policy {:?}: expected \"lru\" or \"lfu\"",
+            "unknown cache policy {:?}: expected \"lru\", \"lfu\" or \"tinylfu\"",
             self.input
         )
     }
@@ -281,6 +316,8 @@ impl std::str::FromStr for Policy {
             Ok(Self::Lru)
         } else if s.eq_ignore_ascii_case("lfu") {
             Ok(Self::Lfu)
+        } else if s.eq_ignore_ascii_case("tinylfu") {
+            Ok(Self::TinyLfu)
         } else {
             Err(ParsePolicyError {
                 input: s.to_owned(),

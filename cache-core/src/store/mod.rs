@@ -85,9 +85,14 @@ impl Order {
         self.policy.order(&mut self.meta, len);
     }
 
-    /// Slot `i` was just added to `meta`: the policy learns of its entry.
-    fn insert(&mut self, i: u32) {
-        self.policy.insert(&mut self.meta, i);
+    /// Slot `i` was just added to `meta`: the policy learns of its entry, whose key hashes to `hash`.
+    fn insert(&mut self, i: u32, hash: u64) {
+        self.policy.insert(&mut self.meta, i, hash);
+    }
+
+    /// The slot to evict (the policy may rearrange its order to decide).
+    fn victim(&mut self) -> Option<u32> {
+        self.policy.victim(&mut self.meta)
     }
 
     /// The entry of slot `i` leaves: the policy forgets it, and the last slot's links move into its place.
@@ -388,7 +393,7 @@ where
         } else {
             Probe::default()
         };
-        self.order.get_mut().insert(idx);
+        self.order.get_mut().insert(idx, hash);
         if deadline != NEVER {
             self.deadlines.insert((deadline, idx));
         }
@@ -404,7 +409,7 @@ where
                 return;
             }
         }
-        if let Some(i) = self.order.get_mut().policy.victim() {
+        if let Some(i) = self.order.get_mut().victim() {
             let hash = self.hasher.hash_one(&self.entries[i as usize].key);
             grave.push(self.remove_at(hash, i));
             self.counters.evictions += 1;

@@ -1,0 +1,615 @@
+//! Adaptive W-TinyLFU: a small LRU *window* in front of a segmented LRU *main* region, with admission into main
+//! decided by a frequency sketch, and the window's share of the shard adapted by hill climbing.
+//!
+//! * **Regions.** Every entry is in one of three LRU lists threaded through the slots' `Meta` links: the window
+//!   (new entries), probation (main's entries not used since they entered main) and protected (main's entries
+//!   used again in main, at most 80 % of main). Each slot's region and a 30-bit fingerprint of its key's hash sit
+//!   in a side vector, 4 bytes a slot.
+//! * **Use.** A hit counts in the sketch and moves the entry to the front of its list; a hit in probation
+//!   promotes it to protected, whose least recent entry drops back to probation's front if protected overflows.
+//!   A new entry counts in the sketch and enters the window at its front. (A `get` that misses and the `insert`
+//!   that follows count once: the store tells the policy of the insert only.)
+//! * **Eviction.** When the shard is full and the window holds its share, the window's least recent entry (the
+//!   *candidate*) competes with main's *victim* (probation's least recent, else protected's): the candidate
+//!   enters main (probation's front) only if the sketch says it was used more often than the victim, which is
+//!   then evicted; otherwise the candidate is evicted. A candidate used often (6 or more) that loses still gets
+//!   in now and then (1 in 128, by a generator seeded from the shard's capacity: deterministic), so that a victim
+//!   whose count collides with a hot key's cannot be pinned. If the window holds less than its share (it just
+//!   grew), main's victim goes without a contest.
+//! * **Inserts always land.** A new entry goes to the window's front and the window always keeps at least one
+//!   slot, so the entry evicted to make room for an insert is never the inserted one: a `get` right after an
+//!   `insert` finds the value (barring expiry). Admission decides only later, whether the entry moves on from
+//!   the window into main once newer entries push it out.
+//! * **Adaptation.** Each sample of `10 x capacity` requests (hits plus inserts, once the shard has started
+//!   evicting), the climber compares the sample's hit rate with the previous one's: if it did not fall it keeps
+//!   stepping the window's share the same way, otherwise it reverses; the step starts at 6.25 % of the capacity,
+//!   decays by 2 % a sample, and restarts at full size when the hit rate jumps by 5 points or more (the workload
+//!   changed). The window's share stays within `1..=capacity`.
+//!
+//! The policy learns each key's hash from the store at insert (`EvictionPolicy::insert`). Its sketch is
+//! allocated once the shard first holds half its capacity; before that nothing is counted (a shard that never
+//! fills never evicts, so never asks).
+
+use super::sketch::{Sketch, MAX_COUNT};
+use super::{relink, valid_slots, EvictionPolicy, MetaSlots, NIL};
+
+/// The three lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Region {
+    Window = 0,
+    Probation = 1,
+    Protected = 2,
+}
+
+impl Region {
+    fn of(info: u32) -> Self {
+        match info & 3 {
+            0 => Self::Window,
+            1 => Self::Probation,
+            _ => Self::Protected,
+        }
+    }
+}
+
+/// One LRU list: most recent at the head.
+#[derive(Debug, Clone, Copy)]
+struct List {
+    head: u32,
+    tail: u32,
+    len: usize,
+}
+
+impl Default for List {
+    fn default() -> Self {
+        Self {
+            head: NIL,
+            tail: NIL,
+            len: 0,
+        }
+    }
+}
+
+/// The window's initial share of the capacity, in percent.
+const WINDOW_PERCENT: usize = 1;
+/// Protected's share of main, in percent.
+const PROTECTED_PERCENT: usize = 80;
+/// A candidate at least this frequent may be admitted at random though it lost (see the module docs).
+const WARM: u8 = 6;
+/// The climber's first and restarted step, as a fraction of the capacity.
+const STEP: f64 = 0.0625;
+/// How much the step shrinks after each sample that does not restart it.
+const STEP_DECAY: f64 = 0.98;
+/// A change of hit rate at least this large restarts the step at full size.
+const RESTART: f64 = 0.05;
+
+/// The hill climber that sizes the window (see the module docs).
+#[derive(Debug, Clone)]
+struct Climber {
+    hits: u32,
+    misses: u32,
+    /// Requests per sample.
+    period: u32,
+    previous_rate: f64,
+    /// Signed: the next adjustment of the window's share, in entries.
+    step: f64,
+}
+
+impl Climber {
+    fn new(capacity: usize) -> Self {
+        #[allow(clippy::cast_precision_loss)]
+        let cap = capacity as f64;
+        Self {
+            hits: 0,
+            misses: 0,
+            period: u32::try_from(capacity.saturating_mul(10))
+                .unwrap_or(u32::MAX)
+                .max(64),
+            previous_rate: 0.0,
+            // The first sample shrinks the window: most workloads favour frequency.
+            step: -STEP * cap,
+            // (Set through `adjust` from the second sample on.)
+        }
+    }
+
+    /// Whether a sample is complete.
+    #[inline]
+    fn due(&self) -> bool {
+        self.hits + self.misses >= self.period
+    }
+
+    /// Ends a sample: the change to apply to the window's share, in entries.
+    fn adjust(&mut self, capacity: usize) -> i64 {
+        let rate = f64::from(self.hits) / f64::from(self.hits + self.misses);
+        let change = rate - self.previous_rate;
+        let amount = if change >= 0.0 { self.step } else { -self.step };
+        #[allow(clippy::cast_precision_loss)]
+        let full = STEP * capacity as f64;
+        self.step = if change.abs() >= RESTART {
+            full.copysign(amount)
+        } else {
+            amount * STEP_DECAY
+        };
+        self.previous_rate = rate;
+        self.hits = 0;
+        self.misses = 0;
+        #[allow(clippy::cast_possible_truncation)] // at most the capacity
+        let whole = amount.round() as i64;
+        whole
+    }
+}
+
+/// W-TinyLFU order over slot indices (see the module docs).
+#[derive(Debug)]
+pub(crate) struct TinyLfu {
+    lists: [List; 3],
+    /// Per slot: `fingerprint << 2 | region`.
+    info: Vec<u32>,
+    capacity: usize,
+    window_max: usize,
+    protected_max: usize,
+    /// Allocated once the shard first holds half its capacity.
+    sketch: Option<Sketch>,
+    climber: Climber,
+    /// Whether the shard has asked for a victim since it was built or cleared (the climber samples from then).
+    full: bool,
+    /// xorshift state for the occasional admission of a warm candidate.
+    rng: u64,
+}
+
+/// The 30-bit fingerprint of a key's 64-bit hash that the policy keeps.
+#[inline]
+fn fingerprint(hash: u64) -> u32 {
+    #[allow(clippy::cast_possible_truncation)] // the high half of the product
+    let folded = ((hash ^ (hash >> 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 34) as u32;
+    folded
+}
+
+impl TinyLfu {
+    /// A policy for a shard of up to `capacity` entries.
+    pub(crate) fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        let mut this = Self {
+            lists: [List::default(); 3],
+            info: Vec::new(),
+            capacity,
+            window_max: 0,
+            protected_max: 0,
+            sketch: None,
+            climber: Climber::new(capacity),
+            full: false,
+            rng: 0x2545_F491_4F6C_DD1D ^ capacity as u64,
+        };
+        this.set_window((capacity * WINDOW_PERCENT).div_ceil(100));
+        this
+    }
+
+    /// Sets the window's share (clamped to `1..=capacity`) and main's shares with it.
+    fn set_window(&mut self, window: usize) {
+        self.window_max = window.clamp(1, self.capacity);
+        let main = self.capacity - self.window_max;
+        self.protected_max = main * PROTECTED_PERCENT / 100;
+    }
+
+    fn main_len(&self) -> usize {
+        self.lists[Region::Probation as usize].len + self.lists[Region::Protected as usize].len
+    }
+
+    fn tracked(&self) -> usize {
+        self.lists[0].len + self.main_len()
+    }
+
+    #[inline]
+    fn region(&self, idx: u32) -> Region {
+        Region::of(self.info[idx as usize])
+    }
+
+    #[inline]
+    fn fingerprint_of(&self, idx: u32) -> u32 {
+        self.info[idx as usize] >> 2
+    }
+
+    fn set_region(&mut self, idx: u32, region: Region) {
+        let i = &mut self.info[idx as usize];
+        *i = (*i & !3) | region as u32;
+    }
+
+    /// Records slot `idx`'s fingerprint and region, growing the side vector (never past the capacity) for a new
+    /// slot.
+    fn set_info(&mut self, idx: u32, info: u32) {
+        let i = idx as usize;
+        if i >= self.info.len() {
+            if self.info.len() == self.info.capacity() {
+                let len = self.info.len();
+                let want = len.max(4).min(self.capacity.saturating_sub(len).max(1));
+                self.info.reserve_exact(want);
+            }
+            self.info.resize(i + 1, 0);
+        }
+        self.info[i] = info;
+    }
+
+    fn unlink(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
+        let (prev, next) = {
+            let m = slots.meta(idx);
+            (m.prev, m.next)
+        };
+        let list = &mut self.lists[region as usize];
+        relink(
+            slots,
+            (prev, next),
+            (next, prev),
+            &mut list.head,
+            &mut list.tail,
+        );
+        list.len -= 1;
+    }
+
+    fn push_front(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
+        let list = &mut self.lists[region as usize];
+        let old_head = list.head;
+        let m = slots.meta_mut(idx);
+        m.prev = NIL;
+        m.next = old_head;
+        if old_head == NIL {
+            list.tail = idx;
+        } else {
+            slots.meta_mut(old_head).prev = idx;
+        }
+        list.head = idx;
+        list.len += 1;
+        self.set_region(idx, region);
+    }
+
+    /// Moves `idx` from its list to the front of `to`.
+    fn move_to(&mut self, slots: &mut impl MetaSlots, idx: u32, from: Region, to: Region) {
+        self.unlink(slots, idx, from);
+        self.push_front(slots, idx, to);
+    }
+
+    /// Moves the least recent entries of `from` to the front of `to` while `more` says so.
+    fn drain(
+        &mut self,
+        slots: &mut impl MetaSlots,
+        from: Region,
+        to: Region,
+        more: impl Fn(&Self) -> bool,
+    ) {
+        while more(self) {
+            let tail = self.lists[from as usize].tail;
+            if tail == NIL {
+                break;
+            }
+            self.move_to(slots, tail, from, to);
+        }
+    }
+
+    /// Restores the shares after the window shrank or protected grew: window overflow moves into probation
+    /// while main has room, protected overflow drops back to probation.
+    fn rebalance(&mut self, slots: &mut impl MetaSlots) {
+        self.drain(slots, Region::Window, Region::Probation, |s| {
+            s.lists[0].len > s.window_max && s.main_len() < s.capacity - s.window_max
+        });
+        self.drain(slots, Region::Protected, Region::Probation, |s| {
+            s.lists[Region::Protected as usize].len > s.protected_max
+        });
+    }
+
+    /// A use of `idx` for the sketch and the climber.
+    #[inline]
+    fn count(&mut self, fingerprint: u32, hit: bool) {
+        if let Some(sketch) = &mut self.sketch {
+            sketch.increment(fingerprint);
+        }
+        if self.full {
+            if hit {
+                self.climber.hits += 1;
+            } else {
+                self.climber.misses += 1;
+            }
+        }
+    }
+
+    /// Ends the climber's sample if it is complete.
+    fn maybe_adapt(&mut self, slots: &mut impl MetaSlots) {
+        if !self.climber.due() {
+            return;
+        }
+        let delta = self.climber.adjust(self.capacity);
+        #[allow(clippy::cast_possible_wrap, clippy::cast_sign_loss)] // both at most the capacity
+        let window = (self.window_max as i64 + delta).max(1) as usize;
+        self.set_window(window);
+        self.rebalance(slots);
+    }
+
+    fn frequency(&self, idx: u32) -> u8 {
+        self.sketch
+            .as_ref()
+            .map_or(0, |s| s.frequency(self.fingerprint_of(idx)))
+    }
+
+    /// Whether the window's `candidate` should replace main's `victim`.
+    fn admit(&mut self, candidate: u32, victim: u32) -> bool {
+        let c = self.frequency(candidate);
+        let v = self.frequency(victim);
+        if c > v {
+            return true;
+        }
+        if c >= WARM.min(MAX_COUNT) {
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            return self.rng & 127 == 0;
+        }
+        false
+    }
+
+    /// The least recent entry of main: probation's, else protected's.
+    fn main_victim(&self) -> u32 {
+        let probation = self.lists[Region::Probation as usize].tail;
+        if probation == NIL {
+            self.lists[Region::Protected as usize].tail
+        } else {
+            probation
+        }
+    }
+
+    /// The window's share, for tests.
+    #[cfg(test)]
+    pub(crate) fn window_max(&self) -> usize {
+        self.window_max
+    }
+}
+
+impl EvictionPolicy for TinyLfu {
+    fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32, hash: u64) {
+        let fp = fingerprint(hash);
+        self.set_info(idx, fp << 2);
+        self.push_front(slots, idx, Region::Window);
+        if self.sketch.is_none() && 2 * self.tracked() >= self.capacity {
+            self.sketch = Some(Sketch::new(self.capacity));
+        }
+        self.count(fp, false);
+        self.rebalance(slots);
+        self.maybe_adapt(slots);
+    }
+
+    #[inline]
+    fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        let info = self.info[idx as usize];
+        self.count(info >> 2, true);
+        match Region::of(info) {
+            Region::Window => {
+                if self.lists[0].head != idx {
+                    self.move_to(slots, idx, Region::Window, Region::Window);
+                }
+            }
+            Region::Probation => {
+                self.move_to(slots, idx, Region::Probation, Region::Protected);
+                if self.lists[Region::Protected as usize].len > self.protected_max {
+                    let tail = self.lists[Region::Protected as usize].tail;
+                    self.move_to(slots, tail, Region::Protected, Region::Probation);
+                }
+            }
+            Region::Protected => {
+                if self.lists[Region::Protected as usize].head != idx {
+                    self.move_to(slots, idx, Region::Protected, Region::Protected);
+                }
+            }
+        }
+        self.maybe_adapt(slots);
+    }
+
+    fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
+        for i in valid_slots(slots.count(), idxs) {
+            self.touch(slots, i);
+        }
+    }
+
+    fn remove(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        let region = self.region(idx);
+        self.unlink(slots, idx, region);
+    }
+
+    fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32) {
+        self.info[to as usize] = self.info[from as usize];
+        let region = self.region(to);
+        let list = &mut self.lists[region as usize];
+        let (prev, next) = {
+            let m = slots.meta(to);
+            (m.prev, m.next)
+        };
+        relink(slots, (prev, next), (to, to), &mut list.head, &mut list.tail);
+    }
+
+    fn order(&mut self, _slots: &mut impl MetaSlots, _len: usize) {
+        // The lists are kept from the start.
+    }
+
+    fn victim(&mut self, slots: &mut impl MetaSlots) -> Option<u32> {
+        if self.tracked() == 0 {
+            return None;
+        }
+        self.full = true;
+        self.rebalance(slots);
+        let window = self.lists[Region::Window as usize];
+        if window.len == 0 || window.len < self.window_max {
+            // The window holds less than its share: main is over its own.
+            let v = self.main_victim();
+            return Some(if v == NIL { window.tail } else { v });
+        }
+        let candidate = window.tail;
+        let victim = self.main_victim();
+        if victim == NIL {
+            return Some(candidate);
+        }
+        if self.admit(candidate, victim) {
+            self.move_to(slots, candidate, Region::Window, Region::Probation);
+            Some(victim)
+        } else {
+            Some(candidate)
+        }
+    }
+
+    fn clear(&mut self) {
+        *self = Self::new(self.capacity);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Meta;
+    use super::*;
+
+    fn list(p: &TinyLfu, slots: &[Meta], region: Region) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut at = p.lists[region as usize].head;
+        while at != NIL {
+            assert_eq!(p.region(at), region);
+            out.push(at);
+            at = slots[at as usize].next;
+        }
+        assert_eq!(out.len(), p.lists[region as usize].len);
+        out
+    }
+
+    /// A store's part, for tests: slots `0..n`, hashes `hash(i)`, evicting through `victim` as the store does.
+    struct Harness {
+        p: TinyLfu,
+        slots: Vec<Meta>,
+    }
+
+    impl Harness {
+        /// Counting from the first insert (a shard's sketch starts only once it is half full).
+        fn new(capacity: usize) -> Self {
+            let mut p = TinyLfu::new(capacity);
+            p.sketch = Some(Sketch::new(capacity));
+            Self {
+                p,
+                slots: Vec::new(),
+            }
+        }
+
+        fn insert(&mut self, hash: u64) -> u32 {
+            let idx = u32::try_from(self.slots.len()).unwrap();
+            self.slots.push(Meta::default());
+            self.p.insert(&mut self.slots, idx, hash);
+            idx
+        }
+
+        fn touch(&mut self, idx: u32) {
+            self.p.touch(&mut self.slots, idx);
+        }
+
+        /// Evicts the victim as the store does (remove, then move the last slot into the hole); returns it and the
+        /// slot that moved into its place, if any.
+        fn evict(&mut self) -> (u32, Option<u32>) {
+            let v = self.p.victim(&mut self.slots).unwrap();
+            self.p.remove(&mut self.slots, v);
+            self.slots.swap_remove(v as usize);
+            let last = u32::try_from(self.slots.len()).unwrap();
+            if v == last {
+                (v, None)
+            } else {
+                self.p.relocate(&mut self.slots, last, v);
+                (v, Some(last))
+            }
+        }
+    }
+
+    #[test]
+    fn new_entries_enter_the_window_and_overflow_into_probation() {
+        let mut h = Harness::new(100);
+        assert_eq!(h.p.window_max, 1);
+        assert_eq!(h.p.protected_max, 79);
+        for k in 0..3 {
+            h.insert(k);
+        }
+        assert_eq!(list(&h.p, &h.slots, Region::Window), [2]);
+        assert_eq!(list(&h.p, &h.slots, Region::Probation), [1, 0]);
+        // A hit in probation promotes; a hit in the window stays there.
+        h.touch(0);
+        h.touch(2);
+        assert_eq!(list(&h.p, &h.slots, Region::Protected), [0]);
+        assert_eq!(list(&h.p, &h.slots, Region::Probation), [1]);
+        assert_eq!(list(&h.p, &h.slots, Region::Window), [2]);
+    }
+
+    #[test]
+    fn protected_overflow_drops_back_to_probation() {
+        let mut h = Harness::new(10);
+        // window 1, main 9, protected 7.
+        assert_eq!((h.p.window_max, h.p.protected_max), (1, 7));
+        for k in 0..10 {
+            h.insert(k);
+        }
+        for i in 0..9 {
+            h.touch(i);
+        }
+        assert_eq!(list(&h.p, &h.slots, Region::Protected), [8, 7, 6, 5, 4, 3, 2]);
+        assert_eq!(list(&h.p, &h.slots, Region::Probation), [1, 0]);
+        assert_eq!(list(&h.p, &h.slots, Region::Window), [9]);
+    }
+
+    #[test]
+    fn the_candidate_enters_main_only_if_more_frequent_than_the_victim() {
+        let mut h = Harness::new(10);
+        for k in 0..10 {
+            h.insert(k);
+        }
+        // Slot 9 is the window's only entry; probation's least recent is slot 0. Equal counts (one each):
+        // the candidate loses.
+        assert_eq!(h.evict(), (9, None));
+        let idx = h.insert(9);
+        assert_eq!(idx, 9);
+        // Used twice more, it beats slot 0 (used once) and goes to probation; slot 0 is evicted and slot 9's
+        // entry moves into slot 0.
+        h.touch(9);
+        h.touch(9);
+        assert_eq!(h.evict(), (0, Some(9)));
+        assert_eq!(h.p.region(0), Region::Probation);
+        assert_eq!(h.p.fingerprint_of(0), fingerprint(9));
+        assert_eq!(list(&h.p, &h.slots, Region::Probation)[0], 0);
+        assert!(list(&h.p, &h.slots, Region::Window).is_empty());
+        // The next insert lands in the window.
+        let idx = h.insert(10);
+        assert_eq!(list(&h.p, &h.slots, Region::Window), [idx]);
+    }
+
+    #[test]
+    fn an_insert_is_never_its_own_victim() {
+        for capacity in [1, 2, 3, 10] {
+            let mut h = Harness::new(capacity);
+            for k in 0..capacity as u64 {
+                h.insert(k);
+            }
+            for k in 100..200u64 {
+                let (victim, _) = h.evict();
+                let idx = h.insert(k);
+                let newest = h.p.lists[0].head;
+                assert_eq!(newest, idx, "capacity {capacity}: evicted {victim}");
+            }
+        }
+    }
+
+    #[test]
+    fn adaptation_moves_the_window_by_the_hit_rate() {
+        let mut c = Climber::new(1_000);
+        // First sample: the step starts shrinking the window.
+        c.hits = 5_000;
+        c.misses = 5_000;
+        assert!(c.due());
+        assert_eq!(c.adjust(1_000), -63);
+        // A worse sample (by more than the restart threshold) reverses at full size.
+        c.hits = 3_000;
+        c.misses = 7_000;
+        assert_eq!(c.adjust(1_000), 63);
+        // The same rate again: keep going that way, the step decaying.
+        c.hits = 3_000;
+        c.misses = 7_000;
+        assert_eq!(c.adjust(1_000), 63);
+        c.hits = 3_000;
+        c.misses = 7_000;
+        assert_eq!(c.adjust(1_000), 61);
+    }
+}
