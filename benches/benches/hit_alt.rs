@@ -5,7 +5,8 @@
 //! bench instead times every subject once per *round*, round-robin, over many rounds, and reports the median
 //! and the minimum: a disturbance hits one round of every subject alike instead of one subject's whole slot.
 //!
-//! * Subjects: cache-core LRU (default settings), cache-core LFU, cache-core LRU with a default TTL of one hour
+//! * Subjects: cache-core LRU (default settings), cache-core LFU, cache-core TinyLFU (default, and "full" as
+//!   for LRU below), cache-core LRU with a default TTL of one hour
 //!   (every entry has a deadline, so every hit also reads the clock), cache-core LRU "full" (first filled with
 //!   as many *other* keys as its capacity, so that every shard has evicted before the measured keys go in: a
 //!   cache-core policy only stamps uses until its shard first evicts, and keeps its exact order from then on, so
@@ -83,6 +84,11 @@ where
         vec![
             ("cache-core LRU", ours(Policy::Lru, None)),
             ("cache-core LFU", ours(Policy::Lfu, None)),
+            ("cache-core TinyLFU", ours(Policy::TinyLfu, None)),
+            (
+                "cache-core TinyLFU, full",
+                Self::OursFull(cache_benches::cache_core(capacity, Policy::TinyLfu, None)),
+            ),
             (
                 "cache-core LRU, TTL 1 h",
                 ours(Policy::Lru, Some(Duration::from_secs(3600))),

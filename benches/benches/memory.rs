@@ -159,6 +159,21 @@ fn main() {
             },
         ),
         measure(
+            "cache-core AsyncCache (TinyLFU, default shards)",
+            n,
+            || {
+                AsyncCache::<u64, u64>::builder()
+                    .maxsize(n)
+                    .policy(cache_core::Policy::TinyLfu)
+                    .build()
+                    .expect("valid settings")
+            },
+            |c, _| {
+                keys.iter().for_each(|&k| c.insert(k, k));
+                c.len()
+            },
+        ),
+        measure(
             "cache-core AsyncCache (LRU, shards(1))",
             n,
             || {

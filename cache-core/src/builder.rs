@@ -43,6 +43,7 @@ pub struct CacheBuilder<K, V> {
     max_batch_size: usize,
     /// `None`: the default, [`TokioClock`].
     clock: Option<Arc<dyn Clock>>,
+    seed: Option<u64>,
     /// Set for the caches of cached methods: the identity part of their keys, to drop dead instances' entries.
     pub(crate) reap_identity: Option<fn(&K) -> u64>,
     _types: PhantomData<fn() -> (K, V)>,
@@ -74,6 +75,7 @@ impl<K, V> Default for CacheBuilder<K, V> {
             batch_window: Duration::from_millis(5),
             max_batch_size: 100,
             clock: None,
+            seed: None,
             reap_identity: None,
             _types: PhantomData,
         }
@@ -188,6 +190,16 @@ where
         self
     }
 
+    /// Seeds the hasher of keys with `seed` instead of at random, so that the shards keys land in and the
+    /// eviction decisions of [`Policy::TinyLfu`] (whose frequency estimates are indexed by the keys' hashes)
+    /// repeat from run to run: for tests and benchmarks that must reproduce. Not for production: whoever knows the
+    /// seed can pick keys whose hashes collide.
+    #[doc(hidden)]
+    pub fn hasher_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
     /// Checks the settings and builds the cache.
     ///
     /// # Errors
@@ -227,6 +239,7 @@ where
                 exact_order: self.shards == Some(1),
                 policy: self.policy,
                 ttl: self.ttl,
+                seed: self.seed,
             },
             self.clock.map_or_else(Timebase::tokio, Timebase::custom),
             BatchConfig {

@@ -25,6 +25,8 @@ pub(crate) struct Config {
     pub(crate) exact_order: bool,
     pub(crate) policy: Policy,
     pub(crate) ttl: Option<Duration>,
+    /// The seed of the hasher of keys, `None` for a random one (see [`CacheBuilder::hasher_seed`]).
+    pub(crate) seed: Option<u64>,
 }
 
 pub(crate) struct Inner<K, V> {
@@ -166,7 +168,7 @@ where
             threshold: (config.maxsize / 8).clamp(16, 4096),
         });
         let inner = Arc::new(Inner {
-            shards: Sharded::new(
+            shards: Sharded::with_hasher(
                 config.maxsize,
                 config.shards,
                 // `.shards(1)` promises one exact order for all threads, so all threads share one read buffer.
@@ -176,6 +178,7 @@ where
                     crate::striped::default_stripes()
                 },
                 config.policy,
+                crate::sharded::hasher(config.seed),
             ),
             time,
             config,

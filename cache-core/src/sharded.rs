@@ -34,8 +34,18 @@ use crate::prefetch::PublishedProbe;
 use crate::store::{Counters, Store};
 use crate::striped::{ReadGuard, Striped, WriteGuard};
 
-/// The hasher of keys: foldhash, seeded per cache.
-pub(crate) type Hasher = foldhash::fast::RandomState;
+/// The hasher of keys: foldhash, seeded per cache (at random, unless a test fixes the seed: see
+/// [`hasher`]). TinyLFU's frequency sketch is indexed by these hashes too, so a client that picks keys cannot
+/// aim them at chosen counters.
+pub(crate) type Hasher = foldhash::fast::SeedableRandomState;
+
+/// A hasher seeded with `seed`, or at random (per cache, as `foldhash::fast::RandomState`) for `None`.
+pub(crate) fn hasher(seed: Option<u64>) -> Hasher {
+    match seed {
+        Some(seed) => Hasher::with_seed(seed, foldhash::SharedSeed::global_fixed()),
+        None => Hasher::random(),
+    }
+}
 
 /// A stripe replays its reads into the policy once it has buffered this many (fewer in a small shard: see
 /// [`Local::new`]).
@@ -186,13 +196,24 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     /// `maxsize` split over `shards` shards (`1 <= shards <= maxsize`, checked by the builder): the capacities
     /// sum to exactly `maxsize`, so the cache never holds more. Each shard's lock has `stripes` stripes (a power
     /// of two), or `capacity / 8` rounded up to a power of two if that is fewer (one under 16 entries).
+    #[cfg_attr(not(test), allow(dead_code))] // the cache builds its shards with its own hasher
     pub(crate) fn new(
         maxsize: usize,
         shards: usize,
         stripes: usize,
         policy: crate::Policy,
     ) -> Self {
-        let hasher = Hasher::default();
+        Self::with_hasher(maxsize, shards, stripes, policy, Hasher::random())
+    }
+
+    /// [`Self::new`] with the given hasher of keys.
+    pub(crate) fn with_hasher(
+        maxsize: usize,
+        shards: usize,
+        stripes: usize,
+        policy: crate::Policy,
+        hasher: Hasher,
+    ) -> Self {
         let base = maxsize / shards;
         let extra = maxsize % shards;
         let count = shards;

@@ -20,11 +20,12 @@
 //!   slot, so the entry evicted to make room for an insert is never the inserted one: a `get` right after an
 //!   `insert` finds the value (barring expiry). Admission decides only later, whether the entry moves on from
 //!   the window into main once newer entries push it out.
-//! * **Adaptation.** Each sample of `10 x capacity` requests (hits plus inserts, once the shard has started
+//! * **Adaptation.** Each sample of `4 x capacity` requests (hits plus inserts, once the shard has started
 //!   evicting), the climber compares the sample's hit rate with the previous one's: if it did not fall it keeps
 //!   stepping the window's share the same way, otherwise it reverses; the step starts at 6.25 % of the capacity,
 //!   decays by 2 % a sample, and restarts at full size when the hit rate jumps by 5 points or more (the workload
-//!   changed). The window's share stays within `1..=capacity`.
+//!   changed). The window's share stays within `1..=capacity`; a step that a bound stops turns the climber
+//!   round, so that a window pinned at a bound still explores the other way.
 //!
 //! The policy learns each key's hash from the store at insert (`EvictionPolicy::insert`). Its sketch is
 //! allocated once the shard first holds half its capacity; before that nothing is counted (a shard that never
@@ -76,6 +77,11 @@ const WINDOW_PERCENT: usize = 1;
 const PROTECTED_PERCENT: usize = 80;
 /// A candidate at least this frequent may be admitted at random though it lost (see the module docs).
 const WARM: u8 = 6;
+/// Requests per climber sample, per entry of capacity: long enough that the sample's hit rate moves less by
+/// chance than by a step of the window (see `docs/design/eviction-policy.md`).
+const SAMPLE_PER_ENTRY: usize = 4;
+/// The fewest requests in a climber sample.
+const MIN_SAMPLE: u32 = 1_024;
 /// The climber's first and restarted step, as a fraction of the capacity.
 const STEP: f64 = 0.0625;
 /// How much the step shrinks after each sample that does not restart it.
@@ -102,9 +108,9 @@ impl Climber {
         Self {
             hits: 0,
             misses: 0,
-            period: u32::try_from(capacity.saturating_mul(10))
+            period: u32::try_from(capacity.saturating_mul(SAMPLE_PER_ENTRY))
                 .unwrap_or(u32::MAX)
-                .max(64),
+                .max(MIN_SAMPLE),
             previous_rate: 0.0,
             // The first sample shrinks the window: most workloads favour frequency.
             step: -STEP * cap,
@@ -318,7 +324,13 @@ impl TinyLfu {
         let delta = self.climber.adjust(self.capacity);
         #[allow(clippy::cast_possible_wrap, clippy::cast_sign_loss)] // both at most the capacity
         let window = (self.window_max as i64 + delta).max(1) as usize;
+        let before = self.window_max;
         self.set_window(window);
+        if self.window_max == before && delta != 0 {
+            // Pinned at a bound: explore the other way next time rather than stay put on a hit rate that only
+            // noise can move.
+            self.climber.step = -self.climber.step;
+        }
         self.rebalance(slots);
     }
 
@@ -352,12 +364,6 @@ impl TinyLfu {
         } else {
             probation
         }
-    }
-
-    /// The window's share, for tests.
-    #[cfg(test)]
-    pub(crate) fn window_max(&self) -> usize {
-        self.window_max
     }
 }
 
@@ -590,6 +596,86 @@ mod tests {
                 assert_eq!(newest, idx, "capacity {capacity}: evicted {victim}");
             }
         }
+    }
+
+    /// A store in miniature: keys to slots, `get` then `insert` on a miss, evicting as the store does.
+    struct Sim {
+        h: Harness,
+        slot_of: std::collections::HashMap<u64, u32>,
+        key_of: Vec<u64>,
+        capacity: usize,
+    }
+
+    impl Sim {
+        fn new(capacity: usize) -> Self {
+            Self {
+                h: Harness::new(capacity),
+                slot_of: std::collections::HashMap::new(),
+                key_of: Vec::new(),
+                capacity,
+            }
+        }
+
+        fn access(&mut self, key: u64) -> bool {
+            if let Some(&i) = self.slot_of.get(&key) {
+                self.h.touch(i);
+                return true;
+            }
+            if self.key_of.len() == self.capacity {
+                let (victim, moved) = self.h.evict();
+                self.slot_of.remove(&self.key_of[victim as usize]);
+                self.key_of.swap_remove(victim as usize);
+                if let Some(from) = moved {
+                    debug_assert_eq!(from as usize, self.key_of.len());
+                    self.slot_of.insert(self.key_of[victim as usize], victim);
+                }
+            }
+            // Any fixed mixing of the key stands in for the cache's seeded hash.
+            let idx = self.h.insert(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5555);
+            self.slot_of.insert(key, idx);
+            self.key_of.push(key);
+            false
+        }
+    }
+
+    /// Uniform in `[0, 1)` from a splitmix64 stream.
+    fn unit(state: &mut u64) -> f64 {
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        #[allow(clippy::cast_precision_loss)]
+        let u = (z ^ (z >> 31)) as f64 / 18_446_744_073_709_551_616.0;
+        u
+    }
+
+    /// Recency-heavy traffic (a sliding working set: the newer a key, the likelier it is read) grows the window
+    /// from its initial 1 %.
+    #[test]
+    fn a_recency_trace_grows_the_window() {
+        let mut sim = Sim::new(500);
+        let mut rng = 1;
+        for i in 0..200_000u64 {
+            let age = (2_500.0 * unit(&mut rng).powi(2)) as u64;
+            sim.access((i / 4).saturating_sub(age));
+        }
+        let window = sim.h.p.window_max;
+        assert!(window >= 500 / 4, "window {window} of 500");
+    }
+
+    /// Frequency-heavy traffic (a stationary skewed distribution) shrinks a window that starts large.
+    #[test]
+    fn a_frequency_trace_shrinks_the_window() {
+        let mut sim = Sim::new(500);
+        sim.h.p.set_window(250);
+        let mut rng = 2;
+        for _ in 0..200_000u64 {
+            // Log-uniform over 1..100,000: rank r has probability about 1/r (Zipf, s = 1).
+            let key = 100_000f64.powf(unit(&mut rng)) as u64;
+            sim.access(key);
+        }
+        let window = sim.h.p.window_max;
+        assert!(window <= 250 * 2 / 3, "window {window} of 500");
     }
 
     #[test]
