@@ -405,10 +405,12 @@ fn an_insert_is_readable_at_once() {
 fn peek_does_not_count() {
     let kept = |read: &dyn Fn(&AsyncCache<u64, u64>, u64)| {
         let cache = tinylfu(100);
-        for k in 0..100 {
+        // Fill the cache past its capacity (its policy counts uses from its first eviction on), then read what
+        // it holds once.
+        for k in 0..200 {
             cache.insert(k, k);
         }
-        for k in 0..100 {
+        for k in 0..200 {
             cache.get(&k);
         }
         // 1,000 enters the window; read five times, it is counted six times (or once).

@@ -179,7 +179,9 @@ impl AnyPolicy {
         match kind {
             crate::Policy::Lru => Self::Lru(Lru::new(capacity <= UNORDERED_MAX)),
             crate::Policy::Lfu => Self::Lfu(Lfu::new(capacity, capacity <= UNORDERED_MAX)),
-            crate::Policy::TinyLfu => Self::TinyLfu(TinyLfu::new(capacity)),
+            crate::Policy::TinyLfu => {
+                Self::TinyLfu(TinyLfu::new(capacity, capacity <= UNORDERED_MAX))
+            }
         }
     }
 }

@@ -27,12 +27,17 @@
 //!   changed). The window's share stays within `1..=capacity`; a step that a bound stops turns the climber
 //!   round, so that a window pinned at a bound still explores the other way.
 //!
-//! The policy learns each key's hash from the store at insert (`EvictionPolicy::insert`). Its sketch is
-//! allocated once the shard first holds half its capacity; before that nothing is counted (a shard that never
-//! fills never evicts, so never asks).
+//! The policy learns each key's hash from the store at insert (`EvictionPolicy::insert`).
+//!
+//! **Unordered until first full**, as LRU (see `lru.rs`): until the store first needs a victim, a use only stamps
+//! the slot and counts one use beside the stamp (in the slot's own `Meta`: no sketch, no list), and
+//! [`EvictionPolicy::order`] then sorts the slots by stamp into the lists (the most recent into the window, the
+//! rest into probation) and allocates the sketch, seeded with those counts. A shard that never fills pays for no
+//! sketch and its hits cost about what LRU's do. Shards larger than `UNORDERED_MAX` keep their lists from
+//! the start and allocate the sketch once they first hold half their capacity.
 
 use super::sketch::{Sketch, MAX_COUNT};
-use super::{relink, valid_slots, EvictionPolicy, MetaSlots, NIL};
+use super::{relink, set_stamp, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
 
 /// The three lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,9 +84,9 @@ const PROTECTED_PERCENT: usize = 80;
 const WARM: u8 = 6;
 /// Requests per climber sample, per entry of capacity: long enough that the sample's hit rate moves less by
 /// chance than by a step of the window (see `docs/design/eviction-policy.md`).
-const SAMPLE_PER_ENTRY: usize = 4;
+const SAMPLE_PER_ENTRY: u64 = 4;
 /// The fewest requests in a climber sample.
-const MIN_SAMPLE: u32 = 1_024;
+const MIN_SAMPLE: u64 = 1_024;
 /// The climber's first and restarted step, as a fraction of the capacity.
 const STEP: f64 = 0.0625;
 /// How much the step shrinks after each sample that does not restart it.
@@ -92,10 +97,10 @@ const RESTART: f64 = 0.05;
 /// The hill climber that sizes the window (see the module docs).
 #[derive(Debug, Clone)]
 struct Climber {
-    hits: u32,
-    misses: u32,
+    hits: u64,
+    misses: u64,
     /// Requests per sample.
-    period: u32,
+    period: u64,
     previous_rate: f64,
     /// Signed: the next adjustment of the window's share, in entries.
     step: f64,
@@ -108,8 +113,8 @@ impl Climber {
         Self {
             hits: 0,
             misses: 0,
-            period: u32::try_from(capacity.saturating_mul(SAMPLE_PER_ENTRY))
-                .unwrap_or(u32::MAX)
+            period: (capacity as u64)
+                .saturating_mul(SAMPLE_PER_ENTRY)
                 .max(MIN_SAMPLE),
             previous_rate: 0.0,
             // The first sample shrinks the window: most workloads favour frequency.
@@ -126,7 +131,8 @@ impl Climber {
 
     /// Ends a sample: the change to apply to the window's share, in entries.
     fn adjust(&mut self, capacity: usize) -> i64 {
-        let rate = f64::from(self.hits) / f64::from(self.hits + self.misses);
+        #[allow(clippy::cast_precision_loss)] // counts of one sample
+        let rate = self.hits as f64 / (self.hits + self.misses) as f64;
         let change = rate - self.previous_rate;
         let amount = if change >= 0.0 { self.step } else { -self.step };
         #[allow(clippy::cast_precision_loss)]
@@ -161,6 +167,25 @@ pub(crate) struct TinyLfu {
     full: bool,
     /// xorshift state for the occasional admission of a warm candidate.
     rng: u64,
+    /// `Some(next stamp)` while the lists are not built yet (see the module docs).
+    unordered: Option<u64>,
+    /// Whether a new or cleared policy starts unordered (small shards only: see `UNORDERED_MAX`).
+    starts_unordered: bool,
+}
+
+/// While unordered, a slot's `Meta` holds its last use's stamp in the low bits and its use count (up to
+/// [`MAX_COUNT`]) in the top four.
+const STAMP_BITS: u32 = 60;
+const STAMP: u64 = (1 << STAMP_BITS) - 1;
+const USE: u64 = 1 << STAMP_BITS;
+
+/// Records a use of `idx` while unordered: a new stamp, one more use counted.
+#[inline]
+fn stamp_use(slots: &mut impl MetaSlots, idx: u32, next: &mut u64) {
+    let m = slots.meta_mut(idx);
+    let uses = (stamp_of(m) >> STAMP_BITS).min(u64::from(MAX_COUNT) - 1) + 1;
+    set_stamp(m, (uses << STAMP_BITS) | (*next & STAMP));
+    *next += 1;
 }
 
 /// The 30-bit fingerprint of a key's 64-bit hash that the policy keeps.
@@ -172,8 +197,8 @@ fn fingerprint(hash: u64) -> u32 {
 }
 
 impl TinyLfu {
-    /// A policy for a shard of up to `capacity` entries.
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A policy for a shard of up to `capacity` entries that starts unordered if `unordered`.
+    pub(crate) fn new(capacity: usize, unordered: bool) -> Self {
         let capacity = capacity.max(1);
         let mut this = Self {
             lists: [List::default(); 3],
@@ -185,6 +210,8 @@ impl TinyLfu {
             climber: Climber::new(capacity),
             full: false,
             rng: 0x2545_F491_4F6C_DD1D ^ capacity as u64,
+            unordered: unordered.then_some(0),
+            starts_unordered: unordered,
         };
         this.set_window((capacity * WINDOW_PERCENT).div_ceil(100));
         this
@@ -316,6 +343,30 @@ impl TinyLfu {
         }
     }
 
+    /// Moves `idx`, just used, to the front of its list (promoting it from probation to protected).
+    #[inline]
+    fn reorder(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        match self.region(idx) {
+            Region::Window => {
+                if self.lists[0].head != idx {
+                    self.move_to(slots, idx, Region::Window, Region::Window);
+                }
+            }
+            Region::Probation => {
+                self.move_to(slots, idx, Region::Probation, Region::Protected);
+                if self.lists[Region::Protected as usize].len > self.protected_max {
+                    let tail = self.lists[Region::Protected as usize].tail;
+                    self.move_to(slots, tail, Region::Protected, Region::Probation);
+                }
+            }
+            Region::Protected => {
+                if self.lists[Region::Protected as usize].head != idx {
+                    self.move_to(slots, idx, Region::Protected, Region::Protected);
+                }
+            }
+        }
+    }
+
     /// Ends the climber's sample if it is complete.
     fn maybe_adapt(&mut self, slots: &mut impl MetaSlots) {
         if !self.climber.due() {
@@ -371,6 +422,11 @@ impl EvictionPolicy for TinyLfu {
     fn insert(&mut self, slots: &mut impl MetaSlots, idx: u32, hash: u64) {
         let fp = fingerprint(hash);
         self.set_info(idx, fp << 2);
+        if let Some(next) = &mut self.unordered {
+            set_stamp(slots.meta_mut(idx), USE | *next);
+            *next += 1;
+            return;
+        }
         self.push_front(slots, idx, Region::Window);
         if self.sketch.is_none() && 2 * self.tracked() >= self.capacity {
             self.sketch = Some(Sketch::new(self.capacity));
@@ -382,43 +438,65 @@ impl EvictionPolicy for TinyLfu {
 
     #[inline]
     fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32) {
-        let info = self.info[idx as usize];
-        self.count(info >> 2, true);
-        match Region::of(info) {
-            Region::Window => {
-                if self.lists[0].head != idx {
-                    self.move_to(slots, idx, Region::Window, Region::Window);
-                }
-            }
-            Region::Probation => {
-                self.move_to(slots, idx, Region::Probation, Region::Protected);
-                if self.lists[Region::Protected as usize].len > self.protected_max {
-                    let tail = self.lists[Region::Protected as usize].tail;
-                    self.move_to(slots, tail, Region::Protected, Region::Probation);
-                }
-            }
-            Region::Protected => {
-                if self.lists[Region::Protected as usize].head != idx {
-                    self.move_to(slots, idx, Region::Protected, Region::Protected);
-                }
-            }
+        if let Some(next) = &mut self.unordered {
+            stamp_use(slots, idx, next);
+            return;
         }
+        self.count(self.fingerprint_of(idx), true);
+        self.reorder(slots, idx);
         self.maybe_adapt(slots);
     }
 
+    /// Replays in chunks, each in three passes: the chunk's fingerprints, then its sketch increments, then its
+    /// list moves. The loads of the first two passes do not depend on one another, so the processor overlaps
+    /// their cache misses, which one touch after another (each waiting on its list's links) would not.
     fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
-        for i in valid_slots(slots.count(), idxs) {
-            self.touch(slots, i);
+        const CHUNK: usize = 32;
+        let count = slots.count();
+        if let Some(next) = &mut self.unordered {
+            let mut stamp = *next;
+            for i in valid_slots(count, idxs) {
+                stamp_use(slots, i, &mut stamp);
+            }
+            *next = stamp;
+            return;
+        }
+        let mut fingerprints = [0u32; CHUNK];
+        for chunk in idxs.chunks(CHUNK) {
+            let mut n = 0;
+            for i in valid_slots(count, chunk) {
+                fingerprints[n] = self.fingerprint_of(i);
+                n += 1;
+            }
+            if let Some(sketch) = &mut self.sketch {
+                for &f in &fingerprints[..n] {
+                    sketch.increment(f);
+                }
+            }
+            if self.full {
+                self.climber.hits += n as u64;
+            }
+            for i in valid_slots(count, chunk) {
+                self.reorder(slots, i);
+            }
+            self.maybe_adapt(slots);
         }
     }
 
     fn remove(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        if self.unordered.is_some() {
+            return;
+        }
         let region = self.region(idx);
         self.unlink(slots, idx, region);
     }
 
     fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32) {
         self.info[to as usize] = self.info[from as usize];
+        if self.unordered.is_some() {
+            // The stamp moved with the slot's `Meta`; there are no links to fix.
+            return;
+        }
         let region = self.region(to);
         let list = &mut self.lists[region as usize];
         let (prev, next) = {
@@ -428,8 +506,38 @@ impl EvictionPolicy for TinyLfu {
         relink(slots, (prev, next), (to, to), &mut list.head, &mut list.tail);
     }
 
-    fn order(&mut self, _slots: &mut impl MetaSlots, _len: usize) {
-        // The lists are kept from the start.
+    fn order(&mut self, slots: &mut impl MetaSlots, len: usize) {
+        if self.unordered.take().is_none() {
+            return;
+        }
+        #[allow(clippy::cast_possible_truncation)] // slot indices fit u32
+        let mut by_use: Vec<(u64, u32)> = (0..len as u32)
+            .map(|i| (stamp_of(slots.meta(i)) & STAMP, i))
+            .collect();
+        // The uses counted beside the stamps seed the sketch: what was popular before the first eviction is
+        // known to the first admissions.
+        let mut sketch = self
+            .sketch
+            .take()
+            .unwrap_or_else(|| Sketch::new(self.capacity));
+        for &(_, i) in &by_use {
+            for _ in 0..stamp_of(slots.meta(i)) >> STAMP_BITS {
+                sketch.increment(self.fingerprint_of(i));
+            }
+        }
+        self.sketch = Some(sketch);
+        by_use.sort_unstable();
+        // Oldest first, so the newest end up at the fronts: the most recent `window_max` in the window, the
+        // rest in probation (nothing has been used in main yet).
+        let to_main = len.saturating_sub(self.window_max);
+        for (n, (_, i)) in by_use.into_iter().enumerate() {
+            let region = if n < to_main {
+                Region::Probation
+            } else {
+                Region::Window
+            };
+            self.push_front(slots, i, region);
+        }
     }
 
     fn victim(&mut self, slots: &mut impl MetaSlots) -> Option<u32> {
@@ -458,7 +566,7 @@ impl EvictionPolicy for TinyLfu {
     }
 
     fn clear(&mut self) {
-        *self = Self::new(self.capacity);
+        *self = Self::new(self.capacity, self.starts_unordered);
     }
 }
 
@@ -488,7 +596,7 @@ mod tests {
     impl Harness {
         /// Counting from the first insert (a shard's sketch starts only once it is half full).
         fn new(capacity: usize) -> Self {
-            let mut p = TinyLfu::new(capacity);
+            let mut p = TinyLfu::new(capacity, false);
             p.sketch = Some(Sketch::new(capacity));
             Self {
                 p,
@@ -539,6 +647,28 @@ mod tests {
         assert_eq!(list(&h.p, &h.slots, Region::Protected), [0]);
         assert_eq!(list(&h.p, &h.slots, Region::Probation), [1]);
         assert_eq!(list(&h.p, &h.slots, Region::Window), [2]);
+    }
+
+    #[test]
+    fn uses_before_the_first_eviction_are_sorted_into_the_lists() {
+        let mut slots = vec![Meta::default(); 5];
+        let mut p = TinyLfu::new(10, true);
+        for i in 0..5 {
+            p.insert(&mut slots, i, u64::from(i));
+        }
+        p.touch(&mut slots, 1);
+        p.touch(&mut slots, 3);
+        assert!(p.sketch.is_none() && p.lists[0].head == NIL, "stamps only");
+        p.order(&mut slots, 5);
+        assert_eq!(list(&p, &slots, Region::Window), [3]);
+        assert_eq!(list(&p, &slots, Region::Probation), [1, 4, 2, 0]);
+        assert!(p.sketch.is_some(), "counting from the first eviction on");
+        // From here on the lists are kept as usual.
+        p.touch(&mut slots, 2);
+        assert_eq!(list(&p, &slots, Region::Protected), [2]);
+        p.clear();
+        assert!(p.unordered.is_some(), "a cleared policy starts unordered again");
+        assert!(TinyLfu::new(10, false).unordered.is_none());
     }
 
     #[test]
