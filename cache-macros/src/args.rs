@@ -10,7 +10,8 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitFloat, LitInt, Path, Token, UnOp};
 
 /// Every option, as a user writes it: the tail of every "unknown option" message.
-pub(crate) const VALID_FORMS: &str = "`maxsize = 128`, `policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`, \
+pub(crate) const VALID_FORMS: &str =
+    "`maxsize = 128`, `policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`, \
      `ttl = 60` or `ttl = 0.5` (seconds), `skip_args = 1`, `crate = \"path::to::cache_core\"`";
 
 /// The largest `maxsize` every shard layout accepts (a shard holds fewer than `u32::MAX` entries).

@@ -171,7 +171,9 @@ impl RefTinyLfu {
             self.evict();
         }
         self.window.push(k);
-        while self.window.len() > self.window_max && self.main_len() < self.capacity - self.window_max {
+        while self.window.len() > self.window_max
+            && self.main_len() < self.capacity - self.window_max
+        {
             let old = self.window.oldest().unwrap();
             self.window.remove(old);
             self.probation.push(old);
@@ -286,7 +288,10 @@ fn skewed_traffic_matches_the_reference_and_beats_lru() {
             ours >= reference - 2.0,
             "capacity {capacity}: {ours:.2} % against the reference's {reference:.2} %"
         );
-        assert!(ours > lru, "capacity {capacity}: {ours:.2} % against LRU's {lru:.2} %");
+        assert!(
+            ours > lru,
+            "capacity {capacity}: {ours:.2} % against LRU's {lru:.2} %"
+        );
     }
 }
 
@@ -315,7 +320,10 @@ fn recency_traffic_stays_near_lru() {
     let ours = pct(hits(&tinylfu(capacity), &trace), &trace);
     let reference = pct(ref_tinylfu(capacity, &trace), &trace);
     let lru = pct(ref_lru(capacity, &trace), &trace);
-    assert!(ours > reference, "{ours:.2} % against the reference's {reference:.2} %");
+    assert!(
+        ours > reference,
+        "{ours:.2} % against the reference's {reference:.2} %"
+    );
     assert!(ours >= lru - 10.0, "{ours:.2} % against LRU's {lru:.2} %");
 }
 
@@ -327,7 +335,10 @@ fn scans_do_not_flush_the_popular_keys() {
     let ours = pct(hits(&tinylfu(capacity), &trace), &trace);
     let reference = pct(ref_tinylfu(capacity, &trace), &trace);
     let lru = pct(ref_lru(capacity, &trace), &trace);
-    assert!(ours >= reference - 1.0, "{ours:.2} % against the reference's {reference:.2} %");
+    assert!(
+        ours >= reference - 1.0,
+        "{ours:.2} % against the reference's {reference:.2} %"
+    );
     assert!(ours > lru, "{ours:.2} % against LRU's {lru:.2} %");
 }
 

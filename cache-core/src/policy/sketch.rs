@@ -61,7 +61,8 @@ impl Sketch {
     #[inline]
     fn spots(&self, fingerprint: u32) -> (usize, [u32; 4]) {
         let fp = fingerprint & ((1 << 30) - 1);
-        #[allow(clippy::cast_possible_truncation)] // `(fp * len) >> 30` is below `len` for fp < 2^30
+        #[allow(clippy::cast_possible_truncation)]
+        // `(fp * len) >> 30` is below `len` for fp < 2^30
         let block = ((u64::from(fp) * self.blocks.len() as u64) >> 30) as usize;
         let x = fp.wrapping_mul(0x9E37_79B9) ^ (fp >> 15);
         let spot = |i: u32| {
@@ -139,7 +140,10 @@ mod tests {
                 x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
                 s.increment(x);
             }
-            eprintln!("cap {cap}: {:.1} ns/increment", t.elapsed().as_nanos() as f64 / 1e7);
+            eprintln!(
+                "cap {cap}: {:.1} ns/increment",
+                t.elapsed().as_nanos() as f64 / 1e7
+            );
             let mut v = vec![0u64; cap];
             let t = std::time::Instant::now();
             for _ in 0..10_000_000 {
@@ -147,13 +151,20 @@ mod tests {
                 let i = ((u64::from(x) * cap as u64) >> 32) as usize;
                 v[i] += 1;
             }
-            eprintln!("cap {cap}: {:.1} ns/random add (sum {})", t.elapsed().as_nanos() as f64 / 1e7, v.iter().sum::<u64>());
+            eprintln!(
+                "cap {cap}: {:.1} ns/random add (sum {})",
+                t.elapsed().as_nanos() as f64 / 1e7,
+                v.iter().sum::<u64>()
+            );
             let t = std::time::Instant::now();
             for _ in 0..10_000_000 {
                 x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
                 std::hint::black_box(s.frequency(x));
             }
-            eprintln!("cap {cap}: {:.1} ns/frequency", t.elapsed().as_nanos() as f64 / 1e7);
+            eprintln!(
+                "cap {cap}: {:.1} ns/frequency",
+                t.elapsed().as_nanos() as f64 / 1e7
+            );
         }
     }
 
@@ -201,7 +212,11 @@ mod tests {
         assert!(s.frequency(fp(1)) >= 12);
         s.increment(fp(k));
         assert_eq!(s.additions, 500);
-        assert!((6..12).contains(&s.frequency(fp(1))), "{}", s.frequency(fp(1)));
+        assert!(
+            (6..12).contains(&s.frequency(fp(1))),
+            "{}",
+            s.frequency(fp(1))
+        );
     }
 
     #[test]

@@ -503,7 +503,13 @@ impl EvictionPolicy for TinyLfu {
             let m = slots.meta(to);
             (m.prev, m.next)
         };
-        relink(slots, (prev, next), (to, to), &mut list.head, &mut list.tail);
+        relink(
+            slots,
+            (prev, next),
+            (to, to),
+            &mut list.head,
+            &mut list.tail,
+        );
     }
 
     fn order(&mut self, slots: &mut impl MetaSlots, len: usize) {
@@ -667,7 +673,10 @@ mod tests {
         p.touch(&mut slots, 2);
         assert_eq!(list(&p, &slots, Region::Protected), [2]);
         p.clear();
-        assert!(p.unordered.is_some(), "a cleared policy starts unordered again");
+        assert!(
+            p.unordered.is_some(),
+            "a cleared policy starts unordered again"
+        );
         assert!(TinyLfu::new(10, false).unordered.is_none());
     }
 
@@ -682,7 +691,10 @@ mod tests {
         for i in 0..9 {
             h.touch(i);
         }
-        assert_eq!(list(&h.p, &h.slots, Region::Protected), [8, 7, 6, 5, 4, 3, 2]);
+        assert_eq!(
+            list(&h.p, &h.slots, Region::Protected),
+            [8, 7, 6, 5, 4, 3, 2]
+        );
         assert_eq!(list(&h.p, &h.slots, Region::Probation), [1, 0]);
         assert_eq!(list(&h.p, &h.slots, Region::Window), [9]);
     }
@@ -761,7 +773,9 @@ mod tests {
                 }
             }
             // Any fixed mixing of the key stands in for the cache's seeded hash.
-            let idx = self.h.insert(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5555);
+            let idx = self
+                .h
+                .insert(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5555);
             self.slot_of.insert(key, idx);
             self.key_of.push(key);
             false
