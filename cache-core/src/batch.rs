@@ -22,6 +22,7 @@ use parking_lot::Mutex;
 
 use crate::flight::{Flight, Outcome};
 use crate::load::{share, Lookup};
+use crate::model::{self, Spawner};
 use crate::reentry::{self, RunId};
 use crate::AsyncCache;
 
@@ -134,6 +135,12 @@ pub(crate) struct Batcher<K, V> {
 }
 
 impl<K, V> Batcher<K, V> {
+    /// How many keys wait in the window (for the shuttle models).
+    #[cfg(all(test, shuttle))]
+    pub(crate) fn queued(&self) -> usize {
+        self.pending.lock().keys.len()
+    }
+
     pub(crate) fn new(config: BatchConfig<K, V>) -> Self {
         Self {
             config,
@@ -291,7 +298,7 @@ where
         if self.inner.batcher.config.loader.is_none() {
             return Err(LoadError::NoBatchLoader);
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        let Some(runtime) = Spawner::current() else {
             return Err(LoadError::NoRuntime);
         };
         let hash = self.inner.shards.hash(&key);
@@ -336,7 +343,7 @@ where
 
     /// Adds a key (in its one-key guard) to the batch being collected: starts the window timer on the first key,
     /// sends the batch at once when it is full.
-    fn enqueue(&self, runtime: &tokio::runtime::Handle, mut queued: BatchLeader<K, V>) {
+    fn enqueue(&self, runtime: &Spawner, mut queued: BatchLeader<K, V>) {
         let batcher = &self.inner.batcher;
         let (full, timer) = {
             let mut pending = batcher.pending.lock();
@@ -399,7 +406,7 @@ where
     }
 
     async fn fire(mut self) {
-        tokio::time::sleep(self.cache.inner.batcher.config.window).await;
+        model::sleep(self.cache.inner.batcher.config.window).await;
         let keys = self.take();
         if !keys.is_empty() {
             let leader = BatchLeader {

@@ -98,6 +98,7 @@ impl<V: Clone> Flight<V> {
             }
             *slot = outcome;
         }
+        crate::model::switch();
         self.done.notify_waiters();
     }
 
@@ -119,6 +120,7 @@ impl<V: Clone> Flight<V> {
             let mut notified = std::pin::pin!(notified);
             // Register before looking, so a `finish` between the look and the await is not missed.
             notified.as_mut().enable();
+            crate::model::switch();
             {
                 let slot = self.outcome.lock();
                 if !matches!(*slot, Outcome::Pending) {

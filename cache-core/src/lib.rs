@@ -84,6 +84,7 @@ mod identity;
 mod load;
 mod load_future;
 mod metrics;
+mod model;
 mod policy;
 #[allow(unsafe_code)] // a CPU prefetch hint, see its docs
 mod prefetch;

@@ -42,7 +42,10 @@ where
         // that in a debug build a hit's stack frame has no room for the slow path's copies of a large `V`.)
         match self.read_lookup(hash, key, count, false) {
             Some(Some(value)) => Lookup::Hit(value),
-            _ => self.lookup_or_join_locked(hash, key, count),
+            _ => {
+                crate::model::switch();
+                self.lookup_or_join_locked(hash, key, count)
+            }
         }
     }
 
@@ -263,6 +266,7 @@ where
         let stored = self
             .cache
             .store(self.hash, key, stored_copy, ttl, Some(&self.flight));
+        crate::model::switch();
         // If this `Clone` panics, `Drop` tells the waiters to retry: they find the stored value.
         share(&self.flight, value);
         stored
@@ -295,6 +299,8 @@ where
             if std::thread::panicking() {
                 let took = self.cache.since(self.started);
                 self.cache.inner.loads.lock().record(took, false);
+            } else {
+                crate::model::switch();
             }
         }
         // A no-op if the value was already published.

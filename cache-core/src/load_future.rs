@@ -214,6 +214,7 @@ where
             if !(polled.is_pending() && std::mem::take(&mut this.again)) {
                 return polled;
             }
+            crate::model::switch();
         }
     }
 }
