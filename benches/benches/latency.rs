@@ -22,7 +22,8 @@
 //!   shuffled every round (fixed seed), on a freshly built cache prefilled with the 50,000 most popular keys.
 //!   Reported per subject: the median over the rounds of p50, p99, p99.9, max and throughput, each with its
 //!   spread (min–max over the rounds), and the per-round ratio of the subject's p99.9 to quick_cache's (the goal
-//!   of issue 15: cache-core's p99.9 no worse than quick_cache's). Also printed: the load average and how much
+//!   of issue 15: cache-core's p99.9 no worse than quick_cache's); then the same percentiles (medians) for the
+//!   lookups alone and the inserts alone. Also printed: the load average and how much
 //!   CPU other processes used during each scenario. `LATENCY_RAW=1` prints every round's figures.
 //! * Checks, asserted in every mode: every value returned is the key's value; each thread's histogram holds
 //!   exactly its timed operations; every loading subject ran its loader at least once (the scenario has
@@ -246,8 +247,8 @@ impl Subject {
 
 /// What one thread did in one run, and the recorder of its timed operations.
 struct ThreadRun {
-    /// Latencies of the timed operations (those that ended after the warm-up).
-    hist: Histogram<u64>,
+    /// Latencies of the timed operations (those that ended after the warm-up): lookups, then inserts.
+    hist: [Histogram<u64>; 2],
     /// Timed operations.
     timed: u64,
     /// Start of the first timed operation, and end of the last one.
@@ -268,7 +269,7 @@ impl ThreadRun {
     fn new(warm: Duration, timed: Duration) -> Self {
         let release = Instant::now();
         Self {
-            hist: histogram(),
+            hist: [histogram(), histogram()],
             timed: 0,
             first: None,
             last: None,
@@ -293,7 +294,7 @@ impl ThreadRun {
         }
         self.first.get_or_insert(start);
         self.last = Some(end);
-        self.hist.saturating_record(nanos(end - start));
+        self.hist[usize::from(!lookup)].saturating_record(nanos(end - start));
         self.timed += 1;
         end >= self.stop
     }
@@ -385,6 +386,8 @@ struct RoundFigures {
     p99: u64,
     p999: u64,
     max: u64,
+    /// p50, p99, p99.9 and max of the lookups alone, then of the inserts alone.
+    kinds: [[u64; 4]; 2],
     /// Aggregate operations per second over both threads.
     ops_per_sec: f64,
     /// Timed operations.
@@ -421,16 +424,21 @@ fn run_subject(
             .collect()
     });
 
+    // Lookups, inserts, and both.
+    let mut by_kind = [histogram(), histogram()];
     let mut merged = histogram();
     let (mut lookups, mut misses, mut loads, mut ops) = (0, 0, 0, 0);
     for run in &runs {
         assert_eq!(
-            run.hist.len(),
+            run.hist[0].len() + run.hist[1].len(),
             run.timed,
             "{name}: a timed operation was not recorded"
         );
         assert!(run.timed > 0, "{name}: a thread timed no operation");
-        merged.add(&run.hist).expect("histograms of equal bounds");
+        for (all, h) in by_kind.iter_mut().zip(&run.hist) {
+            all.add(h).expect("histograms of equal bounds");
+            merged.add(h).expect("histograms of equal bounds");
+        }
         lookups += run.lookups;
         misses += run.misses;
         loads += run.loads;
@@ -471,6 +479,15 @@ fn run_subject(
         p99: merged.value_at_quantile(0.99),
         p999: merged.value_at_quantile(0.999),
         max: merged.max(),
+        kinds: by_kind.map(|h| {
+            [0.5, 0.99, 0.999]
+                .map(|q| h.value_at_quantile(q))
+                .into_iter()
+                .chain([h.max()])
+                .collect::<Vec<_>>()
+                .try_into()
+                .expect("four figures")
+        }),
         ops_per_sec: runs.iter().map(ThreadRun::ops_per_sec).sum(),
         ops,
     }
@@ -644,6 +661,32 @@ fn scenario(scenario: Scenario, keys: &[u64], draws: &[Vec<u32>], rounds: usize,
         ]);
     }
     println!("{}", table.render());
+    let mut by_kind = Table::new(&[
+        "subject",
+        "lookups: p50 / p99 / p99.9 ns, max µs",
+        "inserts: p50 / p99 / p99.9 ns, max µs",
+    ]);
+    for (j, name) in names.iter().enumerate() {
+        let cells = |kind: usize| {
+            #[allow(clippy::cast_precision_loss)]
+            let m: Vec<f64> = (0..4)
+                .map(|f| {
+                    median(
+                        &figures[j]
+                            .iter()
+                            .map(|r| r.kinds[kind][f] as f64)
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .collect();
+            format!("{:.0} / {:.0} / {:.0}, {:.0}", m[0], m[1], m[2], m[3] / 1e3)
+        };
+        by_kind.row(vec![(*name).to_owned(), cells(0), cells(1)]);
+    }
+    println!(
+        "By operation (medians over the rounds):\n\n{}",
+        by_kind.render()
+    );
     let ours: Vec<f64> = (0..rounds)
         .map(|r| {
             #[allow(clippy::cast_precision_loss)]
