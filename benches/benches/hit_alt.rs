@@ -7,12 +7,12 @@
 //!
 //! * Subjects: cache-core LRU (default settings), cache-core LFU, cache-core TinyLFU (default, and "full" as
 //!   for LRU below), cache-core LRU with a default TTL of one hour
-//!   (every entry has a deadline, so every hit also reads the clock), cache-core LRU "full" (first filled with
+//!   (every entry has a deadline, so every hit also checks it against the cache's time), cache-core LRU "full" (first filled with
 //!   as many *other* keys as its capacity, so that every shard has evicted before the measured keys go in: a
 //!   cache-core policy only stamps uses until its shard first evicts, and keeps its exact order from then on, so
 //!   the default subject, never full here, measures the first regime and this one the second), `quick_cache::sync::Cache`,
-//!   `lru::LruCache` in a `parking_lot::Mutex`, and `moka::sync::Cache`. Values are `u64`; every cache uses its
-//!   default hasher.
+//!   `lru::LruCache` in a `parking_lot::Mutex`, and `moka::sync::Cache`, plain and with a one-hour
+//!   `time_to_live` (the TTL peer). Values are `u64`; every cache uses its default hasher.
 //! * Scenarios: 100,000 scrambled `u64` keys; 100,000 16-byte `String` keys looked up by `&str`; 1,000 `u64` keys
 //!   (a hot set that stays in the CPU caches); 100 `u64` keys (a small cache: cache-core gives a cache under
 //!   1,024 entries one shard, so this is the regime of the `#[async_cache]` default of 128). Every cache is built
@@ -33,13 +33,18 @@
 //!   1-thread time to quick_cache's. The two ratios are medians of the per-round ratios: each pairs two
 //!   measurements taken seconds apart, which cancels slow drifts in the machine's speed (single rounds of the
 //!   100,000-key scenarios are noisy enough, though, that a ratio of the medians can be the steadier figure).
-//! * Also printed per scenario: the spread of each subject's 1-thread times over the rounds (max/min), how much
+//! * Also printed per scenario: what a TTL costs a hit, the TTL subject's time over its plain twin's
+//!   (cache-core TTL over cache-core LRU, moka TTL over moka), median and range of the per-round ratios at 1 and
+//!   2 threads; the spread of each subject's 1-thread times over the rounds (max/min), how much
 //!   CPU other processes used during the rounds and how much the hypervisor stole (from `/proc/stat` and
 //!   `/proc/self/stat`: a figure taken while another process was busy is suspect), and the load average; with
 //!   `HIT_ALT_RAW=1`, every round's figures.
 //!
 //! Run: `cargo bench -p cache-benches --bench hit_alt` (1–2 minutes on 2 cores; `BENCH_QUICK=1` or
-//! `-- --quick` for a smoke run, under a minute).
+//! `-- --quick` for a smoke run, under a minute). `HIT_ALT_ONLY` keeps only the subjects whose names contain
+//! one of its `;`-separated parts (`HIT_ALT_ONLY="cache-core LRU;moka"`), `HIT_ALT_SCENARIO` only the
+//! scenarios whose titles contain it (`HIT_ALT_SCENARIO="hot set"`), `HIT_ALT_ROUNDS` sets the number of timed
+//! rounds.
 
 use std::borrow::Borrow;
 use std::hash::Hash;
@@ -72,6 +77,13 @@ enum Subject<K: Hash + Eq> {
 
 /// The name of the reference subject in the ratio column.
 const REFERENCE: &str = "quick_cache::sync::Cache";
+/// The TTL of the TTL subjects: long enough that nothing expires during the run.
+const TTL: Duration = Duration::from_secs(3600);
+/// The TTL subjects, and the plain subjects they are compared with.
+const OURS_TTL: &str = "cache-core LRU, TTL 1 h";
+const OURS: &str = "cache-core LRU";
+const MOKA_TTL: &str = "moka::sync::Cache, TTL 1 h";
+const MOKA: &str = "moka::sync::Cache";
 
 impl<K> Subject<K>
 where
@@ -82,17 +94,14 @@ where
         let ours = |policy, ttl| Self::Ours(cache_benches::cache_core(capacity, policy, ttl));
         let cap = NonZeroUsize::new(capacity).expect("non-zero capacity");
         vec![
-            ("cache-core LRU", ours(Policy::Lru, None)),
+            (OURS, ours(Policy::Lru, None)),
             ("cache-core LFU", ours(Policy::Lfu, None)),
             ("cache-core TinyLFU", ours(Policy::TinyLfu, None)),
             (
                 "cache-core TinyLFU, full",
                 Self::OursFull(cache_benches::cache_core(capacity, Policy::TinyLfu, None)),
             ),
-            (
-                "cache-core LRU, TTL 1 h",
-                ours(Policy::Lru, Some(Duration::from_secs(3600))),
-            ),
+            (OURS_TTL, ours(Policy::Lru, Some(TTL))),
             (
                 "cache-core LRU, full",
                 Self::OursFull(cache_benches::cache_core(capacity, Policy::Lru, None)),
@@ -108,6 +117,15 @@ where
             (
                 "moka::sync::Cache",
                 Self::Moka(moka::sync::Cache::new(capacity as u64)),
+            ),
+            (
+                MOKA_TTL,
+                Self::Moka(
+                    moka::sync::Cache::builder()
+                        .max_capacity(capacity as u64)
+                        .time_to_live(TTL)
+                        .build(),
+                ),
             ),
         ]
     }
@@ -164,6 +182,15 @@ where
             Self::Moka(c) => walk(keys, head, tail, |k| c.get(k)),
         }
     }
+}
+
+/// Whether `HIT_ALT_ONLY` (subject names, or parts of them, separated by `;`) selects the subject `name`; every
+/// subject when it is unset.
+fn selected(name: &str) -> bool {
+    std::env::var("HIT_ALT_ONLY").map_or(true, |only| {
+        only.split(';')
+            .any(|part| !part.is_empty() && name.contains(part))
+    })
 }
 
 /// Looks up `keys[i]` for every index of `first`, then of `second`, summing the values found.
@@ -297,6 +324,9 @@ fn scenario<K, Q>(
     K: Hash + Eq + Clone + Send + Sync + 'static + Borrow<Q>,
     Q: Hash + Eq + ?Sized,
 {
+    if std::env::var("HIT_ALT_SCENARIO").is_ok_and(|part| !title.contains(&*part)) {
+        return;
+    }
     let keys: Vec<K> = (0..n).map(&key).collect();
     let extra: Vec<K> = (n..n + capacity).map(&key).collect();
     let (keys, extra) = (&keys[..], &extra[..]);
@@ -305,7 +335,10 @@ fn scenario<K, Q>(
     let expected = pattern
         .iter()
         .fold(0u64, |s, &i| s.wrapping_add(u64::from(i)));
-    let subjects = Subject::<K>::all(capacity);
+    let subjects: Vec<_> = Subject::<K>::all(capacity)
+        .into_iter()
+        .filter(|(name, _)| selected(name))
+        .collect();
     let all_keys: Vec<u32> = (0..u32::try_from(n).expect("fits u32")).collect();
     let all_sum: u64 = (0..n as u64).sum();
     for (name, subject) in &subjects {
@@ -361,18 +394,20 @@ fn scenario<K, Q>(
         }
     }
 
+    // Without the reference subject (filtered out), the ratio column compares with the first subject.
     let reference = subjects
         .iter()
         .position(|(name, _)| *name == REFERENCE)
-        .expect("the reference subject is measured");
+        .unwrap_or(0);
     println!("### {title}\n");
+    let ratio_header = format!("1t time / {}", subjects[reference].0);
     let mut table = Table::new(&[
         "subject",
         "1t ns/get: median (min)",
         "1t M gets/s",
         "2t aggregate M gets/s: median (best)",
         "scaling 2t/1t",
-        "1t time / quick_cache",
+        &ratio_header,
     ]);
     let mut spread = Vec::new();
     for (j, (name, _)) in subjects.iter().enumerate() {
@@ -396,6 +431,30 @@ fn scenario<K, Q>(
         ticks.others_since(),
         load_average()
     );
+    // What a TTL costs a hit: per round, the TTL subject's time over its plain twin's, at 1 and 2 threads
+    // (at 2 threads, the plain aggregate throughput over the TTL one).
+    let at = |name: &str| subjects.iter().position(|(n, _)| *n == name);
+    let mut ttl_rows = Vec::new();
+    for (ttl, plain) in [(OURS_TTL, OURS), (MOKA_TTL, MOKA)] {
+        let (Some(t), Some(p)) = (at(ttl), at(plain)) else {
+            continue;
+        };
+        let r1: Vec<f64> = (0..rounds).map(|r| one[t][r] / one[p][r]).collect();
+        let r2: Vec<f64> = (0..rounds).map(|r| two[p][r] / two[t][r]).collect();
+        ttl_rows.push(format!(
+            "{ttl} / {plain}: 1t {:.2}× ({:.2}–{:.2}), 2t {:.2}× ({:.2}–{:.2})",
+            median(&r1),
+            min(&r1),
+            max(&r1),
+            median(&r2),
+            min(&r2),
+            max(&r2)
+        ));
+    }
+    println!(
+        "TTL hit / plain hit, median of the per-round ratios (min–max): {}.\n",
+        ttl_rows.join("; ")
+    );
     if std::env::var_os("HIT_ALT_RAW").is_some() {
         for (j, (name, _)) in subjects.iter().enumerate() {
             let cells = |xs: &[f64]| {
@@ -415,7 +474,10 @@ fn scenario<K, Q>(
 }
 
 fn main() {
-    let rounds = if quick() { ROUNDS_QUICK } else { ROUNDS };
+    let rounds = std::env::var("HIT_ALT_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(if quick() { ROUNDS_QUICK } else { ROUNDS });
     let start = Instant::now();
     let load_before = load_average();
     println!(

@@ -44,6 +44,9 @@ pub struct CacheBuilder<K, V> {
     /// `None`: the default, [`TokioClock`].
     clock: Option<Arc<dyn Clock>>,
     seed: Option<u64>,
+    /// Tests: the cache's time, instead of the one `clock` gives.
+    #[cfg(test)]
+    test_time: Option<Timebase>,
     /// Set for the caches of cached methods: the identity part of their keys, to drop dead instances' entries.
     pub(crate) reap_identity: Option<fn(&K) -> u64>,
     _types: PhantomData<fn() -> (K, V)>,
@@ -76,6 +79,8 @@ impl<K, V> Default for CacheBuilder<K, V> {
             max_batch_size: 100,
             clock: None,
             seed: None,
+            #[cfg(test)]
+            test_time: None,
             reap_identity: None,
             _types: PhantomData,
         }
@@ -200,6 +205,13 @@ where
         self
     }
 
+    /// Tests: the cache's time, instead of the one [`clock`](Self::clock) gives.
+    #[cfg(test)]
+    pub(crate) fn timebase(mut self, time: Timebase) -> Self {
+        self.test_time = Some(time);
+        self
+    }
+
     /// Checks the settings and builds the cache.
     ///
     /// # Errors
@@ -232,6 +244,9 @@ where
         if self.max_batch_size == 0 {
             return Err(BuildError::ZeroBatchSize);
         }
+        let time = self.clock.map_or_else(Timebase::tokio, Timebase::custom);
+        #[cfg(test)]
+        let time = self.test_time.unwrap_or(time);
         Ok(AsyncCache::from_parts(
             crate::cache::Config {
                 maxsize,
@@ -241,7 +256,7 @@ where
                 ttl: self.ttl,
                 seed: self.seed,
             },
-            self.clock.map_or_else(Timebase::tokio, Timebase::custom),
+            time,
             BatchConfig {
                 loader: self.batch_loader,
                 window: self.batch_window,

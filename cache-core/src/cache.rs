@@ -91,7 +91,8 @@ where
 /// * **Bounded**: never more than [`maxsize`](Self::maxsize) entries; a full cache evicts by its [`Policy`]
 ///   (LRU or LFU), expired entries first.
 /// * **TTL**: a default TTL from the builder, per-entry overrides with [`insert_with_ttl`](Self::insert_with_ttl).
-///   An expired entry is never returned, and expired entries are reclaimed on writes and by
+///   An expired entry is never returned (a hit may notice an expiry a little late: the bound is on
+///   [`TokioClock`](crate::clock::TokioClock)), and expired entries are reclaimed on writes and by
 ///   [`purge_expired`](Self::purge_expired) without anyone reading them.
 /// * **Concurrent**: keys are spread over independently locked shards; no lock is ever held across an `.await`
 ///   and the plain operations never block on I/O. The keys' `Hash` and `Eq` and the values' `Clone` run under a

@@ -58,7 +58,9 @@
 //!   long as no reader has found the shard's lock taken; after that, one thread's hits in its order, but hits from
 //!   different threads since the shard's last write not necessarily in the order they were made
 //!   ([`CacheBuilder::shards`]).
-//! * An expired entry is never returned, and it is evicted before any live entry.
+//! * An expired entry is never returned, and it is evicted before any live entry. (With the default clock, a
+//!   hit outside a current-thread runtime may notice an expiry up to a millisecond or so late: the exact bound
+//!   is on [`clock::TokioClock`].)
 //!
 //! # Loading guarantees
 //! * At most one load per key is in flight; concurrent callers share its value.
@@ -78,6 +80,7 @@ mod batch;
 mod builder;
 mod cache;
 pub mod clock;
+mod coarse;
 mod flight;
 mod grave;
 mod identity;

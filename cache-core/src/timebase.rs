@@ -22,15 +22,31 @@
 //! So: the cache's time never goes backwards for anyone reading the system clock; inside one paused runtime it
 //! moves exactly with that runtime's clock (and with what other runtimes' readings add); and what expired
 //! inside a runtime is expired everywhere.
+//!
+//! # The read path
+//! A hit outside current-thread runtimes reads the system clock through [`coarse`]: one atomic load of a value
+//! a background thread refreshes every millisecond, instead of a clock read. Writes (and everything else that
+//! needs the time: loads, removals, purges, reclaiming an expired entry) read the system clock itself. So a
+//! hit may see the cache's time up to the coarse clock's lag behind, and an entry may be served that much past
+//! its deadline, never more ([`Timebase::now_read`]).
+//!
+//! Which kind of context a thread is in is asked of tokio (`Handle::try_current`, 7-12 ns) at most once per
+//! tick on the read path: the answer is kept per thread ([`READ_SYSTEM`]) with the coarse time it was given at. A
+//! thread's answer "no runtime" is trusted for the rest of a tick once [`TRUST_AFTER`] reads in that tick have
+//! asked and got it, and only while no cache operation of the process has yet run in a current-thread runtime
+//! ([`CURRENT_THREAD_SEEN`]); after that, such threads ask on every hit. A write asks every time unless the
+//! thread was found in a multi-thread runtime during the current tick (and resets the read path's trust).
 
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use crossbeam_utils::CachePadded;
 use tokio::runtime::{Handle, RuntimeFlavor};
 
 use crate::clock::Clock;
+use crate::coarse;
 
 /// How many (cache, runtime) records a thread keeps; the oldest goes first. A runtime whose record was dropped
 /// is read afresh next time, which can only move the cache's time forward.
@@ -42,6 +58,9 @@ pub(crate) struct Timebase {
     kind: Kind,
 }
 
+// One per cache, and `Tokio`'s size is the padding that keeps `off` on a cache line of its own: boxing it would
+// add a dependent load to every hit.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Kind {
     /// A clock given to the builder, and the instant the cache was built.
@@ -58,10 +77,31 @@ enum Kind {
 struct Sources {
     /// Keys this cache's records in [`RECORDS`].
     id: u64,
-    /// Outside current-thread runtimes, the cache's time is [`system_nanos`] plus this. Only grows.
-    off: AtomicU64,
+    /// Outside current-thread runtimes, the cache's time is [`system_nanos`] plus this. Only grows. Read by
+    /// every hit on an entry with a deadline, written only by runtime readings: on a cache line of its own, away
+    /// from the cache's busier fields.
+    off: CachePadded<AtomicU64>,
     /// The latest time a runtime reading has given. Only grows.
     floor: AtomicU64,
+    system: System,
+}
+
+/// Where system-clock readings come from.
+#[derive(Debug)]
+enum System {
+    /// The system's monotonic clock, and [`coarse`] for hits.
+    Real,
+    /// Both set by hand, for tests of the read path's bound.
+    #[cfg(test)]
+    Manual(Arc<ManualSystem>),
+}
+
+/// A system clock and coarse clock moved by hand.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct ManualSystem {
+    pub(crate) precise: AtomicU64,
+    pub(crate) coarse: AtomicU64,
 }
 
 /// The cache's previous reading of one runtime's clock, on this thread.
@@ -87,11 +127,63 @@ enum Context {
     Runtime(tokio::runtime::Id),
 }
 
-fn context() -> Context {
-    match Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == RuntimeFlavor::CurrentThread => Context::Runtime(h.id()),
-        _ => Context::System,
-    }
+/// How many reads in one tick must each have found this thread outside any runtime before the rest of the tick
+/// trusts that answer without asking (see the module docs).
+const TRUST_AFTER: u32 = 64;
+
+thread_local! {
+    /// The coarse time of the tick during which this thread may read the system clock on the read path without
+    /// asking tokio (0: ask).
+    static READ_SYSTEM: Cell<u64> = const { Cell::new(0) };
+    /// The tick, and how many reads during it have asked and found this thread outside any runtime.
+    static OUTSIDE: Cell<(u64, u32)> = const { Cell::new((0, 0)) };
+    /// The coarse time of the tick during which this thread was found in a multi-thread runtime (0: none).
+    static MULTI_THREAD: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Whether any cache operation has run in a current-thread runtime in this process.
+static CURRENT_THREAD_SEEN: AtomicBool = AtomicBool::new(false);
+
+/// Asks tokio where this thread is, and remembers the answer for the tick `at`. `read`: asked by the read path.
+fn context(at: u64, read: bool) -> Context {
+    let (read_system, multi, context) = match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::CurrentThread => {
+            CURRENT_THREAD_SEEN.store(true, Relaxed);
+            (0, 0, Context::Runtime(h.id()))
+        }
+        Ok(_) => (at, at, Context::System),
+        // Outside any runtime: trusted for the rest of the tick once `TRUST_AFTER` reads in it found the same,
+        // and only until some operation has run in a current-thread runtime.
+        Err(_) if read && !CURRENT_THREAD_SEEN.load(Relaxed) => {
+            let seen = OUTSIDE
+                .try_with(|c| {
+                    let (tick, n) = c.get();
+                    let n = if tick == at { n + 1 } else { 1 };
+                    c.set((at, n));
+                    n
+                })
+                .unwrap_or(0);
+            let trusted = if seen >= TRUST_AFTER { at } else { 0 };
+            (trusted, 0, Context::System)
+        }
+        Err(_) => (0, 0, Context::System),
+    };
+    let _ = READ_SYSTEM.try_with(|c| c.set(read_system));
+    let _ = MULTI_THREAD.try_with(|c| c.set(multi));
+    context
+}
+
+/// Whether a read on this thread during the tick `at` (not 0) may read the system clock without asking tokio.
+#[inline]
+fn read_system(at: u64) -> bool {
+    READ_SYSTEM.try_with(Cell::get).is_ok_and(|t| t == at)
+}
+
+/// Whether a write on this thread during the tick `at` may read the system clock without asking tokio: only in
+/// a multi-thread runtime (whose handle every worker would otherwise clone).
+#[inline]
+fn write_system(at: u64) -> bool {
+    at != 0 && MULTI_THREAD.try_with(Cell::get).is_ok_and(|t| t == at)
 }
 
 /// The instant every cache's system-clock readings count from.
@@ -112,12 +204,23 @@ fn nanos(d: Duration) -> u64 {
 impl Timebase {
     /// The time of a cache built with the default clock.
     pub(crate) fn tokio() -> Self {
+        Self::with_system(System::Real)
+    }
+
+    /// The default clock's time with system readings set by hand.
+    #[cfg(test)]
+    pub(crate) fn manual_system(system: Arc<ManualSystem>) -> Self {
+        Self::with_system(System::Manual(system))
+    }
+
+    fn with_system(system: System) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Self {
             kind: Kind::Tokio(Sources {
                 id: NEXT_ID.fetch_add(1, Relaxed),
-                off: AtomicU64::new(0),
+                off: CachePadded::new(AtomicU64::new(0)),
                 floor: AtomicU64::new(0),
+                system,
             }),
         }
     }
@@ -130,18 +233,23 @@ impl Timebase {
         }
     }
 
-    /// The cache's time now, in nanoseconds. Never less than an earlier reading on the same thread.
+    /// The cache's time now, in nanoseconds, read precisely: for writes, loads, removals, purges and
+    /// reclaiming expired entries. Never less than an earlier `now` or `now_read` on the same thread.
     pub(crate) fn now(&self) -> u64 {
         match &self.kind {
             Kind::Custom { clock, epoch } => nanos(clock.now().saturating_duration_since(*epoch)),
-            Kind::Tokio(sources) => sources.now(context()),
+            Kind::Tokio(sources) => sources.now(),
         }
     }
 
-    /// The reading of a hit, `peek` or `contains_key`.
+    /// The cache's time for a hit, `peek` or `contains_key`. Outside current-thread runtimes it may lag the time
+    /// [`now`](Self::now) would give by the coarse clock's lag (see the module docs); otherwise it is `now`.
     #[inline]
     pub(crate) fn now_read(&self) -> u64 {
-        self.now()
+        match &self.kind {
+            Kind::Tokio(sources) => sources.now_read(),
+            Kind::Custom { .. } => self.now(),
+        }
     }
 
     /// The deadline `ttl` from `now`.
@@ -152,10 +260,74 @@ impl Timebase {
 }
 
 impl Sources {
-    fn now(&self, context: Context) -> u64 {
+    /// The coarse clock's time (0 if it has none yet).
+    #[inline]
+    fn coarse(&self) -> u64 {
+        match &self.system {
+            System::Real => coarse::now(),
+            #[cfg(test)]
+            System::Manual(m) => m.coarse.load(Relaxed),
+        }
+    }
+
+    /// The system clock's time.
+    fn precise(&self) -> u64 {
+        match &self.system {
+            System::Real => {
+                let now = system_nanos();
+                coarse::push(now);
+                now
+            }
+            #[cfg(test)]
+            System::Manual(m) => m.precise.load(Relaxed),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        let at = self.coarse();
+        let context = if write_system(at) {
+            Context::System
+        } else {
+            context(at, false)
+        };
         match context {
-            Context::System => system_nanos().saturating_add(self.off.load(Relaxed)),
+            Context::System => {
+                if at == 0 {
+                    self.start();
+                }
+                self.precise().saturating_add(self.off.load(Relaxed))
+            }
             Context::Runtime(runtime) => self.in_runtime(runtime),
+        }
+    }
+
+    #[inline]
+    fn now_read(&self) -> u64 {
+        let at = self.coarse();
+        if at != 0 && read_system(at) {
+            return at.saturating_add(self.off.load(Relaxed));
+        }
+        self.now_read_slow(at)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn now_read_slow(&self, at: u64) -> u64 {
+        match context(at, true) {
+            Context::System if at != 0 => at.saturating_add(self.off.load(Relaxed)),
+            Context::System => {
+                self.start();
+                self.precise().saturating_add(self.off.load(Relaxed))
+            }
+            Context::Runtime(runtime) => self.in_runtime(runtime),
+        }
+    }
+
+    /// Starts the coarse clock (the real one; a manual one needs no start).
+    #[cold]
+    fn start(&self) {
+        if matches!(self.system, System::Real) {
+            coarse::start(system_nanos);
         }
     }
 
@@ -163,7 +335,7 @@ impl Sources {
     #[cold]
     fn in_runtime(&self, runtime: tokio::runtime::Id) -> u64 {
         let clock = tokio::time::Instant::now().into_std();
-        let system = system_nanos();
+        let system = self.precise();
         let floor = self.floor.load(Relaxed);
         let fresh = || floor.max(system.saturating_add(self.off.load(Relaxed)));
         let time = RECORDS
@@ -262,5 +434,57 @@ mod tests {
                 assert!(tb.now() >= *before);
             }
         });
+    }
+
+    /// A system clock at `precise` whose coarse clock lags it by `lag`.
+    fn set(system: &ManualSystem, precise: u64, lag: u64) {
+        system.precise.store(precise, Relaxed);
+        system.coarse.store(precise - lag, Relaxed);
+    }
+
+    #[test]
+    fn a_read_uses_the_coarse_clock_and_a_write_the_precise_one() {
+        let system = Arc::new(ManualSystem::default());
+        set(&system, 1_000_000, 0);
+        let tb = Timebase::manual_system(Arc::clone(&system));
+        assert_eq!(tb.now(), 1_000_000);
+        assert_eq!(tb.now_read(), 1_000_000);
+        set(&system, 1_700_000, 600_000);
+        assert_eq!(tb.now(), 1_700_000);
+        assert_eq!(tb.now_read(), 1_100_000);
+    }
+
+    /// The bound of the read path: an entry is served at most the coarse clock's lag past its deadline, never
+    /// later, and a write or reclaim sees the precise time.
+    #[test]
+    fn a_hit_serves_an_entry_at_most_the_coarse_lag_past_its_deadline() {
+        const TTL: u64 = 5_000_000_000;
+        for lag in [0, 1, 1_000_000, 3_000_000] {
+            let system = Arc::new(ManualSystem::default());
+            set(&system, 10_000_000_000, 0);
+            let cache = crate::AsyncCache::builder()
+                .maxsize(8)
+                .ttl(Duration::from_nanos(TTL))
+                .timebase(Timebase::manual_system(Arc::clone(&system)))
+                .build()
+                .unwrap();
+            cache.insert(1u8, 1u8);
+            let deadline = 10_000_000_000 + TTL;
+            // The system clock is `lag` past the deadline, less a nanosecond: the coarse clock has not reached it.
+            if lag > 0 {
+                set(&system, deadline + lag - 1, lag);
+                assert_eq!(cache.peek(&1), Some(1), "lag {lag}");
+                assert!(cache.contains_key(&1));
+                assert_eq!(cache.get(&1), Some(1));
+            }
+            // `lag` past it: expired, whatever the coarse clock's lag up to `lag`.
+            set(&system, deadline + lag, lag);
+            assert_eq!(cache.peek(&1), None, "lag {lag}");
+            assert!(!cache.contains_key(&1));
+            assert_eq!(cache.get(&1), None);
+            // The hit reclaimed it with the precise time: gone, and counted once.
+            assert_eq!(cache.len(), 0);
+            assert_eq!(cache.metrics().expirations, 1);
+        }
     }
 }

@@ -1,0 +1,99 @@
+//! What a TTL costs a hit, measured in adjacent pairs: a noise-robust companion to `hit_alt`'s TTL rows.
+//!
+//! `hit_alt` times every subject once per round, so the two halves of a TTL / plain ratio are taken seconds
+//! apart, and on a busy machine single rounds moved by 2–20× there. This bench times only the two caches that
+//! differ by the TTL alone (cache-core LRU, and the same with a one-hour default TTL), one right after the other,
+//! in an order that alternates every round, over many short rounds; each round gives one ratio, and the median
+//! of those ratios is the result (with their range). Scenarios: 100, 1,000 and 100,000 `u64` keys, every key
+//! present, looked up in a fixed random order; 1 thread, and 2 threads each walking the order from its own
+//! offset (the time is the slower thread's).
+//!
+//! Run: `cargo bench -p cache-benches --bench ttl_hit` (under a minute; `BENCH_QUICK=1` for fewer rounds).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use cache_benches::{access_pattern, quick, timed_on_threads, u64_key};
+use cache_core::{AsyncCache, Policy};
+
+/// Gets per timed batch and thread.
+const BATCH: usize = 1 << 17;
+const ROUNDS: usize = 41;
+const ROUNDS_QUICK: usize = 9;
+
+fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn batch(cache: &AsyncCache<u64, u64>, keys: &[u64], pattern: &[u32], offset: usize) -> u64 {
+    let (head, tail) = pattern.split_at(offset % pattern.len());
+    let mut sum = 0u64;
+    for &i in tail.iter().chain(head) {
+        sum = sum.wrapping_add(cache.get(black_box(&keys[i as usize])).unwrap_or(0));
+    }
+    sum
+}
+
+fn main() {
+    let rounds = if quick() { ROUNDS_QUICK } else { ROUNDS };
+    println!(
+        "ttl_hit: {BATCH} gets per batch and thread, {rounds} rounds (+1 warm-up); 1-minute load average at start: {}\n",
+        std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+            .unwrap_or_default()
+    );
+    println!("| keys | threads | plain ns/get (median) | TTL ns/get (median) | TTL / plain: median of per-round ratios (min–max) |");
+    println!("|---|---|---|---|---|");
+    for n in [100usize, 1_000, 100_000] {
+        let keys: Vec<u64> = (0..n).map(u64_key).collect();
+        let pattern = access_pattern(n, BATCH, 0x77_1E5 ^ n as u64);
+        let expected = pattern
+            .iter()
+            .fold(0u64, |s, &i| s.wrapping_add(u64::from(i)));
+        let capacity = n + n / 4;
+        let plain = cache_benches::cache_core(capacity, Policy::Lru, None);
+        let ttl = cache_benches::cache_core(capacity, Policy::Lru, Some(Duration::from_secs(3600)));
+        for (i, k) in keys.iter().enumerate() {
+            plain.insert(*k, i as u64);
+            ttl.insert(*k, i as u64);
+        }
+        for threads in [1usize, 2] {
+            let time = |cache: &AsyncCache<u64, u64>| {
+                let took = timed_on_threads(threads, |t| {
+                    let sum = batch(cache, &keys, &pattern, t * BATCH / threads);
+                    assert_eq!(sum, expected, "a get missed");
+                });
+                #[allow(clippy::cast_precision_loss)]
+                let ns = took.as_secs_f64() * 1e9 / BATCH as f64;
+                ns
+            };
+            let (mut p, mut t, mut r) = (Vec::new(), Vec::new(), Vec::new());
+            for round in 0..=rounds {
+                let (a, b) = if round % 2 == 0 {
+                    let a = time(&plain);
+                    (a, time(&ttl))
+                } else {
+                    let b = time(&ttl);
+                    (time(&plain), b)
+                };
+                if round > 0 {
+                    p.push(a);
+                    t.push(b);
+                    r.push(b / a);
+                }
+            }
+            let (lo, hi) = r.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
+            println!(
+                "| {n} | {threads} | {:.1} | {:.1} | {:.2}× ({lo:.2}–{hi:.2}) |",
+                median(&p),
+                median(&t),
+                median(&r)
+            );
+        }
+    }
+}
