@@ -65,6 +65,10 @@ const SUBJECTS: &[Subject] = &[
         make: Make::Ours(Policy::Lfu),
     },
     Subject {
+        name: "cache-core TinyLFU",
+        make: Make::Ours(Policy::TinyLfu),
+    },
+    Subject {
         name: "quick_cache",
         make: Make::Peer(quick_cache),
     },

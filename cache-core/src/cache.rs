@@ -89,7 +89,7 @@ where
 /// A bounded, concurrent, async-aware in-memory cache. Cheap to clone: clones share one store.
 ///
 /// * **Bounded**: never more than [`maxsize`](Self::maxsize) entries; a full cache evicts by its [`Policy`]
-///   (LRU or LFU), expired entries first.
+///   (LRU, LFU or TinyLFU), expired entries first.
 /// * **TTL**: a default TTL from the builder, per-entry overrides with [`insert_with_ttl`](Self::insert_with_ttl).
 ///   An expired entry is never returned (a hit may notice an expiry a little late: the bound is on
 ///   [`TokioClock`](crate::clock::TokioClock)), and expired entries are reclaimed on writes and by

@@ -311,7 +311,7 @@ fn a_loop_larger_than_the_cache_keeps_hitting() {
     assert!(ours > reference / 2.0, "{ours:.2} %");
 }
 
-/// Recency-heavy traffic: the window grows, so the cache is not far behind LRU, and well ahead of the plain
+/// Recency-heavy traffic: the window grows, so the cache stays within two points of LRU, and ahead of the plain
 /// (1 % window) reference.
 #[test]
 fn recency_traffic_stays_near_lru() {
@@ -324,7 +324,7 @@ fn recency_traffic_stays_near_lru() {
         ours > reference,
         "{ours:.2} % against the reference's {reference:.2} %"
     );
-    assert!(ours >= lru - 10.0, "{ours:.2} % against LRU's {lru:.2} %");
+    assert!(ours >= lru - 2.0, "{ours:.2} % against LRU's {lru:.2} %");
 }
 
 /// One-time scans between bursts of skewed traffic do not flush the popular keys.

@@ -1,5 +1,5 @@
 //! Adaptive W-TinyLFU: a small LRU *window* in front of a segmented LRU *main* region, with admission into main
-//! decided by a frequency sketch, and the window's share of the shard adapted by hill climbing.
+//! decided by a frequency sketch, and the window's share of the shard adapted to the workload (ARC's rule on ghosts).
 //!
 //! * **Regions.** Every entry is in one of three LRU lists threaded through the slots' `Meta` links: the window
 //!   (new entries), probation (main's entries not used since they entered main) and protected (main's entries
@@ -20,12 +20,16 @@
 //!   slot, so the entry evicted to make room for an insert is never the inserted one: a `get` right after an
 //!   `insert` finds the value (barring expiry). Admission decides only later, whether the entry moves on from
 //!   the window into main once newer entries push it out.
-//! * **Adaptation.** Each sample of `4 x capacity` requests (hits plus inserts, once the shard has started
-//!   evicting), the climber compares the sample's hit rate with the previous one's: if it did not fall it keeps
-//!   stepping the window's share the same way, otherwise it reverses; the step starts at 6.25 % of the capacity,
-//!   decays by 2 % a sample, and restarts at full size when the hit rate jumps by 5 points or more (the workload
-//!   changed). The window's share stays within `1..=capacity`; a step that a bound stops turns the climber
-//!   round, so that a window pinned at a bound still explores the other way.
+//! * **Adaptation.** The window's share follows the rule of ARC: the policy remembers the fingerprints of the
+//!   entries it recently evicted, each tagged with where it was evicted from (a *ghost*): a candidate turned away
+//!   at the window's end, or main's victim. A new key found among the window's ghosts would have hit had the
+//!   window been larger, so the window grows; one found among main's ghosts would have hit had main been larger,
+//!   so the window shrinks. Each step is one entry, or the ratio of the other kind's ghosts to this kind's when
+//!   that is larger (the rarer signal weighs more, as in ARC). A ghost counts only if it returns within eight
+//!   times its region's size in evictions: a key that comes back only after a whole loop over more keys than the
+//!   cache holds would not have hit in a somewhat larger region either, and must not pull the window open. The
+//!   ghosts live in a direct-mapped table of one slot per two entries (a newer ghost overwrites an older one in
+//!   its slot), allocated at the first eviction. The window's share stays within `1..=capacity`.
 //!
 //! The policy learns each key's hash from the store at insert (`EvictionPolicy::insert`).
 //!
@@ -82,72 +86,81 @@ const WINDOW_PERCENT: usize = 1;
 const PROTECTED_PERCENT: usize = 80;
 /// A candidate at least this frequent may be admitted at random though it lost (see the module docs).
 const WARM: u8 = 6;
-/// Requests per climber sample, per entry of capacity: long enough that the sample's hit rate moves less by
-/// chance than by a step of the window (see `docs/design/eviction-policy.md`).
-const SAMPLE_PER_ENTRY: u64 = 4;
-/// The fewest requests in a climber sample.
-const MIN_SAMPLE: u64 = 1_024;
-/// The climber's first and restarted step, as a fraction of the capacity.
-const STEP: f64 = 0.0625;
-/// How much the step shrinks after each sample that does not restart it.
-const STEP_DECAY: f64 = 0.98;
-/// A change of hit rate at least this large restarts the step at full size.
-const RESTART: f64 = 0.05;
+/// A ghost counts only if it returns within this many times its region's size in evictions.
+const GHOST_REACH: usize = 8;
 
-/// The hill climber that sizes the window (see the module docs).
-#[derive(Debug, Clone)]
-struct Climber {
-    hits: u64,
-    misses: u64,
-    /// Requests per sample.
-    period: u64,
-    previous_rate: f64,
-    /// Signed: the next adjustment of the window's share, in entries.
-    step: f64,
+/// Where an evicted entry left from, for [`Ghosts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ghost {
+    /// A candidate the window's end turned away.
+    Window = 1,
+    /// Main's victim.
+    Main = 2,
 }
 
-impl Climber {
-    fn new(capacity: usize) -> Self {
-        #[allow(clippy::cast_precision_loss)]
-        let cap = capacity as f64;
-        Self {
-            hits: 0,
-            misses: 0,
-            period: (capacity as u64)
-                .saturating_mul(SAMPLE_PER_ENTRY)
-                .max(MIN_SAMPLE),
-            previous_rate: 0.0,
-            // The first sample shrinks the window: most workloads favour frequency.
-            step: -STEP * cap,
-            // (Set through `adjust` from the second sample on.)
+/// Recently evicted entries: `eviction number << 32 | fingerprint << 2 | kind` in the slot the fingerprint
+/// picks (0: empty), and how many of each kind the table holds.
+#[derive(Debug, Default)]
+struct Ghosts {
+    slots: Vec<u64>,
+    window: usize,
+    main: usize,
+    /// Evictions recorded so far (wrapping).
+    evictions: u32,
+}
+
+impl Ghosts {
+    fn slot(&self, fingerprint: u32) -> usize {
+        #[allow(clippy::cast_possible_truncation)] // `(x * len) >> 32` is below `len`
+        let at = ((u64::from(fingerprint.wrapping_mul(0x9E37_79B9)) * self.slots.len() as u64) >> 32) as usize;
+        at
+    }
+
+    fn forget(&mut self, entry: u64) {
+        match entry & 3 {
+            1 => self.window -= 1,
+            2 => self.main -= 1,
+            _ => {}
         }
     }
 
-    /// Whether a sample is complete.
-    #[inline]
-    fn due(&self) -> bool {
-        self.hits + self.misses >= self.period
+    /// Remembers an eviction (the table is allocated on the first: one slot per two entries of `capacity`).
+    fn record(&mut self, fingerprint: u32, kind: Ghost, capacity: usize) {
+        if self.slots.is_empty() {
+            self.slots = vec![0; (capacity / 2).max(1)];
+        }
+        self.evictions = self.evictions.wrapping_add(1);
+        let at = self.slot(fingerprint);
+        self.forget(self.slots[at]);
+        self.slots[at] = u64::from(self.evictions) << 32 | u64::from(fingerprint << 2 | kind as u32);
+        match kind {
+            Ghost::Window => self.window += 1,
+            Ghost::Main => self.main += 1,
+        }
     }
 
-    /// Ends a sample: the change to apply to the window's share, in entries.
-    fn adjust(&mut self, capacity: usize) -> i64 {
-        #[allow(clippy::cast_precision_loss)] // counts of one sample
-        let rate = self.hits as f64 / (self.hits + self.misses) as f64;
-        let change = rate - self.previous_rate;
-        let amount = if change >= 0.0 { self.step } else { -self.step };
-        #[allow(clippy::cast_precision_loss)]
-        let full = STEP * capacity as f64;
-        self.step = if change.abs() >= RESTART {
-            full.copysign(amount)
+    /// If `fingerprint` was evicted recently, forgets it and says where from and how many evictions ago.
+    fn take(&mut self, fingerprint: u32) -> Option<(Ghost, usize)> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let at = self.slot(fingerprint);
+        let entry = self.slots[at];
+        #[allow(clippy::cast_possible_truncation)] // the low half
+        let low = entry as u32;
+        if low == 0 || low >> 2 != fingerprint {
+            return None;
+        }
+        self.slots[at] = 0;
+        self.forget(entry);
+        #[allow(clippy::cast_possible_truncation)] // the high half
+        let age = self.evictions.wrapping_sub((entry >> 32) as u32) as usize;
+        let kind = if low & 3 == 1 {
+            Ghost::Window
         } else {
-            amount * STEP_DECAY
+            Ghost::Main
         };
-        self.previous_rate = rate;
-        self.hits = 0;
-        self.misses = 0;
-        #[allow(clippy::cast_possible_truncation)] // at most the capacity
-        let whole = amount.round() as i64;
-        whole
+        Some((kind, age))
     }
 }
 
@@ -162,9 +175,7 @@ pub(crate) struct TinyLfu {
     protected_max: usize,
     /// Allocated once the shard first holds half its capacity.
     sketch: Option<Sketch>,
-    climber: Climber,
-    /// Whether the shard has asked for a victim since it was built or cleared (the climber samples from then).
-    full: bool,
+    ghosts: Ghosts,
     /// xorshift state for the occasional admission of a warm candidate.
     rng: u64,
     /// `Some(next stamp)` while the lists are not built yet (see the module docs).
@@ -207,8 +218,7 @@ impl TinyLfu {
             window_max: 0,
             protected_max: 0,
             sketch: None,
-            climber: Climber::new(capacity),
-            full: false,
+            ghosts: Ghosts::default(),
             rng: 0x2545_F491_4F6C_DD1D ^ capacity as u64,
             unordered: unordered.then_some(0),
             starts_unordered: unordered,
@@ -328,18 +338,11 @@ impl TinyLfu {
         });
     }
 
-    /// A use of `idx` for the sketch and the climber.
+    /// A use for the sketch.
     #[inline]
-    fn count(&mut self, fingerprint: u32, hit: bool) {
+    fn count(&mut self, fingerprint: u32) {
         if let Some(sketch) = &mut self.sketch {
             sketch.increment(fingerprint);
-        }
-        if self.full {
-            if hit {
-                self.climber.hits += 1;
-            } else {
-                self.climber.misses += 1;
-            }
         }
     }
 
@@ -367,20 +370,21 @@ impl TinyLfu {
         }
     }
 
-    /// Ends the climber's sample if it is complete.
-    fn maybe_adapt(&mut self, slots: &mut impl MetaSlots) {
-        if !self.climber.due() {
+    /// A new key: if it was evicted recently, moves the window's share towards the region that would have kept
+    /// it (see the module docs).
+    fn adapt(&mut self, slots: &mut impl MetaSlots, fingerprint: u32) {
+        let Some((kind, age)) = self.ghosts.take(fingerprint) else {
             return;
-        }
-        let delta = self.climber.adjust(self.capacity);
-        #[allow(clippy::cast_possible_wrap, clippy::cast_sign_loss)] // both at most the capacity
-        let window = (self.window_max as i64 + delta).max(1) as usize;
-        let before = self.window_max;
-        self.set_window(window);
-        if self.window_max == before && delta != 0 {
-            // Pinned at a bound: explore the other way next time rather than stay put on a hit rate that only
-            // noise can move.
-            self.climber.step = -self.climber.step;
+        };
+        let (window, main) = (self.ghosts.window.max(1), self.ghosts.main.max(1));
+        match kind {
+            Ghost::Window if age <= GHOST_REACH * self.window_max => {
+                self.set_window(self.window_max + (main / window).max(1));
+            }
+            Ghost::Main if age <= GHOST_REACH * (self.capacity - self.window_max) => {
+                self.set_window(self.window_max.saturating_sub((window / main).max(1)));
+            }
+            _ => return,
         }
         self.rebalance(slots);
     }
@@ -431,9 +435,9 @@ impl EvictionPolicy for TinyLfu {
         if self.sketch.is_none() && 2 * self.tracked() >= self.capacity {
             self.sketch = Some(Sketch::new(self.capacity));
         }
-        self.count(fp, false);
+        self.count(fp);
         self.rebalance(slots);
-        self.maybe_adapt(slots);
+        self.adapt(slots, fp);
     }
 
     #[inline]
@@ -442,9 +446,8 @@ impl EvictionPolicy for TinyLfu {
             stamp_use(slots, idx, next);
             return;
         }
-        self.count(self.fingerprint_of(idx), true);
+        self.count(self.fingerprint_of(idx));
         self.reorder(slots, idx);
-        self.maybe_adapt(slots);
     }
 
     /// Replays in chunks, each in three passes: the chunk's fingerprints, then its sketch increments, then its
@@ -473,13 +476,9 @@ impl EvictionPolicy for TinyLfu {
                     sketch.increment(f);
                 }
             }
-            if self.full {
-                self.climber.hits += n as u64;
-            }
             for i in valid_slots(count, chunk) {
                 self.reorder(slots, i);
             }
-            self.maybe_adapt(slots);
         }
     }
 
@@ -550,25 +549,27 @@ impl EvictionPolicy for TinyLfu {
         if self.tracked() == 0 {
             return None;
         }
-        self.full = true;
         self.rebalance(slots);
         let window = self.lists[Region::Window as usize];
-        if window.len == 0 || window.len < self.window_max {
-            // The window holds less than its share: main is over its own.
-            let v = self.main_victim();
-            return Some(if v == NIL { window.tail } else { v });
-        }
-        let candidate = window.tail;
         let victim = self.main_victim();
-        if victim == NIL {
-            return Some(candidate);
-        }
-        if self.admit(candidate, victim) {
-            self.move_to(slots, candidate, Region::Window, Region::Probation);
-            Some(victim)
+        let (evicted, kind) = if window.len == 0 || window.len < self.window_max {
+            // The window holds less than its share: main is over its own.
+            if victim == NIL {
+                (window.tail, Ghost::Window)
+            } else {
+                (victim, Ghost::Main)
+            }
+        } else if victim == NIL {
+            (window.tail, Ghost::Window)
+        } else if self.admit(window.tail, victim) {
+            self.move_to(slots, window.tail, Region::Window, Region::Probation);
+            (victim, Ghost::Main)
         } else {
-            Some(candidate)
-        }
+            (window.tail, Ghost::Window)
+        };
+        self.ghosts
+            .record(self.fingerprint_of(evicted), kind, self.capacity);
+        Some(evicted)
     }
 
     fn clear(&mut self) {
@@ -708,19 +709,19 @@ mod tests {
         // Slot 9 is the window's only entry; probation's least recent is slot 0. Equal counts (one each):
         // the candidate loses.
         assert_eq!(h.evict(), (9, None));
-        let idx = h.insert(9);
+        let idx = h.insert(10);
         assert_eq!(idx, 9);
-        // Used twice more, it beats slot 0 (used once) and goes to probation; slot 0 is evicted and slot 9's
-        // entry moves into slot 0.
+        // Used twice more, the new key beats slot 0 (used once) and goes to probation; slot 0 is evicted and slot
+        // 9's entry moves into slot 0.
         h.touch(9);
         h.touch(9);
         assert_eq!(h.evict(), (0, Some(9)));
         assert_eq!(h.p.region(0), Region::Probation);
-        assert_eq!(h.p.fingerprint_of(0), fingerprint(9));
+        assert_eq!(h.p.fingerprint_of(0), fingerprint(10));
         assert_eq!(list(&h.p, &h.slots, Region::Probation)[0], 0);
         assert!(list(&h.p, &h.slots, Region::Window).is_empty());
         // The next insert lands in the window.
-        let idx = h.insert(10);
+        let idx = h.insert(11);
         assert_eq!(list(&h.p, &h.slots, Region::Window), [idx]);
     }
 
@@ -823,23 +824,41 @@ mod tests {
     }
 
     #[test]
-    fn adaptation_moves_the_window_by_the_hit_rate() {
-        let mut c = Climber::new(1_000);
-        // First sample: the step starts shrinking the window.
-        c.hits = 5_000;
-        c.misses = 5_000;
-        assert!(c.due());
-        assert_eq!(c.adjust(1_000), -63);
-        // A worse sample (by more than the restart threshold) reverses at full size.
-        c.hits = 3_000;
-        c.misses = 7_000;
-        assert_eq!(c.adjust(1_000), 63);
-        // The same rate again: keep going that way, the step decaying.
-        c.hits = 3_000;
-        c.misses = 7_000;
-        assert_eq!(c.adjust(1_000), 63);
-        c.hits = 3_000;
-        c.misses = 7_000;
-        assert_eq!(c.adjust(1_000), 61);
+    fn ghosts_move_the_window_towards_the_region_that_would_have_hit() {
+        let mut h = Harness::new(100);
+        for k in 0..100 {
+            h.insert(k);
+        }
+        assert_eq!(h.p.window_max, 1);
+        // The window's candidate (slot 99) ties with probation's victim and is turned away: a window ghost.
+        assert_eq!(h.evict(), (99, None));
+        assert_eq!((h.p.ghosts.window, h.p.ghosts.main), (1, 0));
+        // It comes back at once: a larger window would have kept it.
+        h.insert(99);
+        assert_eq!(h.p.window_max, 2);
+        assert_eq!(h.p.ghosts.window, 0, "a ghost counts once");
+        // The window now holds less than its share: main's victim (slot 0) goes without a contest, a main ghost.
+        assert_eq!(h.evict(), (0, Some(99)));
+        assert_eq!(h.p.ghosts.main, 1);
+        h.insert(0);
+        assert_eq!(h.p.window_max, 1, "a larger main would have kept it");
+    }
+
+    #[test]
+    fn a_ghost_that_returns_too_late_does_not_count() {
+        let mut h = Harness::new(100);
+        for k in 0..100 {
+            h.insert(k);
+        }
+        let fp = fingerprint(12_345);
+        h.p.ghosts.record(fp, Ghost::Window, 100);
+        // More evictions than eight windows' worth since: a window a few entries larger would not have kept it.
+        for k in 0..=GHOST_REACH as u64 {
+            h.p.ghosts
+                .record(fingerprint(1_000_000 + k), Ghost::Main, 100);
+        }
+        h.insert(12_345);
+        assert_eq!(h.p.window_max, 1);
+        assert_eq!(h.p.ghosts.take(fp), None, "taken all the same");
     }
 }
