@@ -112,7 +112,8 @@ struct Ghosts {
 impl Ghosts {
     fn slot(&self, fingerprint: u32) -> usize {
         #[allow(clippy::cast_possible_truncation)] // `(x * len) >> 32` is below `len`
-        let at = ((u64::from(fingerprint.wrapping_mul(0x9E37_79B9)) * self.slots.len() as u64) >> 32) as usize;
+        let at = ((u64::from(fingerprint.wrapping_mul(0x9E37_79B9)) * self.slots.len() as u64)
+            >> 32) as usize;
         at
     }
 
@@ -132,7 +133,8 @@ impl Ghosts {
         self.evictions = self.evictions.wrapping_add(1);
         let at = self.slot(fingerprint);
         self.forget(self.slots[at]);
-        self.slots[at] = u64::from(self.evictions) << 32 | u64::from(fingerprint << 2 | kind as u32);
+        self.slots[at] =
+            u64::from(self.evictions) << 32 | u64::from(fingerprint << 2 | kind as u32);
         match kind {
             Ghost::Window => self.window += 1,
             Ghost::Main => self.main += 1,
