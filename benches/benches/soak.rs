@@ -6,7 +6,8 @@
 //!   `retain` every 20–300 ms), 1 monitor.
 //! * Caches (`AsyncCache<u64, Val>`, each with a batch loader for `load`): "lru": 1,024 entries, default TTL
 //!   200 ms, keys 0..4,096, batch window 1 ms, batches of at most 16; "lfu, 1 shard": `Policy::Lfu`,
-//!   `.shards(1)`, 256 entries, no default TTL, keys 0..1,024, batch window 2 ms. A third of the keys drawn
+//!   `.shards(1)`, 256 entries, no default TTL, keys 0..1,024, batch window 2 ms; "tinylfu": `Policy::TinyLfu`,
+//!   512 entries, default TTL 500 ms, keys 0..2,048, batch window 1 ms. A third of the keys drawn
 //!   come from the first 32 (hot keys: loads of one key meet).
 //! * Operations (weights per 1,000): `get` 250, `peek` 60, `contains_key` 20, `insert` 100, `insert_with_ttl`
 //!   80 (a third `None`, else 1–100 ms), `remove` 50, `get_or_load` 120 (loader ready at once, after a yield,
@@ -1014,6 +1015,15 @@ fn main() {
             None,
             Duration::from_millis(2),
         )),
+        Arc::new(Subject::new(
+            "tinylfu",
+            2048,
+            512,
+            Policy::TinyLfu,
+            None,
+            Some(Duration::from_millis(500)),
+            Duration::from_millis(1),
+        )),
     ]);
     let pool = Arc::new(Mutex::new(Vec::<Arc<Tenant>>::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -1096,12 +1106,13 @@ fn main() {
                 let ops: u64 = COUNTS.iter().map(|c| c.load(Ordering::Relaxed)).sum();
                 let rss = rss_bytes();
                 println!(
-                    "t = {:>4.0} s  rss {:>10}  ops {:>11}  lru len {:>4}  lfu len {:>3}  profile len {:>3}  violations {}",
+                    "t = {:>4.0} s  rss {:>10}  ops {:>11}  lru len {:>4}  lfu len {:>3}  tinylfu len {:>3}  profile len {:>3}  violations {}",
                     started.elapsed().as_secs_f64(),
                     mib(rss),
                     ops,
                     subjects[0].cache.len(),
                     subjects[1].cache.len(),
+                    subjects[2].cache.len(),
                     Tenant::profile_cache().len(),
                     VIOLATIONS.load(Ordering::Relaxed)
                 );
