@@ -129,7 +129,7 @@ where
     where
         F: Future<Output = V>,
     {
-        LoadOne::new(self, key, load)
+        LoadOne::new(self, key, self.inner.config.ttl, load)
     }
 
     /// Like [`get_or_load`](Self::get_or_load) with a fallible loader. Errors are never cached.
@@ -156,7 +156,85 @@ where
     where
         F: Future<Output = Result<V, E>>,
     {
-        LoadOne::new(self, key, load)
+        LoadOne::new(self, key, self.inner.config.ttl, load)
+    }
+
+    /// [`get_or_load`](Self::get_or_load) with the TTL of the loaded value: `Some(d)` expires `d` after it is
+    /// stored, `None` never expires, whatever the default TTL (the meaning it has in
+    /// [`insert_with_ttl`](Self::insert_with_ttl)). Everything else is as in `get_or_load`: a hit returns the
+    /// stored value whatever TTL it was stored with, and a caller that waits for another caller's load gets that
+    /// load's value, stored with the TTL of the caller that ran it.
+    ///
+    /// # Panics
+    /// As [`get_or_load`](Self::get_or_load).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use cache_core::AsyncCache;
+    ///
+    /// tokio::time::pause();
+    /// let cache: AsyncCache<&str, u64> =
+    ///     AsyncCache::builder().maxsize(100).ttl(Duration::from_secs(60)).build().unwrap();
+    /// // A short-lived token: expires after 5 s, not the default 60 s.
+    /// let token = cache.get_or_load_with_ttl("token", Some(Duration::from_secs(5)), async { 1 }).await;
+    /// assert_eq!(token, 1);
+    /// // Static data: never expires.
+    /// cache.get_or_load_with_ttl("config", None, async { 2 }).await;
+    /// tokio::time::advance(Duration::from_secs(6)).await;
+    /// assert_eq!(cache.get(&"token"), None);
+    /// assert_eq!(cache.get(&"config"), Some(2));
+    /// # }
+    /// ```
+    pub fn get_or_load_with_ttl<F>(
+        &self,
+        key: K,
+        ttl: Option<Duration>,
+        load: F,
+    ) -> impl Future<Output = V> + use<'_, K, V, F>
+    where
+        F: Future<Output = V>,
+    {
+        LoadOne::new(self, key, ttl, load)
+    }
+
+    /// [`try_get_or_load`](Self::try_get_or_load) with the TTL of a successfully loaded value: `Some(d)` expires
+    /// `d` after it is stored, `None` never expires, whatever the default TTL (as in
+    /// [`insert_with_ttl`](Self::insert_with_ttl)). Errors are never cached.
+    ///
+    /// # Errors
+    /// The error of this caller's own `load`, if it ran and failed.
+    ///
+    /// # Panics
+    /// As [`try_get_or_load`](Self::try_get_or_load).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::new(100);
+    /// let v: Result<u64, String> =
+    ///     cache.try_get_or_load_with_ttl(1u64, Some(Duration::from_secs(30)), async { Ok(10) }).await;
+    /// assert_eq!(v, Ok(10));
+    /// let e: Result<u64, String> =
+    ///     cache.try_get_or_load_with_ttl(2, None, async { Err("down".to_string()) }).await;
+    /// assert!(e.is_err());
+    /// assert!(!cache.contains_key(&2)); // errors are never cached
+    /// # }
+    /// ```
+    pub fn try_get_or_load_with_ttl<E, F>(
+        &self,
+        key: K,
+        ttl: Option<Duration>,
+        load: F,
+    ) -> impl Future<Output = Result<V, E>> + use<'_, K, V, E, F>
+    where
+        F: Future<Output = Result<V, E>>,
+    {
+        LoadOne::new(self, key, ttl, load)
     }
 
     /// Loads the given entries, [`DEFAULT_WARMUP_CONCURRENCY`] at a time, and returns how many were stored.
@@ -201,7 +279,7 @@ where
             Lookup::Lead(flight) => {
                 let run = RunId::new();
                 flight.claim(run);
-                let leader = Leader::new(self, hash, flight);
+                let leader = Leader::new(self, hash, flight, self.inner.config.ttl);
                 let mut load = pin!(load);
                 let value = poll_fn(|cx| reentry::poll_as(run, load.as_mut(), cx)).await;
                 leader.publish(key, &value)
@@ -221,6 +299,8 @@ where
     hash: u64,
     flight: Arc<Flight<V>>,
     started: u64,
+    /// The TTL the value is stored with.
+    ttl: Option<Duration>,
     /// Whether the flight may still be registered (so `Drop` must unregister it).
     registered: bool,
 }
@@ -230,12 +310,18 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    pub(crate) fn new(cache: &'a AsyncCache<K, V>, hash: u64, flight: Arc<Flight<V>>) -> Self {
+    pub(crate) fn new(
+        cache: &'a AsyncCache<K, V>,
+        hash: u64,
+        flight: Arc<Flight<V>>,
+        ttl: Option<Duration>,
+    ) -> Self {
         Self {
             cache,
             hash,
             flight,
             started: cache.inner.time.now(),
+            ttl,
             registered: true,
         }
     }
@@ -262,10 +348,9 @@ where
         let stored_copy = value.clone();
         // From here on `Drop` must not lock: `store` takes the shard lock and ends the flight itself.
         self.registered = false;
-        let ttl = self.cache.inner.config.ttl;
         let stored = self
             .cache
-            .store(self.hash, key, stored_copy, ttl, Some(&self.flight));
+            .store(self.hash, key, stored_copy, self.ttl, Some(&self.flight));
         crate::model::switch();
         // If this `Clone` panics, `Drop` tells the waiters to retry: they find the stored value.
         share(&self.flight, value);

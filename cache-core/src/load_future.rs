@@ -85,6 +85,8 @@ where
     key: Option<K>,
     /// Taken (and boxed) when this caller leads; dropped unpolled otherwise.
     load: Option<F>,
+    /// The TTL the loaded value is stored with, if this caller leads.
+    ttl: Option<std::time::Duration>,
     state: State<'a, K, V, F>,
     /// Set by a phase that moved to another phase without anything to wait for: `poll` goes on at once.
     again: bool,
@@ -106,12 +108,18 @@ where
     R: Loaded<V>,
     F: Future<Output = R>,
 {
-    pub(crate) fn new(cache: &'a AsyncCache<K, V>, key: K, load: F) -> Self {
+    pub(crate) fn new(
+        cache: &'a AsyncCache<K, V>,
+        key: K,
+        ttl: Option<std::time::Duration>,
+        load: F,
+    ) -> Self {
         Self {
             cache,
             hash: None,
             key: Some(key),
             load: Some(load),
+            ttl,
             state: State::Look { first: true },
             again: false,
             _output: PhantomData,
@@ -147,7 +155,7 @@ where
                 let run = RunId::new();
                 flight.claim(run);
                 // The guard exists from here on: if boxing fails or anything below panics, the flight ends.
-                let leader = Leader::new(self.cache, hash, flight);
+                let leader = Leader::new(self.cache, hash, flight, self.ttl);
                 let load = Box::pin(self.load.take().expect("a caller leads at most once"));
                 self.state = State::Lead { load, run, leader };
             }
