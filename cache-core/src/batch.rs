@@ -501,10 +501,26 @@ where
         match result {
             Ok(found) => {
                 let found: HashMap<K, V> = found.into_iter().collect();
-                let ttl = self.cache.inner.config.ttl;
+                let mut panicked = None;
                 while let Some((hash, key, flight)) = self.keys.last() {
                     let (hash, flight) = (*hash, Arc::clone(flight));
                     if let Some(v) = found.get(key) {
+                        // Before any lock. If `expire_after` panics, this key fails as panicked (its waiters do
+                        // not retry a batch that would panic again), the others are stored, and the panic goes
+                        // on at the end.
+                        let ttl = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            self.cache.ttl_for(crate::hooks::Ttl::Default, key, v)
+                        }));
+                        let ttl = match ttl {
+                            Ok(ttl) => ttl,
+                            Err(panic) => {
+                                self.cache.forget(hash, &flight);
+                                flight.finish(Outcome::Panicked);
+                                self.keys.pop();
+                                panicked.get_or_insert(panic);
+                                continue;
+                            }
+                        };
                         // By reference, each copy made in a small frame: see `docs/design/large-values.md`.
                         self.cache
                             .store(hash, key.clone(), v.clone(), ttl, Some(&flight));
@@ -515,6 +531,9 @@ where
                         flight.finish(Outcome::Absent);
                     }
                     self.keys.pop();
+                }
+                if let Some(panic) = panicked {
+                    std::panic::resume_unwind(panic);
                 }
             }
             Err(outcome) => self.abandon(&outcome),

@@ -49,6 +49,7 @@ pub struct CacheBuilder<K, V> {
     test_time: Option<Timebase>,
     /// Set for the caches of cached methods: the identity part of their keys, to drop dead instances' entries.
     pub(crate) reap_identity: Option<fn(&K) -> u64>,
+    hooks: crate::hooks::Hooks<K, V>,
     _types: PhantomData<fn() -> (K, V)>,
 }
 
@@ -63,6 +64,7 @@ impl<K, V> fmt::Debug for CacheBuilder<K, V> {
             .field("batch_window", &self.batch_window)
             .field("max_batch_size", &self.max_batch_size)
             .field("clock", &self.clock)
+            .field("hooks", &self.hooks)
             .finish()
     }
 }
@@ -82,6 +84,7 @@ impl<K, V> Default for CacheBuilder<K, V> {
             #[cfg(test)]
             test_time: None,
             reap_identity: None,
+            hooks: crate::hooks::Hooks::default(),
             _types: PhantomData,
         }
     }
@@ -122,6 +125,53 @@ where
     /// Must be more than zero; leave it unset for no expiry.
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = Some(ttl);
+        self
+    }
+
+    /// Decides the TTL of every value stored without an explicit one, from the key and the value (an HTTP
+    /// response's max-age, a token's own expiry): by [`insert`](AsyncCache::insert) and by every load
+    /// (`get_or_load`, `try_get_or_load`, `get_many`, `load`, `try_load`, `warmup`).
+    ///
+    /// * `Some(d)`: the value expires `d` after it is stored. `None`: it never expires. `Some(Duration::ZERO)`:
+    ///   it is stored already expired (never returned; the caller of a load still gets it).
+    /// * It **replaces** the default [`ttl`](Self::ttl): with both set, the default is not used for these
+    ///   values. An explicit TTL ([`insert_with_ttl`](AsyncCache::insert_with_ttl),
+    ///   [`get_or_load_with_ttl`](AsyncCache::get_or_load_with_ttl),
+    ///   [`try_get_or_load_with_ttl`](AsyncCache::try_get_or_load_with_ttl)) still wins: the callback is not
+    ///   called for it.
+    /// * It runs once per stored value, before any lock is taken, so it may use the cache. If it panics, that
+    ///   value is not stored, the cache is left as it was, and the panic reaches the caller that stored it (for
+    ///   a load: the caller that ran it, while its waiters retry as after a panicking loader; for `get_many`,
+    ///   its caller, after the batch's other values are stored; for a windowed [`load`](AsyncCache::load), the
+    ///   key's callers get [`LoadError::Panicked`](crate::LoadError::Panicked) from `try_load`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use cache_core::AsyncCache;
+    ///
+    /// tokio::time::pause();
+    /// // Values carry their own lifetime in seconds; 0 means "keep forever".
+    /// let cache: AsyncCache<&str, (String, u64)> = AsyncCache::builder()
+    ///     .maxsize(100)
+    ///     .expire_after(|_key, (_, max_age)| (*max_age > 0).then(|| Duration::from_secs(*max_age)))
+    ///     .build()
+    ///     .unwrap();
+    /// cache.insert("page", ("<html>".into(), 30));
+    /// cache.get_or_load("logo", async { ("<svg>".into(), 0) }).await;
+    /// cache.insert_with_ttl("pinned", ("x".into(), 1), None); // explicit: the callback is not asked
+    /// tokio::time::advance(Duration::from_secs(31)).await;
+    /// assert!(cache.get(&"page").is_none());
+    /// assert!(cache.get(&"logo").is_some());
+    /// assert!(cache.get(&"pinned").is_some());
+    /// # }
+    /// ```
+    pub fn expire_after<F>(mut self, expire_after: F) -> Self
+    where
+        F: Fn(&K, &V) -> Option<Duration> + Send + Sync + 'static,
+    {
+        self.hooks.expire_after = Some(Arc::new(expire_after));
         self
     }
 
@@ -263,6 +313,7 @@ where
                 max_size: self.max_batch_size,
             },
             self.reap_identity,
+            self.hooks,
         ))
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::batch::{BatchConfig, Batcher};
+use crate::hooks::{Hooks, Ttl};
 use crate::metrics::{LoadStats, Metrics};
 use crate::sharded::Sharded;
 use crate::store::{Entry, Found, Graveyard, NEVER};
@@ -37,6 +38,8 @@ pub(crate) struct Inner<K, V> {
     pub(crate) batcher: Batcher<K, V>,
     /// For the caches of cached methods: removes the entries of dropped instances.
     pub(crate) reaper: Option<Reaper<K>>,
+    /// The user's callbacks (`expire_after`).
+    pub(crate) hooks: Hooks<K, V>,
 }
 
 /// Collects the identities of dropped instances and, once enough have piled up, removes their entries.
@@ -162,6 +165,7 @@ where
         time: Timebase,
         batch: BatchConfig<K, V>,
         identity: Option<fn(&K) -> u64>,
+        hooks: Hooks<K, V>,
     ) -> Self {
         let reaper = identity.map(|identity| Reaper {
             identity,
@@ -186,6 +190,7 @@ where
             loads: Mutex::new(LoadStats::default()),
             batcher: Batcher::new(batch),
             reaper,
+            hooks,
         });
         if inner.reaper.is_some() {
             let weak = Arc::downgrade(&inner);
@@ -336,16 +341,34 @@ where
         })
     }
 
-    /// Stores `value` under `key` with the default TTL, replacing any value. A load of `key` in progress is
-    /// detached: its result goes to its callers but will not overwrite this value.
+    /// Stores `value` under `key` with the TTL [`expire_after`](CacheBuilder::expire_after) gives it, or else
+    /// the default TTL, replacing any value. A load of `key` in progress is detached: its result goes to its
+    /// callers but will not overwrite this value.
+    ///
+    /// # Panics
+    /// If the `expire_after` callback panics: then nothing is stored and nothing changes.
     pub fn insert(&self, key: K, value: V) {
-        self.insert_with_ttl(key, value, self.inner.config.ttl);
+        let ttl = self.ttl_for(Ttl::Default, &key, &value);
+        self.insert_with_ttl(key, value, ttl);
     }
 
-    /// Stores `value` under `key`: `Some(d)` expires after `d`, `None` never expires, whatever the default TTL.
+    /// Stores `value` under `key`: `Some(d)` expires after `d`, `None` never expires, whatever the default TTL
+    /// (and without calling [`expire_after`](CacheBuilder::expire_after)).
     pub fn insert_with_ttl(&self, key: K, value: V, ttl: Option<Duration>) {
         let hash = self.inner.shards.hash(&key);
         self.store(hash, key, value, ttl, None);
+    }
+
+    /// The TTL to store `value` with: a fixed one as it is; otherwise what `expire_after` says, or the default
+    /// TTL. Called before any lock is taken: a panicking `expire_after` leaves the cache as it was.
+    pub(crate) fn ttl_for(&self, ttl: Ttl, key: &K, value: &V) -> Option<Duration> {
+        match ttl {
+            Ttl::Fixed(ttl) => ttl,
+            Ttl::Default => match &self.inner.hooks.expire_after {
+                Some(expire_after) => expire_after(key, value),
+                None => self.inner.config.ttl,
+            },
+        }
     }
 
     /// Stores a value. With `flight`, only if that flight is still attached (not detached by a remove, clear or

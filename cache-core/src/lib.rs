@@ -83,6 +83,7 @@ pub mod clock;
 mod coarse;
 mod flight;
 mod grave;
+mod hooks;
 mod identity;
 mod load;
 mod load_future;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures::StreamExt;
 
 use crate::flight::{Flight, Outcome};
+use crate::hooks::Ttl;
 use crate::load_future::{LoadOne, Loaded};
 use crate::reentry::{self, RunId};
 use crate::AsyncCache;
@@ -129,7 +130,7 @@ where
     where
         F: Future<Output = V>,
     {
-        LoadOne::new(self, key, self.inner.config.ttl, load)
+        LoadOne::new(self, key, Ttl::Default, load)
     }
 
     /// Like [`get_or_load`](Self::get_or_load) with a fallible loader. Errors are never cached.
@@ -156,7 +157,7 @@ where
     where
         F: Future<Output = Result<V, E>>,
     {
-        LoadOne::new(self, key, self.inner.config.ttl, load)
+        LoadOne::new(self, key, Ttl::Default, load)
     }
 
     /// [`get_or_load`](Self::get_or_load) with the TTL of the loaded value: `Some(d)` expires `d` after it is
@@ -196,7 +197,7 @@ where
     where
         F: Future<Output = V>,
     {
-        LoadOne::new(self, key, ttl, load)
+        LoadOne::new(self, key, Ttl::Fixed(ttl), load)
     }
 
     /// [`try_get_or_load`](Self::try_get_or_load) with the TTL of a successfully loaded value: `Some(d)` expires
@@ -234,7 +235,7 @@ where
     where
         F: Future<Output = Result<V, E>>,
     {
-        LoadOne::new(self, key, ttl, load)
+        LoadOne::new(self, key, Ttl::Fixed(ttl), load)
     }
 
     /// Loads the given entries, [`DEFAULT_WARMUP_CONCURRENCY`] at a time, and returns how many were stored.
@@ -279,7 +280,7 @@ where
             Lookup::Lead(flight) => {
                 let run = RunId::new();
                 flight.claim(run);
-                let leader = Leader::new(self, hash, flight, self.inner.config.ttl);
+                let leader = Leader::new(self, hash, flight, Ttl::Default);
                 let mut load = pin!(load);
                 let value = poll_fn(|cx| reentry::poll_as(run, load.as_mut(), cx)).await;
                 leader.publish(key, &value)
@@ -299,8 +300,8 @@ where
     hash: u64,
     flight: Arc<Flight<V>>,
     started: u64,
-    /// The TTL the value is stored with.
-    ttl: Option<Duration>,
+    /// How the TTL of the value is decided.
+    ttl: Ttl,
     /// Whether the flight may still be registered (so `Drop` must unregister it).
     registered: bool,
 }
@@ -314,7 +315,7 @@ where
         cache: &'a AsyncCache<K, V>,
         hash: u64,
         flight: Arc<Flight<V>>,
-        ttl: Option<Duration>,
+        ttl: Ttl,
     ) -> Self {
         Self {
             cache,
@@ -344,13 +345,15 @@ where
     fn publish(mut self, key: K, value: &V) -> bool {
         let took = self.cache.since(self.started);
         self.cache.inner.loads.lock().record(took, true);
-        // Copy before `registered` is cleared: if a user `Clone` panics, `Drop` still unregisters the flight.
+        // Decide the TTL and copy before `registered` is cleared: if `expire_after` or a user `Clone` panics,
+        // `Drop` still unregisters the flight (and the waiters retry).
+        let ttl = self.cache.ttl_for(self.ttl, &key, value);
         let stored_copy = value.clone();
         // From here on `Drop` must not lock: `store` takes the shard lock and ends the flight itself.
         self.registered = false;
         let stored = self
             .cache
-            .store(self.hash, key, stored_copy, self.ttl, Some(&self.flight));
+            .store(self.hash, key, stored_copy, ttl, Some(&self.flight));
         crate::model::switch();
         // If this `Clone` panics, `Drop` tells the waiters to retry: they find the stored value.
         share(&self.flight, value);

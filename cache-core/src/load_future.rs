@@ -85,8 +85,8 @@ where
     key: Option<K>,
     /// Taken (and boxed) when this caller leads; dropped unpolled otherwise.
     load: Option<F>,
-    /// The TTL the loaded value is stored with, if this caller leads.
-    ttl: Option<std::time::Duration>,
+    /// How the TTL of the loaded value is decided, if this caller leads.
+    ttl: crate::hooks::Ttl,
     state: State<'a, K, V, F>,
     /// Set by a phase that moved to another phase without anything to wait for: `poll` goes on at once.
     again: bool,
@@ -111,7 +111,7 @@ where
     pub(crate) fn new(
         cache: &'a AsyncCache<K, V>,
         key: K,
-        ttl: Option<std::time::Duration>,
+        ttl: crate::hooks::Ttl,
         load: F,
     ) -> Self {
         Self {
