@@ -24,7 +24,12 @@ const S: fn(u64) -> Duration = Duration::from_secs;
 #[tokio::test(start_paused = true)]
 async fn load_with_ttl_overrides_the_default_ttl() {
     let cache = ttl_cache(Some(S(60)));
-    assert_eq!(cache.get_or_load_with_ttl(1, Some(S(5)), async { 10 }).await, 10);
+    assert_eq!(
+        cache
+            .get_or_load_with_ttl(1, Some(S(5)), async { 10 })
+            .await,
+        10
+    );
     assert_eq!(cache.get_or_load_with_ttl(2, None, async { 20 }).await, 20);
     assert_eq!(cache.get_or_load(3, async { 30 }).await, 30);
     advance(S(4)).await;
@@ -33,7 +38,11 @@ async fn load_with_ttl_overrides_the_default_ttl() {
     assert_eq!(cache.get(&1), None);
     advance(S(55)).await; // 61 s: past the default
     assert_eq!(cache.get(&3), None);
-    assert_eq!(cache.get(&2), Some(20), "None never expires, whatever the default");
+    assert_eq!(
+        cache.get(&2),
+        Some(20),
+        "None never expires, whatever the default"
+    );
     advance(S(1_000_000)).await;
     assert_eq!(cache.get(&2), Some(20));
 }
@@ -41,22 +50,38 @@ async fn load_with_ttl_overrides_the_default_ttl() {
 #[tokio::test(start_paused = true)]
 async fn load_with_ttl_on_a_cache_without_default_ttl() {
     let cache = ttl_cache(None);
-    assert_eq!(cache.get_or_load_with_ttl(1, Some(S(5)), async { 10 }).await, 10);
+    assert_eq!(
+        cache
+            .get_or_load_with_ttl(1, Some(S(5)), async { 10 })
+            .await,
+        10
+    );
     advance(S(5)).await;
     assert_eq!(cache.get(&1), None);
     // After expiry the next call loads again.
-    assert_eq!(cache.get_or_load_with_ttl(1, Some(S(5)), async { 11 }).await, 11);
+    assert_eq!(
+        cache
+            .get_or_load_with_ttl(1, Some(S(5)), async { 11 })
+            .await,
+        11
+    );
     assert_eq!(cache.metrics().expirations, 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn try_load_with_ttl_stores_ok_with_its_ttl_and_never_errors() {
     let cache = ttl_cache(Some(S(60)));
-    let ok: Result<u64, &str> = cache.try_get_or_load_with_ttl(1, Some(S(5)), async { Ok(10) }).await;
+    let ok: Result<u64, &str> = cache
+        .try_get_or_load_with_ttl(1, Some(S(5)), async { Ok(10) })
+        .await;
     assert_eq!(ok, Ok(10));
-    let never: Result<u64, &str> = cache.try_get_or_load_with_ttl(2, None, async { Ok(20) }).await;
+    let never: Result<u64, &str> = cache
+        .try_get_or_load_with_ttl(2, None, async { Ok(20) })
+        .await;
     assert_eq!(never, Ok(20));
-    let err: Result<u64, &str> = cache.try_get_or_load_with_ttl(3, None, async { Err("down") }).await;
+    let err: Result<u64, &str> = cache
+        .try_get_or_load_with_ttl(3, None, async { Err("down") })
+        .await;
     assert_eq!(err, Err("down"));
     assert!(!cache.contains_key(&3));
     advance(S(6)).await;
@@ -76,7 +101,11 @@ async fn a_hit_ignores_the_callers_ttl() {
         .await;
     assert_eq!(v, 10);
     advance(S(10)).await;
-    assert_eq!(cache.get(&1), None, "the hit did not extend the entry's TTL");
+    assert_eq!(
+        cache.get(&1),
+        None,
+        "the hit did not extend the entry's TTL"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -167,7 +196,11 @@ async fn expire_after_decides_the_ttl_of_every_stored_value() {
     cache.get_or_load(3, async { (3, 5) }).await;
     let ok: Result<_, ()> = cache.try_get_or_load(4, async { Ok((4, 5)) }).await;
     assert!(ok.is_ok());
-    cache.get_many([5u64], |keys| async move { keys.into_iter().map(|k| (k, (k, 5))) }).await;
+    cache
+        .get_many([5u64], |keys| async move {
+            keys.into_iter().map(|k| (k, (k, 5)))
+        })
+        .await;
     assert_eq!(cache.load(6).await, Some((6, 6))); // the batch loader's ttl: 6 s
     assert_eq!(cache.warmup([(7u64, async { (7, 5) })]).await, 1);
     advance(S(4)).await;
@@ -182,7 +215,11 @@ async fn expire_after_decides_the_ttl_of_every_stored_value() {
     advance(S(1)).await; // 6 s
     assert!(!cache.contains_key(&6));
     advance(S(10_000)).await;
-    assert_eq!(cache.get(&2), Some((2, 0)), "None from the closure: never expires");
+    assert_eq!(
+        cache.get(&2),
+        Some((2, 0)),
+        "None from the closure: never expires"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -200,10 +237,18 @@ async fn an_explicit_ttl_wins_over_expire_after() {
             .unwrap()
     };
     cache.insert_with_ttl(1, 1, None);
-    cache.get_or_load_with_ttl(2, Some(S(10)), async { 2 }).await;
-    let r: Result<u64, ()> = cache.try_get_or_load_with_ttl(3, None, async { Ok(3) }).await;
+    cache
+        .get_or_load_with_ttl(2, Some(S(10)), async { 2 })
+        .await;
+    let r: Result<u64, ()> = cache
+        .try_get_or_load_with_ttl(3, None, async { Ok(3) })
+        .await;
     assert_eq!(r, Ok(3));
-    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0, "not asked for explicit TTLs");
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "not asked for explicit TTLs"
+    );
     advance(S(5)).await;
     assert_eq!(cache.get(&1), Some(1));
     assert_eq!(cache.get(&2), Some(2));
@@ -236,14 +281,16 @@ async fn a_panicking_expire_after_stores_nothing_and_reaches_the_caller() {
     assert!(caught.is_err());
     assert_eq!(cache.get(&1), Some(2));
     // get_or_load: the caller panics, nothing is stored, the key is not poisoned.
-    let caught = AssertUnwindSafe(cache.get_or_load(5, async { 5 })).catch_unwind().await;
+    let caught = AssertUnwindSafe(cache.get_or_load(5, async { 5 }))
+        .catch_unwind()
+        .await;
     assert!(caught.is_err());
     assert!(!cache.contains_key(&5));
     assert_eq!(cache.get_or_load(5, async { 6 }).await, 6);
     // get_many: the other keys are stored, then the panic reaches the caller.
-    let caught = AssertUnwindSafe(
-        cache.get_many([7u64, 8], |keys| async move { keys.into_iter().map(|k| (k, k)) }),
-    )
+    let caught = AssertUnwindSafe(cache.get_many([7u64, 8], |keys| async move {
+        keys.into_iter().map(|k| (k, k))
+    }))
     .catch_unwind()
     .await;
     assert!(caught.is_err());
@@ -251,7 +298,10 @@ async fn a_panicking_expire_after_stores_nothing_and_reaches_the_caller() {
     assert_eq!(cache.get(&8), Some(8));
     // windowed load: the key's callers get Panicked, the batch's other keys are stored; nothing hangs.
     let (odd, even) = tokio::join!(cache.try_load(9), cache.try_load(10));
-    assert!(matches!(odd, Err(cache_core::LoadError::Panicked)), "{odd:?}");
+    assert!(
+        matches!(odd, Err(cache_core::LoadError::Panicked)),
+        "{odd:?}"
+    );
     assert_eq!(even.unwrap(), Some(10));
     assert!(!cache.contains_key(&9));
     assert_eq!(cache.len(), 4, "1, 5, 8, 10");
@@ -284,6 +334,10 @@ async fn a_panicking_expire_after_lets_a_waiter_take_over() {
     settle().await;
     gate.notify_one();
     assert!(done(leader).await, "the leader's caller got the panic");
-    assert_eq!(done(waiter).await, 2, "the waiter loaded with its own future");
+    assert_eq!(
+        done(waiter).await,
+        2,
+        "the waiter loaded with its own future"
+    );
     assert_eq!(cache.get(&1), Some(2));
 }
