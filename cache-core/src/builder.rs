@@ -175,6 +175,54 @@ where
         self
     }
 
+    /// Calls `listener(key, value, cause)` for every entry that leaves the cache: pushed out by the policy
+    /// ([`EvictionCause::Evicted`](crate::EvictionCause::Evicted): `len()` was at `maxsize`, including when [`Policy::TinyLfu`] picks an older
+    /// entry over a newcomer), expired ([`Expired`](crate::EvictionCause::Expired): reclaimed by a lookup, a write,
+    /// `purge_expired` or a full cache making room; also `remove` of an already expired key), removed by
+    /// `remove` or `retain` ([`Removed`](crate::EvictionCause::Removed)), replaced by an insert (or a load) of the same
+    /// key over a live value ([`Replaced`](crate::EvictionCause::Replaced), with the old value), or dropped by `clear`
+    /// ([`Cleared`](crate::EvictionCause::Cleared)). A value that was never stored (a detached load's) is not reported.
+    ///
+    /// * **Never under a lock.** The call is made after the shard's lock is released, so the listener may use
+    ///   the cache (calls it causes are made after it returns). It may be made by another thread that is
+    ///   delivering that shard's calls at that moment, so it may come a little after the operation returns.
+    /// * **In order.** The calls of one shard (so all the calls for one key) are made one at a time, in the
+    ///   order the entries left.
+    /// * **Panics** are caught, one call at a time: the entry is gone and counted all the same, the other calls
+    ///   are still made, nothing is poisoned, and the panic is counted in
+    ///   [`Metrics::listener_panics`](crate::Metrics::listener_panics) instead of reaching a caller (which would be
+    ///   whoever happened to deliver the call). The key and value are the listener's to drop.
+    /// * `remove` hands the listener the entry and its caller a clone of the value.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use cache_core::{AsyncCache, EvictionCause};
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&log);
+    /// let cache = AsyncCache::builder()
+    ///     .maxsize(2)
+    ///     .on_evict(move |k: u32, v: &str, cause| seen.lock().unwrap().push((k, v, cause)))
+    ///     .build()
+    ///     .unwrap();
+    /// cache.insert(1, "a");
+    /// cache.insert(1, "b"); // replaces "a"
+    /// cache.insert(2, "c");
+    /// cache.insert(3, "d"); // full: evicts 1, the least recently used
+    /// cache.remove(&2);
+    /// assert_eq!(
+    ///     *log.lock().unwrap(),
+    ///     [(1, "a", EvictionCause::Replaced), (1, "b", EvictionCause::Evicted), (2, "c", EvictionCause::Removed)]
+    /// );
+    /// ```
+    pub fn on_evict<F>(mut self, listener: F) -> Self
+    where
+        F: Fn(K, V, crate::EvictionCause) + Send + Sync + 'static,
+    {
+        self.hooks.on_evict = Some(Arc::new(listener));
+        self
+    }
+
     /// How many independently locked shards to split the cache into (default: one for caches under 1,024
     /// entries, otherwise up to four per core while each shard keeps at least 512 entries).
     ///

@@ -172,19 +172,23 @@ where
             dead: Mutex::new(Vec::new()),
             threshold: (config.maxsize / 8).clamp(16, 4096),
         });
+        let mut shards = Sharded::with_hasher(
+            config.maxsize,
+            config.shards,
+            // `.shards(1)` promises one exact order for all threads, so all threads share one read buffer.
+            if config.exact_order {
+                1
+            } else {
+                crate::striped::default_stripes()
+            },
+            config.policy,
+            crate::sharded::hasher(config.seed),
+        );
+        if let Some(listener) = &hooks.on_evict {
+            shards.listen(listener);
+        }
         let inner = Arc::new(Inner {
-            shards: Sharded::with_hasher(
-                config.maxsize,
-                config.shards,
-                // `.shards(1)` promises one exact order for all threads, so all threads share one read buffer.
-                if config.exact_order {
-                    1
-                } else {
-                    crate::striped::default_stripes()
-                },
-                config.policy,
-                crate::sharded::hasher(config.seed),
-            ),
+            shards,
             time,
             config,
             loads: Mutex::new(LoadStats::default()),
@@ -418,6 +422,15 @@ where
             let (s, grave) = shard.split();
             s.flights.detach(hash, key, grave);
             let live = s.store.remove(hash, key, || self.inner.time.now(), grave);
+            if self.inner.shards.listening() {
+                // The entry goes to the listener; the caller gets a copy of a live value.
+                let copy = if live == Some(true) {
+                    grave.last_value().cloned()
+                } else {
+                    None
+                };
+                return copy;
+            }
             (live, live.and_then(|_| grave.pop()))
         };
         // The lock is released: the key (and an expired value) are dropped here.
@@ -499,6 +512,7 @@ where
             m.expirations += c.expirations;
             m.size += shard.store.len();
         }
+        m.listener_panics = self.inner.shards.listener_panics();
         let loads = self.inner.loads.lock();
         m.loads = loads.loads;
         m.load_failures = loads.failures;

@@ -14,14 +14,20 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use crate::flight::Flight;
+use crate::hooks::{EvictionCause, Notice};
 use crate::store::Entry;
 
 /// User data removed under a lock, to be dropped after it is released.
 pub(crate) struct Graveyard<K, V> {
     /// Entries removed one at a time (in the order they were removed).
     entries: Vec<Entry<K, V>>,
-    /// Whole slabs of entries (a cleared store each), kept as they are rather than copied.
+    /// Why each of `entries` left the store, for the eviction listener; `None` for a value that was never stored
+    /// (a detached load's). Parallel to `entries`.
+    causes: Vec<Option<EvictionCause>>,
+    /// Whole slabs of entries, kept as they are rather than copied.
     slabs: Vec<Vec<Entry<K, V>>>,
+    /// The slabs of cleared stores (their entries left by [`EvictionCause::Cleared`]).
+    cleared: Vec<Vec<Entry<K, V>>>,
     /// Flights unregistered from a shard: the table's copy of the key and its share of the flight.
     flights: Vec<(K, Arc<Flight<V>>)>,
 }
@@ -30,25 +36,73 @@ impl<K, V> Graveyard<K, V> {
     pub(crate) const fn new() -> Self {
         Self {
             entries: Vec::new(),
+            causes: Vec::new(),
             slabs: Vec::new(),
+            cleared: Vec::new(),
             flights: Vec::new(),
         }
     }
 
-    /// Keeps a removed entry.
+    /// Keeps an entry that was never stored (the eviction listener is not told of it).
     pub(crate) fn push(&mut self, entry: Entry<K, V>) {
         self.entries.push(entry);
+        self.causes.push(None);
+    }
+
+    /// Keeps an entry that left the store for `cause`.
+    pub(crate) fn bury(&mut self, entry: Entry<K, V>, cause: EvictionCause) {
+        self.entries.push(entry);
+        self.causes.push(Some(cause));
     }
 
     /// Takes back the entry kept last (to hand its value to the caller of a removal).
     pub(crate) fn pop(&mut self) -> Option<Entry<K, V>> {
+        self.causes.pop();
         self.entries.pop()
     }
 
-    /// Keeps a whole slab of removed entries.
+    /// The value of the entry kept last.
+    pub(crate) fn last_value(&self) -> Option<&V> {
+        self.entries.last().map(|e| &e.value)
+    }
+
+    /// Keeps a whole slab of removed entries (the listener is not told of them).
+    #[cfg(test)]
     pub(crate) fn push_slab(&mut self, slab: Vec<Entry<K, V>>) {
         if !slab.is_empty() {
             self.slabs.push(slab);
+        }
+    }
+
+    /// Keeps the whole slab of a cleared store.
+    pub(crate) fn push_cleared(&mut self, slab: Vec<Entry<K, V>>) {
+        if !slab.is_empty() {
+            self.cleared.push(slab);
+        }
+    }
+
+    /// Whether anything kept is for the eviction listener.
+    pub(crate) fn has_notices(&self) -> bool {
+        !self.cleared.is_empty() || self.causes.iter().any(Option::is_some)
+    }
+
+    /// Moves every entry that left the store with a cause into `out`, in the order they left (a cleared slab
+    /// last: nothing leaves a store after its clear within one lock), as listener calls. Runs no user code.
+    pub(crate) fn take_notices(&mut self, out: &mut Vec<Notice<K, V>>) {
+        let mut kept = Vec::new();
+        for (entry, cause) in self.entries.drain(..).zip(self.causes.drain(..)) {
+            match cause {
+                Some(cause) => out.push((entry.key, entry.value, cause)),
+                None => kept.push(entry),
+            }
+        }
+        self.causes.resize(kept.len(), None);
+        self.entries = kept;
+        for slab in self.cleared.drain(..) {
+            out.extend(
+                slab.into_iter()
+                    .map(|e| (e.key, e.value, EvictionCause::Cleared)),
+            );
         }
     }
 
@@ -57,19 +111,28 @@ impl<K, V> Graveyard<K, V> {
         self.flights.push((key, flight));
     }
 
-    /// Moves everything `other` keeps into this one (without copying slabs).
+    /// Moves everything `other` keeps into this one (without copying slabs), forgetting the causes: a shard
+    /// with a listener posts its notices before this ([`crate::sharded::ShardGuard::bury_in`]).
     pub(crate) fn append(&mut self, other: &mut Self) {
         if !other.entries.is_empty() {
             self.slabs.push(std::mem::take(&mut other.entries));
         }
+        other.causes.clear();
         self.slabs.append(&mut other.slabs);
+        self.slabs.append(&mut other.cleared);
         self.flights.append(&mut other.flights);
     }
 
     /// How many entries are kept (for tests).
     #[cfg(test)]
     pub(crate) fn entries(&self) -> usize {
-        self.entries.len() + self.slabs.iter().map(Vec::len).sum::<usize>()
+        self.entries.len()
+            + self
+                .slabs
+                .iter()
+                .chain(&self.cleared)
+                .map(Vec::len)
+                .sum::<usize>()
     }
 }
 
@@ -94,6 +157,9 @@ impl<K, V> Drop for Graveyard<K, V> {
         let mut first = None;
         drop_each(&mut self.entries, &mut first);
         for mut slab in std::mem::take(&mut self.slabs) {
+            drop_each(&mut slab, &mut first);
+        }
+        for mut slab in std::mem::take(&mut self.cleared) {
             drop_each(&mut slab, &mut first);
         }
         drop_each(&mut self.flights, &mut first);

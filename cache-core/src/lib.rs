@@ -105,6 +105,7 @@ pub mod __private;
 pub use batch::LoadError;
 pub use builder::{BuildError, CacheBuilder};
 pub use cache::AsyncCache;
+pub use hooks::EvictionCause;
 pub use identity::{CacheIdentity, InstanceId};
 pub use load::DEFAULT_WARMUP_CONCURRENCY;
 pub use metrics::{LoadTime, Metrics};

@@ -30,6 +30,9 @@ pub struct Metrics {
     pub load_failures: u64,
     /// How long the finished loader calls (successful or failed) took.
     pub load_time: LoadTime,
+    /// Calls of the [`on_evict`](crate::CacheBuilder::on_evict) listener that panicked (each panic is caught;
+    /// the entry is gone and counted all the same). Not reset by `clear()`.
+    pub listener_panics: u64,
 }
 
 impl Metrics {

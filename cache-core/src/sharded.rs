@@ -30,6 +30,7 @@ use crossbeam_utils::CachePadded;
 
 use crate::flight::{Flight, Flights};
 use crate::grave::Graveyard;
+use crate::hooks::{Listener, Mailbox};
 use crate::prefetch::PublishedProbe;
 use crate::store::{Counters, Store};
 use crate::striped::{ReadGuard, Striped, WriteGuard};
@@ -131,9 +132,22 @@ impl Local {
 /// Owns the [`Graveyard`] of what the operation removes ([`Self::split`]), which it drops after unlocking: no
 /// key, value or flight is dropped under the lock.
 pub(crate) struct ShardGuard<'a, K, V> {
-    // Field order matters: `guard` unlocks before `grave` is dropped.
+    // Field order matters: `guard` unlocks before `grave` is dropped, and `post` (the listener calls) comes last.
     guard: WriteGuard<'a, Shard<K, V>, Local, PublishedProbe>,
     grave: Graveyard<K, V>,
+    post: Post<'a, K, V>,
+}
+
+/// The shard's mailbox, if the cache has an eviction listener: delivers its queued calls when dropped, after
+/// the lock is released.
+struct Post<'a, K, V>(Option<&'a Mailbox<K, V>>);
+
+impl<K, V> Drop for Post<'_, K, V> {
+    fn drop(&mut self) {
+        if let Some(mailbox) = self.0 {
+            mailbox.deliver();
+        }
+    }
 }
 
 impl<K, V> ShardGuard<'_, K, V> {
@@ -150,7 +164,18 @@ impl<K, V> ShardGuard<'_, K, V> {
     /// Moves what this guard's graveyard holds into `into`, to be dropped later than at this unlock (after the
     /// last of several shards is released).
     pub(crate) fn bury_in(&mut self, into: &mut Graveyard<K, V>) {
+        self.post_notices();
         into.append(&mut self.grave);
+    }
+
+    /// Queues the listener calls for what left the shard so far (still under the lock: so the calls are queued
+    /// in the order the entries left).
+    fn post_notices(&mut self) {
+        if let Some(mailbox) = self.post.0 {
+            if self.grave.has_notices() {
+                mailbox.post_from(&mut self.grave);
+            }
+        }
     }
 }
 
@@ -179,6 +204,7 @@ impl<K, V> Drop for ShardGuard<'_, K, V> {
     fn drop(&mut self) {
         // Before `guard` unlocks (a struct's own `drop` runs before its fields'): the table cannot move meanwhile.
         self.guard.side().publish(self.guard.store.probe());
+        self.post_notices();
     }
 }
 
@@ -190,6 +216,8 @@ type Locked<K, V> = Striped<Shard<K, V>, Local, PublishedProbe>;
 pub(crate) struct Sharded<K, V> {
     shards: Box<[CachePadded<Locked<K, V>>]>,
     hasher: Hasher,
+    /// One mailbox per shard when the cache has an eviction listener.
+    mail: Option<Box<[Mailbox<K, V>]>>,
 }
 
 impl<K: Hash + Eq, V> Sharded<K, V> {
@@ -235,7 +263,38 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
                 ))
             })
             .collect();
-        Self { shards, hasher }
+        Self {
+            shards,
+            hasher,
+            mail: None,
+        }
+    }
+
+    /// Calls `listener` for every entry that leaves a shard from now on (see [`Mailbox`]).
+    pub(crate) fn listen(&mut self, listener: &Listener<K, V>) {
+        self.mail = Some(
+            (0..self.shards.len())
+                .map(|_| Mailbox::new(std::sync::Arc::clone(listener)))
+                .collect(),
+        );
+    }
+
+    /// Whether the cache has an eviction listener.
+    pub(crate) fn listening(&self) -> bool {
+        self.mail.is_some()
+    }
+
+    /// How many listener calls panicked.
+    pub(crate) fn listener_panics(&self) -> u64 {
+        self.mail
+            .iter()
+            .flat_map(|m| m.iter())
+            .map(Mailbox::panics)
+            .sum()
+    }
+
+    fn mailbox(&self, i: usize) -> Option<&Mailbox<K, V>> {
+        self.mail.as_ref().map(|m| &m[i])
     }
 
     #[inline]
@@ -247,10 +306,14 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     /// seven, so the shard choice does not thin out either.
     #[inline]
     fn shard_of(&self, hash: u64) -> &Locked<K, V> {
+        &self.shards[self.index_of(hash)]
+    }
+
+    #[inline]
+    #[allow(clippy::cast_possible_truncation)]
+    fn index_of(&self, hash: u64) -> usize {
         let n = self.shards.len() as u64;
-        let i = ((hash >> 16) & 0xffff_ffff).wrapping_mul(n) >> 32;
-        #[allow(clippy::cast_possible_truncation)]
-        &self.shards[i as usize]
+        (((hash >> 16) & 0xffff_ffff).wrapping_mul(n) >> 32) as usize
     }
 
     /// Runs `f` on the shard of `hash` under its read lock: shared access to the shard, exclusive access to the
@@ -290,17 +353,24 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     /// Locks the shard of `hash` exclusively.
     #[inline]
     pub(crate) fn lock(&self, hash: u64) -> ShardGuard<'_, K, V> {
-        exclusive(self.shard_of(hash).write())
+        let i = self.index_of(hash);
+        exclusive(self.shards[i].write(), self.mailbox(i))
     }
 
     /// Every shard, locked exclusively one at a time (never two at once).
     pub(crate) fn each(&self) -> impl Iterator<Item = ShardGuard<'_, K, V>> {
-        self.shards.iter().map(|s| exclusive(s.write()))
+        self.shards
+            .iter()
+            .enumerate()
+            .map(move |(i, s)| exclusive(s.write(), self.mailbox(i)))
     }
 
     /// Every shard, each locked exclusively if that is possible without waiting (`None` if it is busy).
     pub(crate) fn try_lock_each(&self) -> impl Iterator<Item = Option<ShardGuard<'_, K, V>>> {
-        self.shards.iter().map(|s| s.try_write().map(exclusive))
+        self.shards
+            .iter()
+            .enumerate()
+            .map(move |(i, s)| s.try_write().map(|g| exclusive(g, self.mailbox(i))))
     }
 
     pub(crate) fn count(&self) -> usize {
@@ -319,12 +389,14 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
 
 /// The shard of `guard`, every stripe's buffered reads replayed into its policy (oldest first within each
 /// stripe).
-fn exclusive<K: Hash + Eq, V>(
-    guard: WriteGuard<'_, Shard<K, V>, Local, PublishedProbe>,
-) -> ShardGuard<'_, K, V> {
+fn exclusive<'a, K: Hash + Eq, V>(
+    guard: WriteGuard<'a, Shard<K, V>, Local, PublishedProbe>,
+    mailbox: Option<&'a Mailbox<K, V>>,
+) -> ShardGuard<'a, K, V> {
     let mut guard = ShardGuard {
         guard,
         grave: Graveyard::new(),
+        post: Post(mailbox),
     };
     let (shard, locals) = guard.parts();
     for local in locals {
@@ -415,7 +487,7 @@ mod tests {
                 put(&s, k, k);
             }
             for (l, probe) in s.shards.iter().zip(published(&s)) {
-                let guard = exclusive(l.write());
+                let guard = exclusive(l.write(), None);
                 assert_eq!(probe, guard.store.probe(), "published by the last insert");
                 assert_eq!(
                     probe != Probe::default(),

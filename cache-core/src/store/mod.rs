@@ -21,6 +21,7 @@ use hashbrown::HashTable;
 use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
+use crate::hooks::EvictionCause;
 use crate::policy::{AnyPolicy, EvictionPolicy, Meta};
 use crate::prefetch::{Probe, BUCKET, PREFETCH_MIN_ENTRIES};
 
@@ -245,7 +246,7 @@ where
             return None;
         };
         if Self::expired(self.deadline(i), now) {
-            grave.push(self.remove_at(hash, i));
+            grave.bury(self.remove_at(hash, i), EvictionCause::Expired);
             self.counters.misses += u64::from(MISSES);
             self.counters.expirations += 1;
             return None;
@@ -324,7 +325,7 @@ where
             if Self::expired(self.deadline(i), || now) {
                 // An expired entry is gone for every purpose: the key comes back as a new entry (for LFU, with a
                 // fresh count), exactly as if the entry had been reclaimed already.
-                grave.push(self.remove_at(hash, i));
+                grave.bury(self.remove_at(hash, i), EvictionCause::Expired);
                 self.counters.expirations += 1;
                 existing = None;
             }
@@ -333,10 +334,13 @@ where
             let old_deadline = self.deadline(i);
             let old_value = std::mem::replace(&mut self.entries[i as usize].value, value);
             self.set_deadline(i, deadline);
-            grave.push(Entry {
-                key,
-                value: old_value,
-            });
+            grave.bury(
+                Entry {
+                    key,
+                    value: old_value,
+                },
+                EvictionCause::Replaced,
+            );
             if old_deadline != NEVER {
                 self.deadlines.remove(&(old_deadline, i));
             }
@@ -404,14 +408,14 @@ where
         if let Some(&(deadline, i)) = self.deadlines.first() {
             if deadline <= now {
                 let hash = self.hasher.hash_one(&self.entries[i as usize].key);
-                grave.push(self.remove_at(hash, i));
+                grave.bury(self.remove_at(hash, i), EvictionCause::Expired);
                 self.counters.expirations += 1;
                 return;
             }
         }
         if let Some(i) = self.order.get_mut().victim() {
             let hash = self.hasher.hash_one(&self.entries[i as usize].key);
-            grave.push(self.remove_at(hash, i));
+            grave.bury(self.remove_at(hash, i), EvictionCause::Evicted);
             self.counters.evictions += 1;
         }
     }
@@ -430,7 +434,12 @@ where
     {
         let i = self.find(hash, key)?;
         let live = !Self::expired(self.deadline(i), now);
-        grave.push(self.remove_at(hash, i));
+        let cause = if live {
+            EvictionCause::Removed
+        } else {
+            EvictionCause::Expired
+        };
+        grave.bury(self.remove_at(hash, i), cause);
         Some(live)
     }
 
@@ -446,7 +455,7 @@ where
             match self.deadlines.first() {
                 Some(&(deadline, i)) if deadline <= now => {
                     let hash = self.hasher.hash_one(&self.entries[i as usize].key);
-                    grave.push(self.remove_at(hash, i));
+                    grave.bury(self.remove_at(hash, i), EvictionCause::Expired);
                     self.counters.expirations += 1;
                     purged += 1;
                 }
@@ -469,7 +478,7 @@ where
             if !keep(&entry.key, &entry.value) {
                 let hash = self.hasher.hash_one(&entry.key);
                 #[allow(clippy::cast_possible_truncation)] // slot indices fit u32
-                grave.push(self.remove_at(hash, i as u32));
+                grave.bury(self.remove_at(hash, i as u32), EvictionCause::Removed);
                 removed += 1;
             }
         }
@@ -483,7 +492,7 @@ where
         self.order.get_mut().clear();
         self.deadline_of = Vec::new();
         self.deadlines = BTreeSet::new();
-        grave.push_slab(std::mem::take(&mut self.entries));
+        grave.push_cleared(std::mem::take(&mut self.entries));
     }
 
     /// The table position holding slot `idx`, found through `hash`. A `Hash` impl that disagrees with itself
