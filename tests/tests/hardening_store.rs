@@ -690,3 +690,44 @@ fn keys_and_values_are_dropped_after_the_lock_is_released() {
         assert!(c.load(RKey::hooked(3, &c)).await.is_some());
     });
 }
+
+/// A value whose `Clone` counts towards the countdown.
+#[derive(Debug, PartialEq)]
+struct Fragile(u32);
+
+impl Clone for Fragile {
+    fn clone(&self) -> Self {
+        tick();
+        Self(self.0)
+    }
+}
+
+/// A lookup whose value's `Clone` panics returns nothing, so it counts as neither a hit nor a miss (and does not
+/// refresh the entry): on `get`, on the hit path of `get_or_load`, and on the exclusive lookup that reclaims.
+#[test]
+fn a_lookup_whose_clone_panics_is_not_a_hit() {
+    quiet_injected_panics();
+    let cache: AsyncCache<u32, Fragile> = AsyncCache::builder().maxsize(2).shards(1).build().unwrap();
+    cache.insert(1, Fragile(1));
+    cache.insert(2, Fragile(2));
+    arm(1);
+    assert!(run("get", || cache.get(&1)).is_err());
+    arm(0);
+    let m = cache.metrics();
+    assert_eq!((m.hits, m.misses), (0, 0), "neither a hit nor a miss");
+    // Key 1 was not refreshed: it is still the least recently used, and goes first.
+    cache.insert(3, Fragile(3));
+    assert!(!cache.contains_key(&1) && cache.contains_key(&2));
+    assert_eq!(cache.get(&2), Some(Fragile(2)));
+    assert_eq!(cache.metrics().hits, 1);
+
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    arm(1);
+    let loaded = run("get_or_load", || {
+        runtime.block_on(cache.get_or_load(2, async { Fragile(0) }))
+    });
+    arm(0);
+    assert!(loaded.is_err());
+    let m = cache.metrics();
+    assert_eq!((m.hits, m.misses), (1, 0), "the failed get_or_load counted nothing");
+}
