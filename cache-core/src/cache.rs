@@ -282,8 +282,10 @@ where
                 .find_shared(hash, key, || self.inner.time.now_read())
             {
                 Found::Live(slot, value) => {
+                    // Clone first: a `Clone` that panics makes no hit (and records no read).
+                    let value = value.clone();
                     local.hit(slot, hits);
-                    Some(Some(value.clone()))
+                    Some(Some(value))
                 }
                 Found::Absent => {
                     local.misses += u64::from(misses);
@@ -311,8 +313,7 @@ where
         let mut shard = self.inner.shards.lock(hash);
         let (s, grave) = shard.split();
         s.store
-            .lookup::<Q, HITS, MISSES>(hash, key, now, grave)
-            .cloned()
+            .lookup::<Q, _, HITS, MISSES>(hash, key, now, grave, V::clone)
     }
 
     /// The value for `key` if present and live, without counting it or refreshing it.

@@ -57,12 +57,14 @@ where
             let (s, grave) = shard.split();
             let now = || self.inner.time.now();
             let hit = if count {
-                s.store.lookup::<K, true, true>(hash, key, now, grave)
+                s.store
+                    .lookup::<K, _, true, true>(hash, key, now, grave, V::clone)
             } else {
-                s.store.lookup::<K, false, false>(hash, key, now, grave)
+                s.store
+                    .lookup::<K, _, false, false>(hash, key, now, grave, V::clone)
             };
             if let Some(v) = hit {
-                Lookup::Hit(v.clone())
+                Lookup::Hit(v)
             } else if let Some(f) = s.flights.get(hash, key).filter(|f| !f.is_finished()) {
                 Lookup::Wait(Arc::clone(f))
             } else {

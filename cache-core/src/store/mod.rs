@@ -226,17 +226,20 @@ where
         self.deadline_of[i as usize] = deadline;
     }
 
-    /// Looks `key` up and refreshes the entry for the policy, counting a hit only when `HITS` and a miss only
-    /// when `MISSES` (a retried lookup is not a new request; a fast-path lookup that falls back to a counted one
-    /// must not count its miss). An expired entry is removed (counted as an expiration) and never returned.
+    /// Looks `key` up and returns what `read` makes of its value (a clone), then refreshes the entry for the
+    /// policy, counting a hit only when `HITS` and a miss only when `MISSES` (a retried lookup is not a new
+    /// request; a fast-path lookup that falls back to a counted one must not count its miss). `read` runs first:
+    /// if it panics (a user `Clone`), nothing is counted or refreshed. An expired entry is removed (counted as an
+    /// expiration) and never returned.
     #[inline]
-    pub(crate) fn lookup<Q, const HITS: bool, const MISSES: bool>(
+    pub(crate) fn lookup<Q, R, const HITS: bool, const MISSES: bool>(
         &mut self,
         hash: u64,
         key: &Q,
         now: impl FnOnce() -> u64,
         grave: &mut Graveyard<K, V>,
-    ) -> Option<&V>
+        read: impl FnOnce(&V) -> R,
+    ) -> Option<R>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -251,9 +254,10 @@ where
             self.counters.expirations += 1;
             return None;
         }
+        let value = read(&self.entries[i as usize].value);
         self.counters.hits += u64::from(HITS);
         self.order.get_mut().touch(i);
-        Some(&self.entries[i as usize].value)
+        Some(value)
     }
 
     /// Looks `key` up through a shared reference (under a read lock): counts nothing and touches nothing. The

@@ -18,8 +18,7 @@ fn put(s: &mut S, k: u32, deadline: u64, now: u64) {
 
 fn get(s: &mut S, k: u32, now: u64) -> Option<u32> {
     let mut g = Graveyard::new();
-    s.lookup::<u32, true, true>(h(k), &k, || now, &mut g)
-        .copied()
+    s.lookup::<u32, _, true, true>(h(k), &k, || now, &mut g, |v| *v)
 }
 
 fn sorted_keys(s: &S) -> Vec<u32> {
@@ -290,4 +289,22 @@ fn a_hash_that_panics_while_the_table_makes_room_loses_nothing() {
         grown >= 2 && rehashed >= 5,
         "grown {grown}, rehashed {rehashed}"
     );
+}
+
+/// The exclusive lookup reads the value (a clone, user code) before it counts the hit and refreshes the entry:
+/// if the read panics, neither happens.
+#[test]
+fn a_lookup_whose_read_panics_counts_nothing() {
+    let mut s = store(2, Policy::Lru);
+    put(&mut s, 1, NEVER, 0);
+    put(&mut s, 2, NEVER, 0);
+    let mut g = Graveyard::new();
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        s.lookup::<u32, (), true, true>(h(1), &1, || 0, &mut g, |_| panic!("a Clone that panics"))
+    }));
+    assert!(read.is_err());
+    assert_eq!((s.counters.hits, s.counters.misses), (0, 0));
+    // 1 was not refreshed: it is evicted first.
+    put(&mut s, 3, NEVER, 0);
+    assert_eq!(sorted_keys(&s), [2, 3]);
 }
