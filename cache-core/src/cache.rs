@@ -99,7 +99,8 @@ where
 ///   [`purge_expired`](Self::purge_expired) without anyone reading them.
 /// * **Concurrent**: keys are spread over independently locked shards; no lock is ever held across an `.await`
 ///   and the plain operations never block on I/O. The keys' `Hash` and `Eq` and the values' `Clone` run under a
-///   shard's lock, so they must not use the same cache (a lookup from inside one may wait forever).
+///   shard's lock, so they must not use the same cache (a lookup from inside one may wait forever). Keys and
+///   values are dropped only after every lock is released, so their `Drop` may use the cache.
 /// * **Loading**: [`get_or_load`](Self::get_or_load) and friends run at most one load per key at a time, and
 ///   survive cancelled and panicking loaders (see the crate docs, "Loading guarantees").
 ///
@@ -113,6 +114,44 @@ where
 /// cache.insert("c".to_string(), 3); // evicts "b", the least recently used
 /// assert!(!cache.contains_key("b"));
 /// assert_eq!(cache.metrics().evictions, 1);
+/// ```
+///
+/// # Panics
+/// The cache itself panics on no input. The user code it calls may panic: the keys' `Hash` and `Eq`, the
+/// values' `Clone`, the keys' and values' `Drop` (and loaders: see [`get_or_load`](Self::get_or_load)). Such a
+/// panic reaches the caller of the operation that ran the code, and leaves the cache consistent and usable: the
+/// size bound holds, the metrics add up, every other key keeps its value and no later operation panics for it.
+/// * **`Hash` or `Eq`**: every step an operation is made of (an insertion, a removal, an eviction, the
+///   reclaiming of one expired entry) happens entirely or not at all; the steps before the panic stay done.
+///   A `get` whose `Hash` or `Eq` panics counts nothing.
+/// * **`Clone`**: a lookup whose value's `Clone` panics counts as neither a hit nor a miss and does not refresh
+///   the entry.
+/// * **`Drop`**: the operation is complete before anything is dropped (an insert has stored its value, `clear`
+///   has emptied every shard and reset the metrics, `retain` and `purge_expired` have visited every shard).
+///   Every other key and value it let go of is still dropped, then the first panic is passed on. (On a thread
+///   that is already unwinding, further `Drop` panics are swallowed, as a second panic would abort.)
+///
+/// ```
+/// use std::panic::{catch_unwind, AssertUnwindSafe};
+///
+/// #[derive(Clone)]
+/// struct Touchy(u32);
+/// impl Drop for Touchy {
+///     fn drop(&mut self) {
+///         if self.0 == 1 {
+///             panic!("dropping 1");
+///         }
+///     }
+/// }
+///
+/// let cache = cache_core::AsyncCache::new(10);
+/// cache.insert("one", Touchy(1));
+/// cache.insert("two", Touchy(2));
+/// // The panic reaches the caller, after the cache was cleared.
+/// assert!(catch_unwind(AssertUnwindSafe(|| cache.clear())).is_err());
+/// assert!(cache.is_empty());
+/// cache.insert("three", Touchy(3));
+/// assert_eq!(cache.len(), 1);
 /// ```
 pub struct AsyncCache<K, V> {
     pub(crate) inner: Arc<Inner<K, V>>,
@@ -205,7 +244,7 @@ where
 
     /// Keeps only the entries for which `keep` returns `true`; returns how many were removed. Removed entries
     /// count neither as evictions nor as expirations. `keep` runs under a shard lock: it must not use this
-    /// cache.
+    /// cache. If `keep` panics, the entries removed until then stay removed and the others stay.
     ///
     /// ```
     /// let cache = cache_core::AsyncCache::new(10);
