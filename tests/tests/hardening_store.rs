@@ -707,7 +707,8 @@ impl Clone for Fragile {
 #[test]
 fn a_lookup_whose_clone_panics_is_not_a_hit() {
     quiet_injected_panics();
-    let cache: AsyncCache<u32, Fragile> = AsyncCache::builder().maxsize(2).shards(1).build().unwrap();
+    let cache: AsyncCache<u32, Fragile> =
+        AsyncCache::builder().maxsize(2).shards(1).build().unwrap();
     cache.insert(1, Fragile(1));
     cache.insert(2, Fragile(2));
     arm(1);
@@ -721,7 +722,9 @@ fn a_lookup_whose_clone_panics_is_not_a_hit() {
     assert_eq!(cache.get(&2), Some(Fragile(2)));
     assert_eq!(cache.metrics().hits, 1);
 
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     arm(1);
     let loaded = run("get_or_load", || {
         runtime.block_on(cache.get_or_load(2, async { Fragile(0) }))
@@ -729,5 +732,9 @@ fn a_lookup_whose_clone_panics_is_not_a_hit() {
     arm(0);
     assert!(loaded.is_err());
     let m = cache.metrics();
-    assert_eq!((m.hits, m.misses), (1, 0), "the failed get_or_load counted nothing");
+    assert_eq!(
+        (m.hits, m.misses),
+        (1, 0),
+        "the failed get_or_load counted nothing"
+    );
 }
