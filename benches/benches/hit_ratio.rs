@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use cache_benches::hit_report::{Cell, Column, Figures, Report, BELADY};
 use cache_benches::traces::{self, Scale, TraceSpec};
 use cache_benches::{belady, quick, SplitMix64, Table};
 use cache_core::{AsyncCache, Policy};
@@ -86,7 +87,6 @@ const SUBJECTS: &[Subject] = &[
 const LRU_CRATE: &str = "lru";
 /// cache-core LRU on one shard: the other half of the lockstep pair.
 const LRU_ONE_SHARD: &str = "cache-core LRU, shards(1)";
-const BELADY: &str = "Belady (MIN)";
 
 fn ours(capacity: usize, policy: Policy, one_shard: bool) -> Access {
     let builder = AsyncCache::builder().maxsize(capacity).policy(policy);
@@ -181,35 +181,6 @@ enum Task {
     Belady,
     Lockstep,
     Subject { index: usize, one_shard: bool },
-}
-
-/// (column name, hits) pairs.
-type Figures = Vec<(String, usize)>;
-
-/// The figures of one trace at one capacity, Belady first.
-struct Cell {
-    trace: &'static str,
-    capacity: usize,
-    requests: usize,
-    results: Figures,
-}
-
-impl Cell {
-    fn hits(&self, name: &str) -> Option<usize> {
-        self.results
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|&(_, h)| h)
-    }
-
-    #[allow(clippy::cast_precision_loss)]
-    fn pct(&self, hits: usize) -> f64 {
-        hits as f64 * 100.0 / self.requests as f64
-    }
-
-    fn belady_pct(&self) -> f64 {
-        self.pct(self.hits(BELADY).expect("Belady always runs"))
-    }
 }
 
 fn one_shard_name(name: &str) -> String {
@@ -320,35 +291,28 @@ fn run_cell(
     cell
 }
 
-/// The columns of the main table: the default-build subjects and `lru`, in [`SUBJECTS`] order (`lru` before the
-/// first peer).
-fn columns(subjects: &[usize]) -> Vec<&'static str> {
-    let mut cols: Vec<&'static str> = subjects
+/// The columns of the tables: the default-build subjects in [`SUBJECTS`] order, with `lru` before the first peer.
+fn columns(subjects: &[usize]) -> Vec<Column> {
+    let column = |i: usize| {
+        let s = &SUBJECTS[i];
+        Column {
+            name: s.name,
+            peer: matches!(s.make, Make::Peer(_)),
+            one_shard: matches!(s.make, Make::Ours(_)).then(|| one_shard_name(s.name)),
+        }
+    };
+    let mut cols: Vec<Column> = subjects
         .iter()
-        .filter(|&&i| matches!(SUBJECTS[i].make, Make::Ours(_)))
-        .map(|&i| SUBJECTS[i].name)
+        .map(|&i| column(i))
+        .filter(|c| !c.peer)
         .collect();
-    cols.push(LRU_CRATE);
-    cols.extend(
-        subjects
-            .iter()
-            .filter(|&&i| matches!(SUBJECTS[i].make, Make::Peer(_)))
-            .map(|&i| SUBJECTS[i].name),
-    );
+    cols.push(Column {
+        name: LRU_CRATE,
+        peer: true,
+        one_shard: None,
+    });
+    cols.extend(subjects.iter().map(|&i| column(i)).filter(|c| c.peer));
     cols
-}
-
-fn is_peer(name: &str) -> bool {
-    name == LRU_CRATE
-        || SUBJECTS
-            .iter()
-            .any(|s| s.name == name && matches!(s.make, Make::Peer(_)))
-}
-
-fn capacity_label(capacity: usize, scale: Scale) -> String {
-    #[allow(clippy::cast_precision_loss)]
-    let pct = capacity as f64 * 100.0 / scale.unit as f64;
-    format!("{capacity} ({pct} %)")
 }
 
 fn csv_path(sweep: bool) -> std::path::PathBuf {
@@ -365,33 +329,6 @@ fn csv_path(sweep: bool) -> std::path::PathBuf {
         },
         Into::into,
     )
-}
-
-fn write_csv(cells: &[Cell], scale: Scale, sweep: bool) {
-    let mut out = String::from(
-        "trace,capacity,capacity_pct,requests,subject,hits,hit_ratio_pct,gap_to_belady\n",
-    );
-    for cell in cells {
-        #[allow(clippy::cast_precision_loss)]
-        let cap_pct = cell.capacity as f64 * 100.0 / scale.unit as f64;
-        for (name, hits) in &cell.results {
-            let pct = cell.pct(*hits);
-            let _ = writeln!(
-                out,
-                "{},{},{cap_pct},{},\"{name}\",{hits},{pct:.4},{:.4}",
-                cell.trace,
-                cell.capacity,
-                cell.requests,
-                cell.belady_pct() - pct
-            );
-        }
-    }
-    let path = csv_path(sweep);
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    std::fs::write(&path, out).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-    println!("CSV: {}", path.display());
 }
 
 /// Belady against an exhaustive search on small random traces.
@@ -473,159 +410,27 @@ fn main() {
         }
     }
     println!("{}", about.render());
-    print_cells(&cells, &subjects, scale);
+    let report = Report {
+        cells: &cells,
+        columns: columns(&subjects),
+        unit: scale.unit,
+    };
+    println!("{}", report.cells_table());
     if !sweep {
-        print_gaps(&cells, &subjects);
-        print_versus_peers(&cells, &subjects, scale);
+        println!("{}", report.gaps_table());
+        println!("{}", report.versus_peers_table());
     }
-    print_one_shard(&cells, &subjects, scale);
+    println!("{}", report.one_shard_note());
     println!(
         "Checks passed: cache-core LRU with shards(1) made the lru crate's hit/miss decision at every request of \
          every cell; no subject beat Belady in any cell; Belady matched exhaustive search on 300 small traces."
     );
-    write_csv(&cells, scale, sweep);
+    let path = csv_path(sweep);
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    std::fs::write(&path, report.csv())
+        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    println!("CSV: {}", path.display());
     eprintln!("hit_ratio took {:.0} s", started.elapsed().as_secs_f64());
-}
-
-/// Per cell: every subject's hit ratio, with the points below Belady in brackets.
-fn print_cells(cells: &[Cell], subjects: &[usize], scale: Scale) {
-    let cols = columns(subjects);
-    let mut header = vec!["trace", "capacity", BELADY];
-    header.extend(&cols);
-    let mut table = Table::new(&header);
-    for cell in cells {
-        let mut row = vec![
-            cell.trace.to_string(),
-            capacity_label(cell.capacity, scale),
-            format!("{:.2}", cell.belady_pct()),
-        ];
-        for name in &cols {
-            let pct = cell.pct(cell.hits(name).expect("every column ran"));
-            row.push(format!("{pct:.2} (−{:.2})", cell.belady_pct() - pct));
-        }
-        table.row(row);
-    }
-    println!("Hit ratio %, in brackets the points below Belady:\n");
-    println!("{}", table.render());
-}
-
-/// Per subject: the mean and largest gap to Belady over all cells.
-fn print_gaps(cells: &[Cell], subjects: &[usize]) {
-    let mut table = Table::new(&[
-        "subject",
-        "mean points below Belady",
-        "largest (cell)",
-        "cells where best of all subjects",
-    ]);
-    for name in columns(subjects) {
-        let gaps: Vec<(f64, &Cell)> = cells
-            .iter()
-            .map(|c| (c.belady_pct() - c.pct(c.hits(name).expect("ran")), c))
-            .collect();
-        #[allow(clippy::cast_precision_loss)]
-        let mean = gaps.iter().map(|g| g.0).sum::<f64>() / gaps.len() as f64;
-        let (worst, at) = gaps
-            .iter()
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .expect("some cells");
-        let best = cells
-            .iter()
-            .filter(|c| {
-                let mine = c.hits(name).expect("ran");
-                columns(subjects)
-                    .iter()
-                    .all(|o| c.hits(o).expect("ran") <= mine)
-            })
-            .count();
-        table.row(vec![
-            name.into(),
-            format!("{mean:.2}"),
-            format!("{worst:.2} ({} at {})", at.trace, at.capacity),
-            format!("{best} of {}", cells.len()),
-        ]);
-    }
-    println!(
-        "Mean gap to Belady over all {} cells (lower is better):\n",
-        cells.len()
-    );
-    println!("{}", table.render());
-}
-
-/// Per cell: the best peer and each cache-core policy's distance to it (✓: within 0.5 point or better).
-fn print_versus_peers(cells: &[Cell], subjects: &[usize], scale: Scale) {
-    let cols = columns(subjects);
-    let ours: Vec<&str> = cols.iter().copied().filter(|c| !is_peer(c)).collect();
-    let mut header = vec!["trace", "capacity", "best peer"];
-    header.extend(&ours);
-    let mut table = Table::new(&header);
-    let mut within = vec![0; ours.len()];
-    for cell in cells {
-        let (peer, peer_hits) = cols
-            .iter()
-            .filter(|c| is_peer(c))
-            .map(|c| (*c, cell.hits(c).expect("ran")))
-            .max_by_key(|&(_, h)| h)
-            .expect("the lru crate is always a peer");
-        let mut row = vec![
-            cell.trace.to_string(),
-            capacity_label(cell.capacity, scale),
-            format!("{peer} {:.2}", cell.pct(peer_hits)),
-        ];
-        for (n, name) in ours.iter().enumerate() {
-            let delta = cell.pct(cell.hits(name).expect("ran")) - cell.pct(peer_hits);
-            let ok = delta >= -0.5;
-            within[n] += usize::from(ok);
-            row.push(format!("{delta:+.2}{}", if ok { " ✓" } else { "" }));
-        }
-        table.row(row);
-    }
-    println!(
-        "cache-core against the best peer in each cell (points; ✓ = within 0.5 point or better):\n"
-    );
-    println!("{}", table.render());
-    for (name, n) in ours.iter().zip(within) {
-        println!(
-            "{name}: within 0.5 point of the best peer in {n} of {} cells",
-            cells.len()
-        );
-    }
-    println!();
-}
-
-/// The cells where a cache-core policy on one shard differs from its default build by half a point or more.
-fn print_one_shard(cells: &[Cell], subjects: &[usize], scale: Scale) {
-    let mut lines = Vec::new();
-    for &i in subjects {
-        let Make::Ours(_) = SUBJECTS[i].make else {
-            continue;
-        };
-        let one = one_shard_name(SUBJECTS[i].name);
-        for cell in cells {
-            let (Some(default), Some(single)) = (cell.hits(SUBJECTS[i].name), cell.hits(&one))
-            else {
-                continue;
-            };
-            let delta = cell.pct(single) - cell.pct(default);
-            if delta.abs() >= 0.5 {
-                lines.push(format!(
-                    "  {} at {}: {one} {:.2} against {:.2} by default ({delta:+.2})",
-                    cell.trace,
-                    capacity_label(cell.capacity, scale),
-                    cell.pct(single),
-                    cell.pct(default)
-                ));
-            }
-        }
-    }
-    if lines.is_empty() {
-        println!(
-            "cache-core with .shards(1) is within 0.5 point of its default build in every cell.\n"
-        );
-    } else {
-        println!("cache-core with .shards(1), where it differs from its default build by 0.5 point or more:");
-        for l in lines {
-            println!("{l}");
-        }
-        println!();
-    }
 }

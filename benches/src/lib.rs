@@ -1,11 +1,13 @@
 //! Helpers shared by the benchmarks in `benches/benches/`: key sets, fixed pseudo-random access patterns,
 //! a quick mode for smoke runs, and markdown tables for the reports of the non-criterion benches; for the
-//! hit-ratio bench, synthetic request traces ([`traces`]) and the offline optimum ([`belady`]).
+//! hit-ratio bench, synthetic request traces ([`traces`]), the offline optimum ([`belady`])
+//! and the report ([`hit_report`]).
 //!
 //! The benchmarks themselves are described in `docs/benchmarks.md`. Run them all with
 //! `cargo bench -p cache-benches`, or one with `cargo bench -p cache-benches --bench <name>`.
 
 pub mod belady;
+pub mod hit_report;
 pub mod traces;
 
 use std::fmt::Write as _;
