@@ -1,5 +1,6 @@
 impl UserService {
     async fn names(self: Arc<Self>) -> Vec<String> {
+        my::cache::__private::cached_value::<Vec<String>>();
         let __async_cache_key = (my::cache::__private::identity(&*self),);
         let __async_cache = Self::names_cache();
         if let ::core::option::Option::Some(__async_cache_hit) = my::cache::__private::hit(
@@ -11,22 +12,24 @@ impl UserService {
         my::cache::__private::value(
                 __async_cache,
                 __async_cache_key,
-                async move {
-                    let __async_cache_ret: Vec<String> = { self.all().await };
-                    #[allow(unreachable_code)] __async_cache_ret
-                },
+                Self::names_uncached(self),
             )
             .await
+    }
+    /// Runs [`Self::names`] without its cache: no lookup, nothing stored.
+    async fn names_uncached(self: Arc<Self>) -> Vec<String> {
+        self.all().await
     }
     /// The cache of [`Self::names`]: keyed by the instance's identity and the arguments (owned, in order), holding what it returned.
     /// At most 128 entries, LRU, no expiry; every result is stored.
     ///
-    /// Shared by all instances; use it to read metrics, clear, or peek at and remove entries.
+    /// Shared by all instances; use it to read metrics, clear, or prime (`insert`), peek at and remove entries.
     #[must_use]
     fn names_cache() -> &'static my::cache::AsyncCache<
         (::core::primitive::u64,),
         Vec<String>,
     > {
+        my::cache::__private::cached_value::<Vec<String>>();
         static __ASYNC_CACHE: my::cache::__private::OnceLock<
             my::cache::AsyncCache<(::core::primitive::u64,), Vec<String>>,
         > = my::cache::__private::OnceLock::new();
@@ -37,5 +40,19 @@ impl UserService {
                 ::core::option::Option::None,
                 |__async_cache_key: &(::core::primitive::u64,)| __async_cache_key.0,
             ))
+    }
+    /// Runs [`Self::names`]'s body without looking in its cache, stores what it returns.
+    /// Use it to refresh one entry.
+    #[allow(dead_code)]
+    async fn names_refresh(self: Arc<Self>) -> Vec<String> {
+        my::cache::__private::cached_value::<Vec<String>>();
+        let __async_cache_key = (my::cache::__private::identity(&*self),);
+        let __async_cache_ret = Self::names_uncached(self).await;
+        my::cache::__private::store_value(
+            Self::names_cache(),
+            __async_cache_key,
+            &__async_cache_ret,
+        );
+        __async_cache_ret
     }
 }

@@ -1,10 +1,13 @@
 /// Looks a user up.
 pub async fn fetch_user(db: &Db, name: &str, id: u64) -> Result<User, DbError> {
+    ::cache_core::__private::borrowed_key_argument::<str>();
+    ::cache_core::__private::key_argument::<u64>();
+    ::cache_core::__private::cached_value::<User>();
     let __async_cache_key = (
         <str as ::std::borrow::ToOwned>::to_owned(name),
         ::core::clone::Clone::clone(&id),
     );
-    let __async_cache = fetch_user::cache();
+    let __async_cache = __async_cache_cache_fetch_user();
     if let ::core::option::Option::Some(__async_cache_hit) = ::cache_core::__private::hit(
         __async_cache,
         &__async_cache_key,
@@ -14,36 +17,72 @@ pub async fn fetch_user(db: &Db, name: &str, id: u64) -> Result<User, DbError> {
     ::cache_core::__private::result(
             __async_cache,
             __async_cache_key,
-            async move {
-                let __async_cache_ret: Result<User, DbError> = {
-                    db.query(name, id).await
-                };
-                #[allow(unreachable_code)] __async_cache_ret
-            },
+            __async_cache_uncached_fetch_user(db, name, id),
         )
         .await
 }
-/// The cache behind the `#[async_cache]` fn `fetch_user`.
+/// Runs `fetch_user` without its cache: no lookup, nothing stored.
+#[doc(hidden)]
+pub async fn __async_cache_uncached_fetch_user(
+    db: &Db,
+    name: &str,
+    id: u64,
+) -> Result<User, DbError> {
+    db.query(name, id).await
+}
+/// The cache of `fetch_user`: keyed by the arguments (owned, in order), holding what it returned.
+/// At most 1000 entries, LFU, TTL 60s; only `Ok` values are stored.
+///
+/// Use it to read metrics, clear, or prime (`insert`), peek at and remove entries.
+#[doc(hidden)]
+#[must_use]
+pub fn __async_cache_cache_fetch_user() -> &'static ::cache_core::AsyncCache<
+    (::std::string::String, u64),
+    User,
+> {
+    ::cache_core::__private::borrowed_key_argument::<str>();
+    ::cache_core::__private::key_argument::<u64>();
+    ::cache_core::__private::cached_value::<User>();
+    static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
+        ::cache_core::AsyncCache<(::std::string::String, u64), User>,
+    > = ::cache_core::__private::OnceLock::new();
+    __ASYNC_CACHE
+        .get_or_init(|| ::cache_core::__private::build(
+            1000usize,
+            ::cache_core::Policy::Lfu,
+            ::core::option::Option::Some(60000000000u64),
+        ))
+}
+/// Runs `fetch_user`'s body without looking in its cache, stores an `Ok` value (an error is returned and the entry left as it was).
+/// Use it to refresh one entry.
+#[doc(hidden)]
+#[allow(dead_code)]
+pub async fn __async_cache_refresh_fetch_user(
+    db: &Db,
+    name: &str,
+    id: u64,
+) -> Result<User, DbError> {
+    ::cache_core::__private::borrowed_key_argument::<str>();
+    ::cache_core::__private::key_argument::<u64>();
+    ::cache_core::__private::cached_value::<User>();
+    let __async_cache_key = (
+        <str as ::std::borrow::ToOwned>::to_owned(name),
+        ::core::clone::Clone::clone(&id),
+    );
+    let __async_cache_ret = __async_cache_uncached_fetch_user(db, name, id).await;
+    ::cache_core::__private::store_result(
+        __async_cache_cache_fetch_user(),
+        __async_cache_key,
+        &__async_cache_ret,
+    );
+    __async_cache_ret
+}
+/// The cache behind the `#[async_cache]` fn `fetch_user`: `fetch_user::cache()`, `fetch_user::uncached(..)`, `fetch_user::refresh(..)`.
 pub mod fetch_user {
-    #[allow(unused_imports, clippy::wildcard_imports)]
-    use super::*;
-    /// The cache of `fetch_user`: keyed by its arguments (owned, in order), holding what it returned.
-    /// At most 1000 entries, LFU, TTL 60s; only `Ok` values are stored.
-    ///
-    /// Use it to read metrics, clear, or prime (`insert`), peek at and remove entries.
-    #[must_use]
-    pub fn cache() -> &'static ::cache_core::AsyncCache<
-        (::std::string::String, u64),
-        User,
-    > {
-        static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-            ::cache_core::AsyncCache<(::std::string::String, u64), User>,
-        > = ::cache_core::__private::OnceLock::new();
-        __ASYNC_CACHE
-            .get_or_init(|| ::cache_core::__private::build(
-                1000usize,
-                ::cache_core::Policy::Lfu,
-                ::core::option::Option::Some(60000000000u64),
-            ))
-    }
+    #[allow(unused_imports)]
+    pub use super::__async_cache_cache_fetch_user as cache;
+    #[allow(unused_imports)]
+    pub use super::__async_cache_uncached_fetch_user as uncached;
+    #[allow(unused_imports)]
+    pub use super::__async_cache_refresh_fetch_user as refresh;
 }

@@ -1,5 +1,7 @@
 impl UserService {
     pub(crate) async fn user(&self, id: &UserId) -> Option<User> {
+        ::cache_core::__private::borrowed_key_argument::<UserId>();
+        ::cache_core::__private::cached_value::<User>();
         let __async_cache_key = (
             ::cache_core::__private::identity(&*self),
             <UserId as ::std::borrow::ToOwned>::to_owned(id),
@@ -14,22 +16,25 @@ impl UserService {
         ::cache_core::__private::option(
                 __async_cache,
                 __async_cache_key,
-                async move {
-                    let __async_cache_ret: Option<User> = { self.db.find(id).await };
-                    #[allow(unreachable_code)] __async_cache_ret
-                },
+                Self::user_uncached(self, id),
             )
             .await
+    }
+    /// Runs [`Self::user`] without its cache: no lookup, nothing stored.
+    pub(crate) async fn user_uncached(&self, id: &UserId) -> Option<User> {
+        self.db.find(id).await
     }
     /// The cache of [`Self::user`]: keyed by the instance's identity and the arguments (owned, in order), holding what it returned.
     /// At most 128 entries, LRU, TTL 0.5s; only `Some` values are stored.
     ///
-    /// Shared by all instances; use it to read metrics, clear, or peek at and remove entries.
+    /// Shared by all instances; use it to read metrics, clear, or prime (`insert`), peek at and remove entries.
     #[must_use]
     pub(crate) fn user_cache() -> &'static ::cache_core::AsyncCache<
         (::core::primitive::u64, <UserId as ::std::borrow::ToOwned>::Owned),
         User,
     > {
+        ::cache_core::__private::borrowed_key_argument::<UserId>();
+        ::cache_core::__private::cached_value::<User>();
         static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
             ::cache_core::AsyncCache<
                 (::core::primitive::u64, <UserId as ::std::borrow::ToOwned>::Owned),
@@ -48,5 +53,23 @@ impl UserService {
                     )|
                 __async_cache_key.0,
             ))
+    }
+    /// Runs [`Self::user`]'s body without looking in its cache, stores a `Some` value (`None` is returned and the entry left as it was).
+    /// Use it to refresh one entry.
+    #[allow(dead_code)]
+    pub(crate) async fn user_refresh(&self, id: &UserId) -> Option<User> {
+        ::cache_core::__private::borrowed_key_argument::<UserId>();
+        ::cache_core::__private::cached_value::<User>();
+        let __async_cache_key = (
+            ::cache_core::__private::identity(&*self),
+            <UserId as ::std::borrow::ToOwned>::to_owned(id),
+        );
+        let __async_cache_ret = Self::user_uncached(self, id).await;
+        ::cache_core::__private::store_option(
+            Self::user_cache(),
+            __async_cache_key,
+            &__async_cache_ret,
+        );
+        __async_cache_ret
     }
 }

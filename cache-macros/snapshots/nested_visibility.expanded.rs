@@ -1,6 +1,7 @@
 pub(super) async fn ping() {
+    ::cache_core::__private::cached_value::<()>();
     let __async_cache_key = ();
-    let __async_cache = ping::cache();
+    let __async_cache = __async_cache_cache_ping();
     if let ::core::option::Option::Some(__async_cache_hit) = ::cache_core::__private::hit(
         __async_cache,
         &__async_cache_key,
@@ -10,31 +11,52 @@ pub(super) async fn ping() {
     ::cache_core::__private::value(
             __async_cache,
             __async_cache_key,
-            async move {
-                let __async_cache_ret: () = {};
-                #[allow(unreachable_code)] __async_cache_ret
-            },
+            __async_cache_uncached_ping(),
         )
         .await
 }
-/// The cache behind the `#[async_cache]` fn `ping`.
+/// Runs `ping` without its cache: no lookup, nothing stored.
+#[doc(hidden)]
+pub(super) async fn __async_cache_uncached_ping() {}
+/// The cache of `ping`: keyed by the arguments (owned, in order), holding what it returned.
+/// At most 128 entries, LRU, no expiry; every result is stored.
+///
+/// Use it to read metrics, clear, or prime (`insert`), peek at and remove entries.
+#[doc(hidden)]
+#[must_use]
+pub(super) fn __async_cache_cache_ping() -> &'static ::cache_core::AsyncCache<(), ()> {
+    ::cache_core::__private::cached_value::<()>();
+    static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
+        ::cache_core::AsyncCache<(), ()>,
+    > = ::cache_core::__private::OnceLock::new();
+    __ASYNC_CACHE
+        .get_or_init(|| ::cache_core::__private::build(
+            128usize,
+            ::cache_core::Policy::Lru,
+            ::core::option::Option::None,
+        ))
+}
+/// Runs `ping`'s body without looking in its cache, stores what it returns.
+/// Use it to refresh one entry.
+#[doc(hidden)]
+#[allow(dead_code)]
+pub(super) async fn __async_cache_refresh_ping() {
+    ::cache_core::__private::cached_value::<()>();
+    let __async_cache_key = ();
+    let __async_cache_ret = __async_cache_uncached_ping().await;
+    ::cache_core::__private::store_value(
+        __async_cache_cache_ping(),
+        __async_cache_key,
+        &__async_cache_ret,
+    );
+    __async_cache_ret
+}
+/// The cache behind the `#[async_cache]` fn `ping`: `ping::cache()`, `ping::uncached(..)`, `ping::refresh(..)`.
 pub(super) mod ping {
-    #[allow(unused_imports, clippy::wildcard_imports)]
-    use super::*;
-    /// The cache of `ping`: keyed by its arguments (owned, in order), holding what it returned.
-    /// At most 128 entries, LRU, no expiry; every result is stored.
-    ///
-    /// Use it to read metrics, clear, or prime (`insert`), peek at and remove entries.
-    #[must_use]
-    pub(in super::super) fn cache() -> &'static ::cache_core::AsyncCache<(), ()> {
-        static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-            ::cache_core::AsyncCache<(), ()>,
-        > = ::cache_core::__private::OnceLock::new();
-        __ASYNC_CACHE
-            .get_or_init(|| ::cache_core::__private::build(
-                128usize,
-                ::cache_core::Policy::Lru,
-                ::core::option::Option::None,
-            ))
-    }
+    #[allow(unused_imports)]
+    pub(in super::super) use super::__async_cache_cache_ping as cache;
+    #[allow(unused_imports)]
+    pub(in super::super) use super::__async_cache_uncached_ping as uncached;
+    #[allow(unused_imports)]
+    pub(in super::super) use super::__async_cache_refresh_ping as refresh;
 }

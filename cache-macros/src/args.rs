@@ -1,18 +1,26 @@
-//! The attribute's options: `maxsize = 128, policy = "lfu", ttl = 60, skip_args = 1, crate = "path"` parsed into
-//! typed [`Args`], each value with the span of the token it came from. One setter per option; each refuses a
-//! second occurrence and a bad value with an error on the offending token that lists the valid forms.
+//! The attribute's options: `maxsize = 128, policy = "lfu", ttl = 60, skip_args = 1, key = K, convert = expr,
+//! result = true, option = true, crate = "path"` parsed into typed [`Args`], each value with the span of the
+//! token it came from. One setter per option; each refuses a second occurrence and a bad value with an error on
+//! the offending token that lists the valid forms.
+//!
+//! `maxsize` and `ttl` take a literal (checked here) or a constant expression (`MAX_USERS`, `10 * 1024`,
+//! `Duration::from_millis(500)`), which the expansion evaluates in a `const` block and checks when the cache is
+//! built (`maxsize` at compile time).
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitFloat, LitInt, Path, Token, UnOp};
+use syn::{
+    Expr, ExprLit, ExprUnary, Ident, Lit, LitBool, LitFloat, LitInt, LitStr, Path, Token, Type,
+    UnOp,
+};
 
 /// Every option, as a user writes it: the tail of every "unknown option" message.
-pub(crate) const VALID_FORMS: &str =
-    "`maxsize = 128`, `policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`, \
-     `ttl = 60` or `ttl = 0.5` (seconds), `skip_args = 1`, `crate = \"path::to::cache_core\"`";
+pub(crate) const VALID_FORMS: &str = "`maxsize = 128`, `policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`, \
+     `ttl = 60` or `ttl = 0.5` (seconds), `skip_args = 1`, `key = Type` with `convert = expr`, \
+     `result = true`, `option = true`, `crate = \"path::to::cache_core\"`";
 
 /// The largest `maxsize` every shard layout accepts (a shard holds fewer than `u32::MAX` entries).
 const MAX_MAXSIZE: u64 = u32::MAX as u64 - 1;
@@ -32,14 +40,30 @@ pub(crate) enum PolicyKind {
     TinyLfu,
 }
 
+/// A numeric option: a literal checked by the macro, or a constant expression checked by the compiler and when
+/// the cache is built.
+#[derive(Clone)]
+pub(crate) enum Amount<T> {
+    Literal(T),
+    Const(Box<Expr>),
+}
+
 /// The options of one `#[async_cache(...)]`, each `None` when not given.
 #[derive(Default)]
 pub(crate) struct Args {
-    pub(crate) maxsize: Option<WithSpan<usize>>,
+    pub(crate) maxsize: Option<WithSpan<Amount<usize>>>,
     pub(crate) policy: Option<WithSpan<PolicyKind>>,
-    /// The TTL in whole nanoseconds (at least 1).
-    pub(crate) ttl_nanos: Option<WithSpan<u64>>,
+    /// The TTL: a literal in whole nanoseconds (at least 1), or an expression (seconds or a `Duration`).
+    pub(crate) ttl: Option<WithSpan<Amount<u64>>>,
     pub(crate) skip_args: Option<WithSpan<usize>>,
+    /// `key = Type`: the key's type, given with `convert`.
+    pub(crate) key: Option<WithSpan<Type>>,
+    /// `convert = expr`: the key, computed from the arguments.
+    pub(crate) convert: Option<WithSpan<Expr>>,
+    /// `result = true|false`: whether the output is a `Result` of which only `Ok` is cached.
+    pub(crate) result: Option<WithSpan<bool>>,
+    /// `option = true|false`: whether the output is an `Option` of which only `Some` is cached.
+    pub(crate) option: Option<WithSpan<bool>>,
     pub(crate) krate: Option<WithSpan<Path>>,
 }
 
@@ -75,8 +99,12 @@ impl Args {
         match key.as_str() {
             "maxsize" => set_once(&mut self.maxsize, option, parse_maxsize),
             "policy" => set_once(&mut self.policy, option, parse_policy),
-            "ttl" => set_once(&mut self.ttl_nanos, option, parse_ttl),
+            "ttl" => set_once(&mut self.ttl, option, parse_ttl),
             "skip_args" => set_once(&mut self.skip_args, option, parse_skip_args),
+            "key" => set_once(&mut self.key, option, parse_key),
+            "convert" => set_once(&mut self.convert, option, parse_convert),
+            "result" => set_once(&mut self.result, option, |v| parse_flag(v, "result")),
+            "option" => set_once(&mut self.option, option, |v| parse_flag(v, "option")),
             "crate" => set_once(&mut self.krate, option, parse_crate),
             _ => Err(syn::Error::new(
                 option.key.span(),
@@ -94,10 +122,37 @@ pub(crate) fn combine(errors: &mut Option<syn::Error>, e: syn::Error) {
     }
 }
 
-/// One `key = value` (the value is any expression, so a wrong kind of value gets a precise message).
+/// One `key = value` (the value is any expression, so a wrong kind of value gets a precise message; `key`'s value
+/// is a type).
 struct Setting {
     key: Ident,
-    value: Expr,
+    value: Value,
+}
+
+/// What follows `=`.
+enum Value {
+    Expr(Expr),
+    Type(Type),
+}
+
+impl Value {
+    fn span(&self) -> Span {
+        match self {
+            Self::Expr(e) => e.span(),
+            Self::Type(t) => t.span(),
+        }
+    }
+
+    /// The expression, or an error saying what was expected.
+    fn expr(&self, form: &str) -> syn::Result<&Expr> {
+        match self {
+            Self::Expr(e) => Ok(e),
+            Self::Type(t) => Err(syn::Error::new_spanned(
+                t,
+                format!("expected a value: write {form}"),
+            )),
+        }
+    }
 }
 
 impl Parse for Setting {
@@ -117,7 +172,27 @@ impl Parse for Setting {
             ));
         }
         input.parse::<Token![=]>()?;
-        let value = input.parse()?;
+        let value = if key == "key" {
+            // `key = (String, u64)` or, as `cached` writes it, `key = "(String, u64)"`.
+            if input.peek(LitStr) {
+                let s: LitStr = input.parse()?;
+                Value::Type(s.parse().map_err(|e| {
+                    syn::Error::new(
+                        s.span(),
+                        format!("expected a type in the string: {e}; write `key = String`"),
+                    )
+                })?)
+            } else {
+                Value::Type(input.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        format!("expected a type: {e}; write `key = String`"),
+                    )
+                })?)
+            }
+        } else {
+            Value::Expr(input.parse()?)
+        };
         Ok(Self { key, value })
     }
 }
@@ -129,6 +204,9 @@ fn example(key: &str) -> String {
         "policy" => "`policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`".to_owned(),
         "ttl" => "`ttl = 60` or `ttl = 0.5` (seconds)".to_owned(),
         "skip_args" => "`skip_args = 1`".to_owned(),
+        "key" | "convert" => "`key = Type, convert = expr`".to_owned(),
+        "result" => "`result = true`".to_owned(),
+        "option" => "`option = true`".to_owned(),
         "crate" => "`crate = \"path::to::cache_core\"`".to_owned(),
         _ => format!("one of {VALID_FORMS}"),
     }
@@ -138,7 +216,7 @@ fn example(key: &str) -> String {
 fn set_once<T>(
     slot: &mut Option<WithSpan<T>>,
     option: &Setting,
-    parse: fn(&Expr) -> syn::Result<T>,
+    parse: impl FnOnce(&Value) -> syn::Result<T>,
 ) -> syn::Result<()> {
     if slot.is_some() {
         return Err(syn::Error::new(
@@ -196,14 +274,19 @@ fn parse_int<'a>(expr: &'a Expr, form: &str) -> syn::Result<(u64, &'a LitInt)> {
     }
 }
 
-fn parse_maxsize(expr: &Expr) -> syn::Result<usize> {
-    if negative(expr).is_some() {
+fn parse_maxsize(value: &Value) -> syn::Result<Amount<usize>> {
+    const FORM: &str = "`maxsize = 128` (or a constant, `maxsize = MAX_USERS`)";
+    let expr = value.expr(FORM)?;
+    if negative(expr).is_some_and(|inner| literal(inner).is_some()) {
         return Err(syn::Error::new_spanned(
             expr,
             "`maxsize` must be at least 1 (it is the most entries the cache holds), as in `maxsize = 128`",
         ));
     }
-    let (value, int) = parse_int(expr, "`maxsize = 128`")?;
+    if literal(expr).is_none() {
+        return Ok(Amount::Const(Box::new(expr.clone())));
+    }
+    let (value, int) = parse_int(expr, FORM)?;
     if value == 0 {
         return Err(syn::Error::new(
             int.span(),
@@ -217,7 +300,7 @@ fn parse_maxsize(expr: &Expr) -> syn::Result<usize> {
             format!("`maxsize` must be at most {MAX_MAXSIZE}"),
         ));
     }
-    usize::try_from(value).map_err(|_| {
+    usize::try_from(value).map(Amount::Literal).map_err(|_| {
         syn::Error::new(
             int.span(),
             "`maxsize` does not fit in this target's `usize`",
@@ -225,7 +308,8 @@ fn parse_maxsize(expr: &Expr) -> syn::Result<usize> {
     })
 }
 
-fn parse_skip_args(expr: &Expr) -> syn::Result<usize> {
+fn parse_skip_args(value: &Value) -> syn::Result<usize> {
+    let expr = value.expr("`skip_args = 1`")?;
     if negative(expr).is_some() {
         return Err(syn::Error::new_spanned(
             expr,
@@ -236,8 +320,44 @@ fn parse_skip_args(expr: &Expr) -> syn::Result<usize> {
     usize::try_from(value).map_err(|_| syn::Error::new(int.span(), "`skip_args` is too large"))
 }
 
-fn parse_policy(expr: &Expr) -> syn::Result<PolicyKind> {
+fn parse_key(value: &Value) -> syn::Result<Type> {
+    match value {
+        Value::Type(t) => Ok(t.clone()),
+        Value::Expr(e) => Err(syn::Error::new_spanned(
+            e,
+            "expected a type: write `key = String`",
+        )),
+    }
+}
+
+/// `convert = expr`, or `cached`'s `convert = r#"{ expr }"#` (the string's contents, spanned on the string).
+fn parse_convert(value: &Value) -> syn::Result<Expr> {
+    let expr = value.expr("`convert = expr`")?;
+    match literal(expr) {
+        Some(Lit::Str(s)) => s.parse::<Expr>().map_err(|e| {
+            syn::Error::new(
+                s.span(),
+                format!("expected an expression in the string: {e}; or write it unquoted: `convert = expr`"),
+            )
+        }),
+        _ => Ok(expr.clone()),
+    }
+}
+
+fn parse_flag(value: &Value, name: &str) -> syn::Result<bool> {
+    let expr = value.expr(&format!("`{name} = true`"))?;
+    match literal(expr) {
+        Some(Lit::Bool(LitBool { value, .. })) => Ok(*value),
+        _ => Err(syn::Error::new_spanned(
+            expr,
+            format!("expected `true` or `false`: write `{name} = true`"),
+        )),
+    }
+}
+
+fn parse_policy(value: &Value) -> syn::Result<PolicyKind> {
     let form = "`policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`";
+    let expr = value.expr(form)?;
     match literal(expr) {
         Some(Lit::Str(s)) => match s.value().to_ascii_lowercase().as_str() {
             "lru" => Ok(PolicyKind::Lru),
@@ -268,16 +388,18 @@ fn negative(expr: &Expr) -> Option<&Expr> {
     }
 }
 
-fn parse_ttl(expr: &Expr) -> syn::Result<u64> {
+fn parse_ttl(value: &Value) -> syn::Result<Amount<u64>> {
     const NO_EXPIRY: &str = "omit `ttl` for no expiry";
     const FORM: &str = "`ttl = 60` or `ttl = 0.5` (seconds)";
-    if negative(expr).is_some() {
+    let expr = value.expr(FORM)?;
+    if negative(expr).is_some_and(|inner| literal(inner).is_some()) {
         return Err(syn::Error::new_spanned(
             expr,
             format!("`ttl` must be a positive number of seconds, as in {FORM}; {NO_EXPIRY}"),
         ));
     }
     let nanos = match literal(expr) {
+        None => return Ok(Amount::Const(Box::new(expr.clone()))),
         Some(Lit::Int(int)) => {
             check_suffix(
                 int.suffix(),
@@ -291,10 +413,13 @@ fn parse_ttl(expr: &Expr) -> syn::Result<u64> {
                 .ok_or_else(|| too_long(int.span()))?
         }
         Some(Lit::Float(float)) => float_nanos(float)?,
-        _ => {
+        Some(_) => {
             return Err(syn::Error::new_spanned(
                 expr,
-                format!("expected a number of seconds: write {FORM}; {NO_EXPIRY}"),
+                format!(
+                    "expected a number of seconds: write {FORM}, a constant (`ttl = TTL_SECS`) or a `Duration` \
+                     (`ttl = Duration::from_millis(500)`); {NO_EXPIRY}"
+                ),
             ))
         }
     };
@@ -306,7 +431,7 @@ fn parse_ttl(expr: &Expr) -> syn::Result<u64> {
             ),
         ));
     }
-    Ok(nanos)
+    Ok(Amount::Literal(nanos))
 }
 
 fn too_long(span: Span) -> syn::Error {
@@ -349,8 +474,9 @@ fn float_nanos(float: &LitFloat) -> syn::Result<u64> {
     Ok(nanos as u64)
 }
 
-fn parse_crate(expr: &Expr) -> syn::Result<Path> {
+fn parse_crate(value: &Value) -> syn::Result<Path> {
     let form = "`crate = \"path::to::cache_core\"`";
+    let expr = value.expr(form)?;
     match literal(expr) {
         Some(Lit::Str(s)) => s.parse::<Path>().map_err(|_| {
             syn::Error::new(
@@ -390,9 +516,12 @@ mod tests {
             crate = "::x::y"
         ))
         .unwrap();
-        assert_eq!(args.maxsize.unwrap().value, 10);
+        assert!(matches!(args.maxsize.unwrap().value, Amount::Literal(10)));
         assert_eq!(args.policy.unwrap().value, PolicyKind::Lfu);
-        assert_eq!(args.ttl_nanos.unwrap().value, 1_500_000_000);
+        assert!(matches!(
+            args.ttl.unwrap().value,
+            Amount::Literal(1_500_000_000)
+        ));
         assert_eq!(args.skip_args.unwrap().value, 1);
         assert_eq!(args.krate.unwrap().value.segments.len(), 2);
     }
@@ -400,14 +529,10 @@ mod tests {
     #[test]
     fn empty_and_trailing_comma() {
         assert!(Args::parse(quote!()).unwrap().maxsize.is_none());
-        assert_eq!(
-            Args::parse(quote!(ttl = 2,))
-                .unwrap()
-                .ttl_nanos
-                .unwrap()
-                .value,
-            2_000_000_000
-        );
+        assert!(matches!(
+            Args::parse(quote!(ttl = 2,)).unwrap().ttl.unwrap().value,
+            Amount::Literal(2_000_000_000)
+        ));
     }
 
     #[test]
@@ -418,6 +543,7 @@ mod tests {
         assert!(err(quote!(ttl = 0)).contains("omit `ttl`"));
         assert!(err(quote!(ttl = 0.0)).contains("omit `ttl`"));
         assert!(err(quote!(ttl = "60")).contains("omit `ttl`"));
+        assert!(err(quote!(key = 3)).contains("expected a type"));
         assert!(err(quote!(ttl = 5ms)).contains("suffix `ms`"));
         assert!(err(quote!(policy = "fifo")).contains("\"lru\""));
         assert!(err(quote!(policy = lru)).contains("string literal"));
@@ -430,6 +556,41 @@ mod tests {
     #[test]
     fn ttl_float_rounds_to_nanos() {
         let args = Args::parse(quote!(ttl = 0.000_000_001_4)).unwrap();
-        assert_eq!(args.ttl_nanos.unwrap().value, 1);
+        assert!(matches!(args.ttl.unwrap().value, Amount::Literal(1)));
+    }
+
+    #[test]
+    fn constants_key_convert_and_flags() {
+        let args = Args::parse(quote!(
+            maxsize = 10 * MAX,
+            ttl = Duration::from_millis(500),
+            key = (String, u64),
+            convert = (name.to_lowercase(), id),
+            result = true,
+            option = false
+        ))
+        .unwrap();
+        assert!(matches!(args.maxsize.unwrap().value, Amount::Const(_)));
+        assert!(matches!(args.ttl.unwrap().value, Amount::Const(_)));
+        assert!(matches!(args.key.unwrap().value, Type::Tuple(_)));
+        assert!(matches!(args.convert.unwrap().value, Expr::Tuple(_)));
+        assert!(args.result.unwrap().value);
+        assert!(!args.option.unwrap().value);
+    }
+
+    #[test]
+    fn cached_quoted_key_and_convert() {
+        let args = Args::parse(quote!(
+            key = "Vec<u8>",
+            convert = r#"{ format!("{a}{b}").into_bytes() }"#
+        ))
+        .unwrap();
+        assert!(matches!(args.key.unwrap().value, Type::Path(_)));
+        assert!(matches!(args.convert.unwrap().value, Expr::Block(_)));
+        assert!(err(quote!(key = "not a type!")).contains("expected a type"));
+        assert!(err(quote!(convert = "{ unclosed")).contains("expected an expression"));
+        assert!(err(quote!(result = 1)).contains("`true` or `false`"));
+        assert!(err(quote!(maxsize = -3)).contains("at least 1"));
+        assert!(err(quote!(ttl = "5")).contains("seconds"));
     }
 }

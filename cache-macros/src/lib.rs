@@ -14,6 +14,7 @@
 //! * `args`: the attribute's options, parsed into typed values with their spans.
 //! * `model`: the options and the fn, validated into a model (receiver, key parameters, output kind).
 //! * `expand`: the model to tokens.
+//! * `impls`: `#[async_cache]` on an impl (trait impls, associated fns without `self`).
 //! * `identity`: `#[derive(CacheIdentity)]`.
 
 use proc_macro::TokenStream;
@@ -21,7 +22,10 @@ use proc_macro::TokenStream;
 mod args;
 mod expand;
 mod identity;
+mod impls;
 mod model;
+#[cfg(test)]
+mod properties;
 
 /// Memoizes an `async fn`: concurrent calls with the same arguments run the body once, and later calls get the
 /// stored value until it is evicted or expires.
@@ -51,12 +55,44 @@ mod model;
 /// | `policy = "lfu"` | `"lru"` | eviction policy, `"lru"` or `"lfu"` (any case) |
 /// | `ttl = 60`, `ttl = 0.5` | none | seconds until an entry expires; omit for no expiry |
 /// | `skip_args = 1` | `0` | how many leading arguments (after `self`) are left out of the key |
+/// | `key = Type, convert = expr` | the arguments | the key's type and how it is computed (see below) |
+/// | `result = true` / `option = true` | from the name | the output is a `Result` / `Option` (an alias) |
 /// | `crate = "my::path"` | `"::cache_core"` | where `cache_core` is, if renamed or re-exported |
 ///
+/// `maxsize` and `ttl` also take constants and constant expressions: `maxsize = MAX_USERS`,
+/// `maxsize = 10 * 1024`, `ttl = TTL_SECS` (seconds, any integer or float type), `ttl = Duration::from_millis(500)`.
+/// They are evaluated in a `const` block (so they must be constant). A literal is checked when the attribute
+/// expands; a constant `maxsize` out of range (0 or more than `u32::MAX - 1`) fails to compile with a message
+/// naming the fn; a constant `ttl` that is zero, negative or too long **panics when the cache is built** (the
+/// first call or accessor use) with a message naming the fn.
+///
 /// # The key
-/// The arguments after the skipped ones, owned, as a tuple: `&str` becomes `String`, `&T` becomes
+/// By default, the arguments after the skipped ones, owned, as a tuple: `&str` becomes `String`, `&T` becomes
 /// `<T as ToOwned>::Owned`, a by-value `T` is cloned. `(u64,)` for one argument, `()` for none. They must be
 /// `Hash + Eq + Clone + Send + Sync + 'static`.
+///
+/// With `key = Type, convert = expr` the key is `expr`, of type `Type` (for a method, `(identity, expr)`).
+/// `expr` is evaluated at the start of the fn, where every argument is in scope as the body sees it (it must not
+/// move an argument the body still uses: borrow or clone it). Then the arguments can be of any type (an `f64`,
+/// a `HashMap`, an `Rc`, a handle in any position), keys can be normalised, and `skip_args` is not used.
+/// `cached`'s quoted spelling is accepted too: `key = "String", convert = r#"{ format!("{a}{b}") }"#`.
+///
+/// ```ignore
+/// #[async_cache(key = String, convert = email.trim().to_lowercase())]
+/// async fn account(db: &Db, email: &str) -> Option<Account> { db.account(email).await }
+///
+/// #[async_cache(key = (i64, u32), convert = ((price * 100.0).round() as i64, qty))]
+/// async fn quote(price: f64, qty: u32) -> f64 { price * f64::from(qty) }
+/// ```
+///
+/// **Generic fns** (type or const parameters, `impl Trait` arguments) can be cached with `key`/`convert` when
+/// neither the `key` type nor the cached value type mentions a generic parameter: the cache is one `static`
+/// shared by every instantiation. Otherwise the attribute refuses with an error on the parameter's use.
+///
+/// ```ignore
+/// #[async_cache(key = String, convert = value.to_string())]
+/// async fn render<T: Display>(value: T) -> String { format!("<{value}>") }
+/// ```
 ///
 /// # What is cached
 /// * `Result<T, E>` (any type whose last path segment is `Result`, such as `io::Result<T>`; it must be an alias of
@@ -67,6 +103,19 @@ mod model;
 ///   the body again. (A lookup that found nothing is usually worth retrying; to remember a `None`, return a
 ///   type of your own, such as `Found<T>`, or a `Result`.)
 /// * Anything else is cached as is. The cached type must be `Clone + Send + Sync + 'static`.
+/// * `result = true` / `option = true` say the output is a `Result` / `Option` whatever it is called
+///   (`type ApiResult<T> = Result<T, ApiError>`): only `Ok` / `Some` is cached. `result = false` /
+///   `option = false` cache the output as is (a `Result` with a `Clone` error, errors included).
+///
+/// # Companions: the cache, the uncached body, a refresh
+/// A free fn `f` gets a module `f` with
+/// * `f::cache()`: the `&'static AsyncCache<K, V>`;
+/// * `f::uncached(args..)`: the body, without the cache (no lookup, nothing stored);
+/// * `f::refresh(args..)`: runs the body without looking in the cache and stores what it returned (for
+///   `Result` / `Option` outputs, only `Ok` / `Some`; an error or `None` leaves the entry as it was).
+///
+/// They are defined beside `f` (the module re-exports them), so every path in the signature and in option
+/// values resolves as written: `super::User`, `self::Tag`, `crate::x::Y`.
 ///
 /// # Concurrent calls on the same key
 /// The body runs once: the first caller runs it, the others wait for its result (see
@@ -80,7 +129,7 @@ mod model;
 /// `cache_core::InstanceId` field and deriving [`CacheIdentity`](derive@CacheIdentity). Two instances never
 /// share results, and a new instance never sees results of a dropped one, even at the same address. The
 /// attribute adds an associated fn `<method>_cache()` returning the cache, shared by all instances and keyed
-/// by `(u64, args...)`:
+/// by `(u64, args...)`, and `<method>_uncached(..)` / `<method>_refresh(..)` methods (see Companions):
 ///
 /// ```ignore
 /// use cache_core::{async_cache, CacheIdentity, InstanceId};
@@ -98,6 +147,8 @@ mod model;
 /// }
 ///
 /// UserService::user_cache().len();
+/// service.user_uncached(7).await;   // the body, no cache
+/// service.user_refresh(7).await;    // run the body, store the result
 /// ```
 ///
 /// The entries of a dropped instance are never hit again, and they do not pin memory: dropping an `InstanceId`
@@ -105,23 +156,59 @@ mod model;
 /// 16, at most 4,096) have piled up. A hand-written `CacheIdentity` that does not use `InstanceId` gets no sweep;
 /// its dead entries leave by eviction or `ttl`.
 ///
+/// # Trait impls and associated fns without `self`
+/// A method attribute can neither add items to a trait impl nor tell an associated fn without `self` from a free
+/// fn. Put `#[async_cache]` (without options) on the impl as well: it caches the fns marked `#[async_cache(..)]`
+/// inside it, with their options.
+///
+/// ```ignore
+/// #[async_cache]
+/// impl Repo for PgRepo {
+///     #[async_cache(ttl = 60)]
+///     async fn find(&self, id: u64) -> Option<Row> { .. }   // keyed by (identity, id)
+/// }
+///
+/// #[async_cache]
+/// impl Rates {
+///     #[async_cache(maxsize = 10)]
+///     async fn rate(currency: &str) -> f64 { .. }           // no `self`: keyed by (currency,)
+/// }
+///
+/// PgRepo::find_cache();      // the companions, in an inherent impl beside a trait impl
+/// PgRepo__find_cache();      // the same cache, from a fn beside the impl
+/// repo.find_uncached(1).await;
+/// Rates::rate_refresh("EUR").await;
+/// ```
+///
+/// The cache is a `static`, one for all instantiations of a generic impl: `Type__method_cache()` reaches it
+/// without naming the type parameters (`Store::<u8>::size_cache()` is the same cache). In a trait impl the
+/// companions are private to the module (trait methods have no visibility of their own), and the body moves to
+/// an inherent fn `method_uncached`, where an associated type of the trait must be written
+/// `<Self as Trait>::Assoc`.
+///
+/// # Errors on the argument
+/// A key argument that is not `Hash + Eq + Clone + Send + Sync + 'static` once owned, a `key = Type` that is not,
+/// or a cached value that is not `Clone + Send + Sync + 'static`, is reported on that argument's or the output's
+/// type, with what to do (leave the argument out with `skip_args`, putting it first; say what the key is with
+/// `key`/`convert`; wrap it in a newtype; return an `Arc`).
+///
 /// # What is kept
 /// The fn keeps its name, visibility, attributes, doc comments and signature, and its future is `Send` when the
 /// body's is. Errors in the body point at your lines.
 ///
 /// # Limits (each a compile error that says what to do)
-/// * The fn must be `async`, not generic (lifetimes are fine), with named (not destructured) arguments and no
-///   `impl Trait`. Types in the key and the output must be owned (`'static`): a top-level `&T` argument is
-///   fine.
+/// * The fn must be `async`, with arguments bound to names or `_` (destructure inside the body). Without
+///   `key`/`convert` it cannot be generic (lifetimes are fine) nor take `impl Trait`. Types in the key and the
+///   output must be owned (`'static`): a top-level `&T` argument is fine.
 /// * Methods cannot take `&mut self` (a cached call would skip the mutation) or `self` by value.
 /// * The cache is a `static`, so its types cannot mention `Self` (write the type out) or the generic parameters
 ///   of a generic `impl` (rustc then reports "can't use generic parameters from outer item" on that type: make
 ///   the method's key and output types concrete, or move the method to a non-generic impl).
-/// * The cache accessor is an extra associated fn, so the attribute does not work in trait impls. In an impl,
-///   it needs a `self` receiver: an associated fn without one would get a cache module, which cannot go in an
-///   impl (rustc: "module is not supported in `trait`s or `impl`s"); make it a free fn.
-/// * A free fn's cache module resolves your types through `use super::*`, so declare cached fns at module
-///   level: types declared inside a function body are not visible there.
+/// * A free fn's module re-exports items through `super::`, so declare cached fns at module level, not inside
+///   a function body.
+/// * In a trait impl, or for an associated fn without `self`, the impl needs `#[async_cache]` too (see above);
+///   without it rustc reports "method `m_cache` is not a member of trait" or "module is not supported in
+///   `trait`s or `impl`s".
 #[proc_macro_attribute]
 pub fn async_cache(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(args.into(), item.into()).into()

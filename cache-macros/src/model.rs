@@ -5,22 +5,46 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{
-    parse_quote, FnArg, GenericArgument, GenericParam, Ident, ItemFn, Pat, PatIdent, Path,
+    parse_quote, Expr, FnArg, GenericArgument, GenericParam, Ident, ItemFn, Pat, PatIdent, Path,
     PathArguments, ReturnType, Token, Type, TypePath,
 };
 
-use crate::args::{combine, Args, PolicyKind, WithSpan};
+use crate::args::{combine, Amount, Args, PolicyKind, WithSpan};
 
-/// The cache settings, checked.
-#[derive(Debug, Clone, Copy)]
+/// The cache settings, checked (literals) or to be checked when the cache is built (constant expressions).
+#[derive(Clone)]
 pub(crate) struct Settings {
-    pub(crate) maxsize: usize,
+    pub(crate) maxsize: WithSpan<Amount<usize>>,
     pub(crate) policy: PolicyKind,
-    pub(crate) ttl_nanos: Option<u64>,
+    /// Whole nanoseconds for a literal; an expression of seconds or a `Duration` otherwise.
+    pub(crate) ttl: Option<WithSpan<Amount<u64>>>,
+}
+
+/// Where the cached fn is, which decides where its companions go.
+pub(crate) enum Place {
+    /// A free fn: companions beside it, re-exported by a module named like it.
+    Free,
+    /// A method in an impl without `#[async_cache]` on the impl: companions in the same impl.
+    Method,
+    /// A fn in an impl marked `#[async_cache]`: the cache in a fn beside the impl, the other companions in the
+    /// impl (inherent) or in an inherent impl beside it (trait impl).
+    Impl(Box<ImplContext>),
+}
+
+/// The impl around a fn, as `#[async_cache]` on the impl sees it.
+#[derive(Clone)]
+pub(crate) struct ImplContext {
+    pub(crate) generics: syn::Generics,
+    pub(crate) self_ty: Type,
+    /// The self type's name (`PgRepo` of `db::PgRepo<T>`), for the accessor beside the impl.
+    pub(crate) type_name: Ident,
+    /// `Some` in a trait impl.
+    pub(crate) trait_path: Option<Path>,
 }
 
 /// A cached fn, ready to expand.
 pub(crate) struct Model {
+    pub(crate) place: Place,
     /// The user's fn, unchanged.
     pub(crate) func: ItemFn,
     /// Where the runtime lives (`::cache_core` unless `crate = "..."`).
@@ -28,9 +52,16 @@ pub(crate) struct Model {
     pub(crate) settings: Settings,
     /// `Some` for a method.
     pub(crate) receiver: Option<Receiver>,
-    /// The arguments that make up the key, in order, after the skipped ones.
-    pub(crate) key: Vec<KeyParam>,
+    pub(crate) key: Key,
     pub(crate) output: Output,
+}
+
+/// How the key is made.
+pub(crate) enum Key {
+    /// The arguments after the skipped ones, owned, in order: the key is their tuple.
+    Args(Vec<KeyParam>),
+    /// `key = ty, convert = expr`: the key is `expr`, of type `ty`.
+    Convert { ty: Box<Type>, expr: Box<Expr> },
 }
 
 /// A method's receiver.
@@ -71,10 +102,12 @@ pub(crate) enum Conversion {
 /// What the body returns, and so what is cached.
 pub(crate) struct Output {
     pub(crate) kind: OutputKind,
-    /// The fn's return type as written (`()` when omitted).
-    pub(crate) ret: Type,
-    /// The cached value type: `T` of `Result<T, E>` / `Option<T>`, else `ret`.
+    /// The cached value type: `T` of `Result<T, E>` / `Option<T>`, else `ret`. For `result = true` /
+    /// `option = true` on a type not spelled `Result<T, ..>` / `Option<T>` (an alias), a projection through
+    /// `__private::ResultOutput` / `OptionOutput`.
     pub(crate) value: Type,
+    /// Where the value type is written (the return type for an alias), for trait errors.
+    pub(crate) span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +124,12 @@ const DEFAULT_MAXSIZE: usize = 128;
 
 impl Model {
     /// Checks `func` and `args`. Every problem found is reported, each on its own token.
-    pub(crate) fn new(args: Args, func: ItemFn) -> syn::Result<Self> {
+    /// Whether the companions are associated fns (`Self::m_cache()`) rather than items beside a free fn.
+    pub(crate) fn is_associated(&self) -> bool {
+        !matches!(self.place, Place::Free)
+    }
+
+    pub(crate) fn new(args: Args, func: ItemFn, context: Option<ImplContext>) -> syn::Result<Self> {
         let mut errors = None;
         let sig = &func.sig;
         if sig.asyncness.is_none() {
@@ -104,33 +142,109 @@ impl Model {
                 ),
             );
         }
-        check_generics(&func, &mut errors);
+        let krate: Path = args
+            .krate
+            .map_or_else(|| parse_quote!(::cache_core), |k| k.value);
+        let convert = convert(args.key, args.convert, args.skip_args.as_ref(), &mut errors);
         let receiver = receiver(&func, &mut errors);
-        let params = params(&func, &mut errors);
-        let skip = skip_args(args.skip_args.as_ref(), &func, params.len(), &mut errors);
-        let key = params
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, p)| key_param(p, i < skip, &mut errors))
-            .collect();
-        let output = output(&func.sig.output, &mut errors);
+        let params = params(&func, convert.is_some(), &mut errors);
+        let output = output(
+            &func.sig.output,
+            &krate,
+            args.result.as_ref(),
+            args.option.as_ref(),
+            &mut errors,
+        );
+        let key = if let Some((ty, expr)) = convert {
+            check_static(&ty, "the key", "key", &mut errors);
+            if let Some(output) = &output {
+                check_generics_with_convert(&func, &ty, &output.value, &mut errors);
+            }
+            Key::Convert {
+                ty: Box::new(ty),
+                expr: Box::new(expr),
+            }
+        } else {
+            check_generics(&func, &mut errors);
+            let skip = skip_args(args.skip_args.as_ref(), &func, params.len(), &mut errors);
+            Key::Args(
+                params
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, p)| key_param(p, i < skip, &mut errors))
+                    .collect(),
+            )
+        };
         if let Some(e) = errors {
             return Err(e);
         }
+        let place = match context {
+            Some(context) => Place::Impl(Box::new(context)),
+            None if receiver.is_some() => Place::Method,
+            None => Place::Free,
+        };
         Ok(Self {
-            krate: args
-                .krate
-                .map_or_else(|| parse_quote!(::cache_core), |k| k.value),
+            place,
+            krate,
             settings: Settings {
-                maxsize: args.maxsize.map_or(DEFAULT_MAXSIZE, |m| m.value),
+                maxsize: args.maxsize.unwrap_or_else(|| WithSpan {
+                    value: Amount::Literal(DEFAULT_MAXSIZE),
+                    span: Span::call_site(),
+                }),
                 policy: args.policy.map_or(PolicyKind::Lru, |p| p.value),
-                ttl_nanos: args.ttl_nanos.map(|t| t.value),
+                ttl: args.ttl,
             },
             receiver,
             key,
             output: output.expect("no errors, so an output"),
             func,
         })
+    }
+}
+
+/// `key` and `convert` come together, and replace `skip_args`.
+fn convert(
+    key: Option<WithSpan<Type>>,
+    convert: Option<WithSpan<Expr>>,
+    skip: Option<&WithSpan<usize>>,
+    errors: &mut Option<syn::Error>,
+) -> Option<(Type, Expr)> {
+    match (key, convert) {
+        (None, None) => None,
+        (Some(key), None) => {
+            combine(
+                errors,
+                syn::Error::new(
+                    key.span,
+                    "`key` needs `convert`: say how the key is computed from the arguments, as in \
+                     `key = String, convert = name.to_lowercase()`",
+                ),
+            );
+            None
+        }
+        (None, Some(convert)) => {
+            combine(
+                errors,
+                syn::Error::new(
+                    convert.span,
+                    "`convert` needs `key`: say the key's type, as in `key = String, convert = name.to_lowercase()`",
+                ),
+            );
+            None
+        }
+        (Some(key), Some(convert)) => {
+            if let Some(skip) = skip {
+                combine(
+                    errors,
+                    syn::Error::new(
+                        skip.span,
+                        "`skip_args` has no effect with `convert`: the `convert` expression alone makes the key \
+                         (it may use any argument); remove `skip_args`",
+                    ),
+                );
+            }
+            Some((key.value, convert.value))
+        }
     }
 }
 
@@ -147,11 +261,73 @@ fn check_generics(func: &ItemFn, errors: &mut Option<syn::Error>) {
             syn::Error::new_spanned(
                 param,
                 format!(
-                    "#[async_cache] cannot cache a generic fn: its cache is one `static`, which cannot depend on \
-                     the {what}. Cache a non-generic fn with concrete types (a generic fn can call it)"
+                    "#[async_cache] cannot key a generic fn by its arguments: its cache is one `static`, which \
+                     cannot depend on the {what}. Say what the key is with `key = Type, convert = expr` (the key \
+                     and output types must then not mention the parameter), or cache a non-generic fn"
                 ),
             ),
         );
+    }
+}
+
+/// With `key`/`convert`, a generic fn is cached when the key and the cached value do not mention its generic
+/// parameters: one `static` then serves every instantiation.
+fn check_generics_with_convert(
+    func: &ItemFn,
+    key: &Type,
+    value: &Type,
+    errors: &mut Option<syn::Error>,
+) {
+    let names: Vec<(Ident, &str)> = func
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            GenericParam::Type(t) => Some((t.ident.clone(), "type parameter")),
+            GenericParam::Const(c) => Some((c.ident.clone(), "const parameter")),
+            GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    for (ty, place) in [(key, "key"), (value, "cached value")] {
+        let mut mentions = Mentions {
+            names: &names,
+            found: None,
+        };
+        mentions.visit_type(ty);
+        if let Some((span, name, what)) = mentions.found {
+            combine(
+                errors,
+                syn::Error::new(
+                    span,
+                    format!(
+                        "the {place} type mentions the {what} `{name}`: the cache is one `static` shared by every \
+                         instantiation of the fn, so its key and cached value types cannot depend on the fn's \
+                         generic parameters. Use a concrete type (convert to it in `convert`)"
+                    ),
+                ),
+            );
+        }
+    }
+}
+
+/// Finds a use of one of `names` (a path starting with it) in a type.
+struct Mentions<'n> {
+    names: &'n [(Ident, &'static str)],
+    found: Option<(Span, Ident, &'static str)>,
+}
+
+impl<'ast> Visit<'ast> for Mentions<'_> {
+    fn visit_path(&mut self, path: &'ast Path) {
+        if self.found.is_none() && path.leading_colon.is_none() {
+            if let Some(first) = path.segments.first() {
+                if let Some((name, what)) = self.names.iter().find(|(n, _)| *n == first.ident) {
+                    self.found = Some((first.ident.span(), name.clone(), what));
+                    return;
+                }
+            }
+        }
+        syn::visit::visit_path(self, path);
     }
 }
 
@@ -250,17 +426,24 @@ struct Param<'a> {
     ty: &'a Type,
 }
 
-fn params<'a>(func: &'a ItemFn, errors: &mut Option<syn::Error>) -> Vec<Param<'a>> {
+/// The typed arguments, each bound to a name or `_`. With `convert` (`by_convert`), any type will do: the key is
+/// not built from them.
+fn params<'a>(
+    func: &'a ItemFn,
+    by_convert: bool,
+    errors: &mut Option<syn::Error>,
+) -> Vec<Param<'a>> {
     let mut params = Vec::new();
     for arg in &func.sig.inputs {
         let FnArg::Typed(typed) = arg else { continue };
-        if let Some(span) = Scan::of(&typed.ty).impl_trait {
+        if let (false, Some(span)) = (by_convert, Scan::of(&typed.ty).impl_trait) {
             combine(
                 errors,
                 syn::Error::new(
                     span,
-                    "#[async_cache] cannot cache a fn with `impl Trait` arguments: they make it generic, and its \
-                     cache is one `static`. Take a concrete type (e.g. `&str` instead of `impl AsRef<str>`)",
+                    "#[async_cache] cannot key a fn by `impl Trait` arguments: they make it generic, and its \
+                     cache is one `static`. Take a concrete type (e.g. `&str` instead of `impl AsRef<str>`), or \
+                     say what the key is with `key = Type, convert = expr`",
                 ),
             );
         }
@@ -277,7 +460,7 @@ fn params<'a>(func: &'a ItemFn, errors: &mut Option<syn::Error>) -> Vec<Param<'a
                     errors,
                     syn::Error::new_spanned(
                         pat,
-                        "#[async_cache] builds the key from the arguments by name: bind this argument to a name \
+                        "#[async_cache] passes the arguments on by name: bind this argument to a name \
                          (`arg: Type`) and destructure it inside the body",
                     ),
                 );
@@ -401,12 +584,41 @@ fn check_static(ty: &Type, place: &str, what: &str, errors: &mut Option<syn::Err
     }
 }
 
-fn output(ret: &ReturnType, errors: &mut Option<syn::Error>) -> Option<Output> {
+/// The output kind: from `result = ..` / `option = ..` when given, else from the return type's last path segment.
+fn output(
+    ret: &ReturnType,
+    krate: &Path,
+    result: Option<&WithSpan<bool>>,
+    option: Option<&WithSpan<bool>>,
+    errors: &mut Option<syn::Error>,
+) -> Option<Output> {
+    if let (Some(r), Some(o)) = (result, option) {
+        if r.value && o.value {
+            combine(
+                errors,
+                syn::Error::new(
+                    o.span,
+                    "`result = true` and `option = true` do not go together: the output is one or the other",
+                ),
+            );
+            return None;
+        }
+    }
     let ReturnType::Type(_, ret) = ret else {
+        if let Some(flag) = result.filter(|r| r.value).or(option.filter(|o| o.value)) {
+            combine(
+                errors,
+                syn::Error::new(
+                    flag.span,
+                    "this fn returns `()`: `result = true` / `option = true` need a `Result` / `Option` output",
+                ),
+            );
+            return None;
+        }
         return Some(Output {
             kind: OutputKind::Plain,
-            ret: parse_quote!(()),
             value: parse_quote!(()),
+            span: Span::call_site(),
         });
     };
     if let Some(span) = Scan::of(ret).impl_trait {
@@ -420,20 +632,38 @@ fn output(ret: &ReturnType, errors: &mut Option<syn::Error>) -> Option<Output> {
         );
         return None;
     }
-    let (kind, value) = match last_segment(ret) {
-        Some((name, args)) if name == "Result" && arg_count(args) >= 1 => {
-            match type_args(args).first() {
-                Some(ok) => (OutputKind::Result, (*ok).clone()),
-                None => (OutputKind::Plain, (**ret).clone()),
-            }
-        }
-        Some((name, args)) if name == "Option" && arg_count(args) == 1 => {
-            match type_args(args).first() {
-                Some(some) => (OutputKind::Option, (*some).clone()),
-                None => (OutputKind::Plain, (**ret).clone()),
-            }
-        }
-        _ => (OutputKind::Plain, (**ret).clone()),
+    let spelled = match last_segment(ret) {
+        Some((name, args)) if name == "Result" && arg_count(args) >= 1 => type_args(args)
+            .first()
+            .map(|ok| (OutputKind::Result, (*ok).clone())),
+        Some((name, args)) if name == "Option" && arg_count(args) == 1 => type_args(args)
+            .first()
+            .map(|some| (OutputKind::Option, (*some).clone())),
+        _ => None,
+    };
+    let declared = if result.is_some_and(|r| r.value) {
+        Some(OutputKind::Result)
+    } else if option.is_some_and(|o| o.value) {
+        Some(OutputKind::Option)
+    } else if result.is_some() || option.is_some() {
+        // `result = false` / `option = false`: cached as is, whatever its name.
+        Some(OutputKind::Plain)
+    } else {
+        None
+    };
+    let (kind, value) = match (declared, spelled) {
+        (None, Some(spelled)) => spelled,
+        (None | Some(OutputKind::Plain), _) => (OutputKind::Plain, (**ret).clone()),
+        (Some(kind), Some((spelled_kind, value))) if kind == spelled_kind => (kind, value),
+        // An alias (`ApiResult<User>`): its `Ok`/`Some` type through a trait that also checks it is one.
+        (Some(OutputKind::Result), _) => (
+            OutputKind::Result,
+            parse_quote!(<#ret as #krate::__private::ResultOutput>::Ok),
+        ),
+        (Some(OutputKind::Option), _) => (
+            OutputKind::Option,
+            parse_quote!(<#ret as #krate::__private::OptionOutput>::Some),
+        ),
     };
     let place = match kind {
         OutputKind::Plain => "the output",
@@ -445,11 +675,12 @@ fn output(ret: &ReturnType, errors: &mut Option<syn::Error>) -> Option<Output> {
     if errors.is_some() && !before {
         return None;
     }
-    Some(Output {
-        kind,
-        ret: (**ret).clone(),
-        value,
-    })
+    let span = if matches!(value, Type::Path(TypePath { qself: Some(_), .. })) {
+        ret.span()
+    } else {
+        value.span()
+    };
+    Some(Output { kind, value, span })
 }
 
 /// What a type mentions that a `static` cannot hold.

@@ -83,6 +83,13 @@ impl Service {
     async fn private(&self) -> u8 {
         1
     }
+
+    /// A tuple output and a method key: the generated accessor's type is complex, which is not the caller's
+    /// doing (`clippy::type_complexity`).
+    #[async_cache]
+    pub async fn profile(&self, x: u64) -> (u64, u64, Vec<u8>) {
+        (x, x, vec![1])
+    }
 }
 
 #[tokio::test]
@@ -103,6 +110,7 @@ async fn strict_caller_compiles_and_runs() {
     assert_eq!(service.get(1).await, 2);
     assert_eq!(service.private().await, 1);
     assert_eq!(Service::private_cache().len(), 1);
+    assert_eq!(service.profile(2).await, (2, 2, vec![1]));
     assert_eq!(Arc::new(service).shared("a").await, "A");
     assert_eq!(Service::get_cache().len(), 1);
 }

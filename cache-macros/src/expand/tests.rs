@@ -107,3 +107,34 @@ fn error_keeps_the_item() {
     assert!(out.starts_with("async fn f"), "{out}");
     assert!(out.contains("compile_error"), "{out}");
 }
+
+#[test]
+fn trait_impl() {
+    let out = crate::impls::attribute(
+        quote!(),
+        quote! {
+            impl<T: Send> Repo for PgRepo<T> {
+                #[async_cache(key = String, convert = name.to_lowercase())]
+                async fn find(&self, name: &str) -> Option<Row> {
+                    self.db.find(name).await
+                }
+
+                fn other(&self) {}
+            }
+        },
+    );
+    let file: syn::File = syn::parse2(out).expect("the expansion parses as items");
+    check("trait_impl", &prettyplease::unparse(&file));
+}
+
+#[test]
+fn impl_without_cached_methods_is_refused() {
+    let out = crate::impls::attribute(quote!(), quote!(impl Repo for PgRepo {})).to_string();
+    assert!(out.contains("compile_error"), "{out}");
+    let out = crate::impls::attribute(
+        quote!(ttl = 1),
+        quote!(impl PgRepo { #[async_cache] async fn f() {} }),
+    )
+    .to_string();
+    assert!(out.contains("takes no options"), "{out}");
+}

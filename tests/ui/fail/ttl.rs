@@ -15,7 +15,4 @@ async fn string(x: u64) -> u64 { x }
 #[async_cache(ttl = 5ms)]
 async fn unit_suffix(x: u64) -> u64 { x }
 
-#[async_cache(ttl = forever)]
-async fn word(x: u64) -> u64 { x }
-
 fn main() {}
