@@ -18,7 +18,8 @@ use syn::{
 };
 
 /// Every option, as a user writes it: the tail of every "unknown option" message.
-pub(crate) const VALID_FORMS: &str = "`maxsize = 128`, `policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`, \
+pub(crate) const VALID_FORMS: &str =
+    "`maxsize = 128`, `policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`, \
      `ttl = 60` or `ttl = 0.5` (seconds), `skip_args = 1`, `key = Type` with `convert = expr`, \
      `result = true`, `option = true`, `crate = \"path::to::cache_core\"`";
 

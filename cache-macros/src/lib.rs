@@ -190,7 +190,8 @@ mod properties;
 /// A key argument that is not `Hash + Eq + Clone + Send + Sync + 'static` once owned, a `key = Type` that is not,
 /// or a cached value that is not `Clone + Send + Sync + 'static`, is reported on that argument's or the output's
 /// type, with what to do (leave the argument out with `skip_args`, putting it first; say what the key is with
-/// `key`/`convert`; wrap it in a newtype; return an `Arc`).
+/// `key`/`convert`; wrap it in a newtype; return an `Arc`). rustc still adds a few errors of its own about the
+/// generated code, mostly at the attribute; the one on the argument is the one to read.
 ///
 /// # What is kept
 /// The fn keeps its name, visibility, attributes, doc comments and signature, and its future is `Send` when the
