@@ -97,6 +97,8 @@ mod sharded;
 mod store;
 #[allow(unsafe_code)] // a striped lock, see its docs
 mod striped;
+#[allow(unsafe_code)] // parking through `parking_lot_core`, see its docs
+mod sync;
 mod timebase;
 
 #[doc(hidden)]

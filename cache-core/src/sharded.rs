@@ -430,6 +430,9 @@ pub(crate) fn reset_counters<K, V>(guard: &mut ShardGuard<'_, K, V>) {
     }
 }
 
+#[cfg(all(test, loom))]
+mod loom_model;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,11 +19,12 @@ use std::hash::{BuildHasher, Hash};
 use hashbrown::HashTable;
 
 use crossbeam_utils::CachePadded;
-use parking_lot::Mutex;
 
 use crate::hooks::EvictionCause;
 use crate::policy::{AnyPolicy, EvictionPolicy, Meta};
 use crate::prefetch::{Probe, BUCKET, PREFETCH_MIN_ENTRIES};
+// The order's mutex: `parking_lot`'s, or loom's in the loom models (see `crate::sync`).
+use crate::sync::Mutex;
 
 /// The deadline of an entry that never expires.
 pub(crate) const NEVER: u64 = u64::MAX;
