@@ -43,9 +43,9 @@ fn loom_read_log_replay_against_a_writer() {
         }
         for k in 0..2 {
             let h = s.hash(&k);
-            s.lock(h)
-                .store
-                .insert(h, k, k * 10, NEVER, 0, &mut Vec::new());
+            let mut guard = s.lock(h);
+            let (shard, grave) = guard.split();
+            shard.store.insert(h, k, k * 10, NEVER, 0, grave);
         }
         let readers: Vec<_> = (0..2)
             .map(|t| {
@@ -58,12 +58,11 @@ fn loom_read_log_replay_against_a_writer() {
             })
             .collect();
         let h0 = s.hash(&0u64);
-        let mut grave = Vec::new();
-        assert_eq!(
-            s.lock(h0).store.remove(h0, &0u64, || 0, &mut grave),
-            Some(true)
-        );
-        drop(grave);
+        {
+            let mut guard = s.lock(h0);
+            let (shard, grave) = guard.split();
+            assert_eq!(shard.store.remove(h0, &0u64, || 0, grave), Some(true));
+        }
         for r in readers {
             r.join().expect("a reader finished");
         }
