@@ -49,15 +49,15 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// operation that needs the time), refreshes every millisecond. So **an entry is never served after its TTL
 /// plus that copy's lag**: one millisecond, plus however long the thread waits for a CPU after its tick. Writes
 /// read the system clock itself and move the copy forward whenever it lags by more than 2 ms, so under write
-/// traffic the lag stays under 2 ms even if the thread is starved. Writes, loads, removals and
+/// traffic the lag stays under 2 ms even if the thread is starved; and every 64th hit on a thread reads the
+/// system clock itself and moves the copy up to it, so even in a process that only reads (a forked child has no
+/// clock thread) a stale time lasts at most max(the thread's lag, 63 hits on that thread). Writes, loads, removals and
 /// `purge_expired` use the exact time, and no entry expires before its TTL.
 ///
 /// Inside a current-thread runtime every operation reads that runtime's clock (a clock read per hit, as
 /// before), so a paused-time test sees an expiry the moment `advance` reaches it. Whether a thread is in such a
-/// runtime is asked of tokio on each write, and on the read path on every hit except in a multi-thread runtime
-/// (asked once per millisecond there) and, until some cache operation of the process has run in a
-/// current-thread runtime, outside any runtime after 64 hits in the same millisecond have found it there
-/// (`docs/design/time.md` has the details).
+/// runtime is asked of tokio on each write, and on every hit except in a multi-thread runtime (asked once per
+/// millisecond there) (`docs/design/time.md` has the details).
 ///
 /// [`CacheBuilder::clock`](crate::CacheBuilder::clock) takes any other [`Clock`], read as it is on every
 /// operation that needs the time.

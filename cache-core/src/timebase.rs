@@ -30,15 +30,19 @@
 //! hit may see the cache's time up to the coarse clock's lag behind, and an entry may be served that much past
 //! its deadline, never more ([`Timebase::now_read`]).
 //!
-//! Which kind of context a thread is in is asked of tokio (`Handle::try_current`, 7-12 ns) at most once per
-//! tick on the read path: the answer is kept per thread ([`READ_SYSTEM`]) with the coarse time it was given at. A
-//! thread's answer "no runtime" is trusted for the rest of a tick once [`TRUST_AFTER`] reads in that tick have
-//! asked and got it, and only while no cache operation of the process has yet run in a current-thread runtime
-//! ([`CURRENT_THREAD_SEEN`]); after that, such threads ask on every hit. A write asks every time unless the
-//! thread was found in a multi-thread runtime during the current tick (and resets the read path's trust).
+//! A hit outside current-thread runtimes also reads the system clock itself on every [`READ_REFRESH`]th read
+//! on its thread, and moves the coarse clock up to that reading: a stale coarse time (a starved ticker, or a
+//! forked child, which has no ticker thread) lasts at most max(ticker lag, [`READ_REFRESH`] - 1 reads on that
+//! thread), even in a process that only reads.
+//!
+//! Which kind of context a thread is in is asked of tokio (`Handle::try_current`) on every hit, except on a
+//! thread found in a multi-thread runtime during the current tick, whose answer is kept per thread
+//! ([`READ_SYSTEM`]) with the coarse time it was given at. "No runtime" is never trusted without asking: a
+//! thread may enter a current-thread runtime (whose clock may be paused) at any time. A write asks every time
+//! unless the thread was found in a multi-thread runtime during the current tick.
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -127,50 +131,49 @@ enum Context {
     Runtime(tokio::runtime::Id),
 }
 
-/// How many reads in one tick must each have found this thread outside any runtime before the rest of the tick
-/// trusts that answer without asking (see the module docs).
-const TRUST_AFTER: u32 = 64;
+/// Every this many hits on a thread, one reads the system clock itself and moves the coarse clock up to it.
+const READ_REFRESH: u32 = 64;
 
 thread_local! {
     /// The coarse time of the tick during which this thread may read the system clock on the read path without
-    /// asking tokio (0: ask).
+    /// asking tokio (0: ask). Set only in multi-thread runtimes.
     static READ_SYSTEM: Cell<u64> = const { Cell::new(0) };
-    /// The tick, and how many reads during it have asked and found this thread outside any runtime.
-    static OUTSIDE: Cell<(u64, u32)> = const { Cell::new((0, 0)) };
     /// The coarse time of the tick during which this thread was found in a multi-thread runtime (0: none).
     static MULTI_THREAD: Cell<u64> = const { Cell::new(0) };
+    /// Hits on this thread until the next one that reads the system clock itself.
+    static READS_LEFT: Cell<u32> = const { Cell::new(READ_REFRESH) };
 }
 
-/// Whether any cache operation has run in a current-thread runtime in this process.
-static CURRENT_THREAD_SEEN: AtomicBool = AtomicBool::new(false);
-
-/// Asks tokio where this thread is, and remembers the answer for the tick `at`. `read`: asked by the read path.
-fn context(at: u64, read: bool) -> Context {
+/// Asks tokio where this thread is, and remembers the answer for the tick `at`.
+fn context(at: u64) -> Context {
     let (read_system, multi, context) = match Handle::try_current() {
         Ok(h) if h.runtime_flavor() == RuntimeFlavor::CurrentThread => {
-            CURRENT_THREAD_SEEN.store(true, Relaxed);
             (0, 0, Context::Runtime(h.id()))
         }
         Ok(_) => (at, at, Context::System),
-        // Outside any runtime: trusted for the rest of the tick once `TRUST_AFTER` reads in it found the same,
-        // and only until some operation has run in a current-thread runtime.
-        Err(_) if read && !CURRENT_THREAD_SEEN.load(Relaxed) => {
-            let seen = OUTSIDE
-                .try_with(|c| {
-                    let (tick, n) = c.get();
-                    let n = if tick == at { n + 1 } else { 1 };
-                    c.set((at, n));
-                    n
-                })
-                .unwrap_or(0);
-            let trusted = if seen >= TRUST_AFTER { at } else { 0 };
-            (trusted, 0, Context::System)
-        }
+        // Outside any runtime: never trusted without asking (the thread may enter a current-thread runtime).
         Err(_) => (0, 0, Context::System),
     };
     let _ = READ_SYSTEM.try_with(|c| c.set(read_system));
     let _ = MULTI_THREAD.try_with(|c| c.set(multi));
     context
+}
+
+/// Whether this hit is the thread's [`READ_REFRESH`]th since the last one that read the system clock itself.
+#[inline]
+fn refresh_due() -> bool {
+    READS_LEFT
+        .try_with(|c| {
+            let left = c.get().saturating_sub(1);
+            if left == 0 {
+                c.set(READ_REFRESH);
+                true
+            } else {
+                c.set(left);
+                false
+            }
+        })
+        .unwrap_or(true)
 }
 
 /// Whether a read on this thread during the tick `at` (not 0) may read the system clock without asking tokio.
@@ -288,7 +291,7 @@ impl Sources {
         let context = if write_system(at) {
             Context::System
         } else {
-            context(at, false)
+            context(at)
         };
         match context {
             Context::System => {
@@ -301,8 +304,29 @@ impl Sources {
         }
     }
 
+    /// The system clock's time, moving the coarse clock up to it (a hit's periodic refresh).
+    #[cold]
+    fn precise_refresh(&self) -> u64 {
+        match &self.system {
+            System::Real => {
+                let now = system_nanos();
+                coarse::advance(now);
+                now
+            }
+            #[cfg(test)]
+            System::Manual(m) => {
+                let now = m.precise.load(Relaxed);
+                m.coarse.fetch_max(now, Relaxed);
+                now
+            }
+        }
+    }
+
     #[inline]
     fn now_read(&self) -> u64 {
+        if refresh_due() {
+            return self.now_read_refresh();
+        }
         let at = self.coarse();
         if at != 0 && read_system(at) {
             return at.saturating_add(self.off.load(Relaxed));
@@ -313,11 +337,28 @@ impl Sources {
     #[cold]
     #[inline(never)]
     fn now_read_slow(&self, at: u64) -> u64 {
-        match context(at, true) {
+        match context(at) {
             Context::System if at != 0 => at.saturating_add(self.off.load(Relaxed)),
             Context::System => {
                 self.start();
                 self.precise().saturating_add(self.off.load(Relaxed))
+            }
+            Context::Runtime(runtime) => self.in_runtime(runtime),
+        }
+    }
+
+    /// A hit that reads the system clock itself and moves the coarse clock up to it (see the module docs).
+    #[cold]
+    #[inline(never)]
+    fn now_read_refresh(&self) -> u64 {
+        let at = self.coarse();
+        match context(at) {
+            Context::System => {
+                if at == 0 {
+                    self.start();
+                }
+                self.precise_refresh()
+                    .saturating_add(self.off.load(Relaxed))
             }
             Context::Runtime(runtime) => self.in_runtime(runtime),
         }
@@ -486,5 +527,32 @@ mod tests {
             assert_eq!(cache.len(), 0);
             assert_eq!(cache.metrics().expirations, 1);
         }
+    }
+
+    /// A process that only reads (a forked child has no ticker, a starved ticker stops) still moves the coarse
+    /// clock: every `READ_REFRESH`th hit on a thread reads the system clock and pushes it, so an expired entry
+    /// is served by at most `READ_REFRESH - 1` hits on that thread.
+    #[test]
+    fn reads_alone_refresh_a_stale_coarse_clock_within_read_refresh_hits() {
+        let system = Arc::new(ManualSystem::default());
+        set(&system, 10_000_000_000, 0);
+        let cache = crate::AsyncCache::builder()
+            .maxsize(8)
+            .ttl(Duration::from_secs(1))
+            .timebase(Timebase::manual_system(Arc::clone(&system)))
+            .build()
+            .unwrap();
+        cache.insert(1u8, 1u8);
+        // The system clock is an hour past the deadline; the coarse clock never moves by itself.
+        system
+            .precise
+            .store(10_000_000_000 + 3_600_000_000_000, Relaxed);
+        let served = (0..READ_REFRESH)
+            .take_while(|_| cache.get(&1) == Some(1))
+            .count();
+        assert!(served < READ_REFRESH as usize, "served {served} times");
+        assert_eq!(cache.get(&1), None);
+        assert_eq!(system.coarse.load(Relaxed), system.precise.load(Relaxed));
+        assert_eq!(cache.metrics().expirations, 1);
     }
 }
