@@ -8,7 +8,10 @@
 //! `clear`) the list is kept as usual. The order that results is the same either way: the list is by last use.
 //! Only shards of up to `UNORDERED_MAX` entries start unordered, which bounds the one-time sort.
 
-use super::{relink, set_stamp, stamp_each, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
+use super::{
+    link_front, relink, set_stamp, stamp_each, stamp_of, valid_slots, EvictionPolicy, MetaSlots,
+    NIL,
+};
 
 /// LRU order over slot indices. Reads and writes move an entry to the head; the tail is the victim.
 #[derive(Debug)]
@@ -67,16 +70,7 @@ impl Lru {
     }
 
     fn push_front(&mut self, slots: &mut impl MetaSlots, idx: u32) {
-        let old_head = self.head;
-        let m = slots.meta_mut(idx);
-        m.prev = NIL;
-        m.next = old_head;
-        if old_head == NIL {
-            self.tail = idx;
-        } else {
-            slots.meta_mut(old_head).prev = idx;
-        }
-        self.head = idx;
+        link_front(slots, idx, &mut self.head, &mut self.tail);
     }
 }
 

@@ -134,6 +134,21 @@ pub(crate) fn relink(
     }
 }
 
+/// Links slot `idx` in at the front of the list whose ends are `head` and `tail` (its own links are overwritten).
+#[inline]
+pub(crate) fn link_front(slots: &mut impl MetaSlots, idx: u32, head: &mut u32, tail: &mut u32) {
+    let old_head = *head;
+    let m = slots.meta_mut(idx);
+    m.prev = NIL;
+    m.next = old_head;
+    if old_head == NIL {
+        *tail = idx;
+    } else {
+        slots.meta_mut(old_head).prev = idx;
+    }
+    *head = idx;
+}
+
 /// The interface between a store and its eviction policy. Slot indices are dense (`0..len`).
 pub(crate) trait EvictionPolicy {
     /// A new entry now lives at `idx` (its `Meta` is the default); `hash` is its key's hash (by the cache's

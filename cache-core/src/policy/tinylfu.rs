@@ -41,7 +41,7 @@
 //! the start and allocate the sketch once they first hold half their capacity.
 
 use super::sketch::{Sketch, MAX_COUNT};
-use super::{relink, set_stamp, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
+use super::{link_front, relink, set_stamp, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
 
 /// The three lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,16 +292,7 @@ impl TinyLfu {
 
     fn push_front(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
         let list = &mut self.lists[region as usize];
-        let old_head = list.head;
-        let m = slots.meta_mut(idx);
-        m.prev = NIL;
-        m.next = old_head;
-        if old_head == NIL {
-            list.tail = idx;
-        } else {
-            slots.meta_mut(old_head).prev = idx;
-        }
-        list.head = idx;
+        link_front(slots, idx, &mut list.head, &mut list.tail);
         list.len += 1;
         self.set_region(idx, region);
     }
