@@ -9,6 +9,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
+
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::spanned::Spanned;
@@ -16,6 +17,8 @@ use syn::{
     Expr, ExprLit, ExprUnary, Ident, Lit, LitBool, LitFloat, LitInt, LitStr, Path, Token, Type,
     UnOp,
 };
+
+use crate::errors::Errors;
 
 /// Every option, as a user writes it: the tail of every "unknown option" message.
 pub(crate) const VALID_FORMS: &str =
@@ -76,11 +79,11 @@ impl Args {
 
     fn parse_options(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut args = Self::default();
-        let mut errors: Option<syn::Error> = None;
+        let mut errors = Errors::default();
         while !input.is_empty() {
-            let option: Setting = input.parse()?;
+            let option: OptionEntry = input.parse()?;
             if let Err(e) = args.set(&option) {
-                combine(&mut errors, e);
+                errors.push(e);
             }
             if input.is_empty() {
                 break;
@@ -92,12 +95,12 @@ impl Args {
             }
             input.parse::<Token![,]>()?;
         }
-        errors.map_or(Ok(args), Err)
+        errors.or_ok(args)
     }
 
-    fn set(&mut self, option: &Setting) -> syn::Result<()> {
-        let key = option.key.to_string();
-        match key.as_str() {
+    fn set(&mut self, option: &OptionEntry) -> syn::Result<()> {
+        let name = option.name.to_string();
+        match name.as_str() {
             "maxsize" => set_once(&mut self.maxsize, option, parse_maxsize),
             "policy" => set_once(&mut self.policy, option, parse_policy),
             "ttl" => set_once(&mut self.ttl, option, parse_ttl),
@@ -108,25 +111,17 @@ impl Args {
             "option" => set_once(&mut self.option, option, |v| parse_flag(v, "option")),
             "crate" => set_once(&mut self.krate, option, parse_crate),
             _ => Err(syn::Error::new(
-                option.key.span(),
-                format!("unknown option `{key}`; the options are {VALID_FORMS}"),
+                option.name.span(),
+                format!("unknown option `{name}`; the options are {VALID_FORMS}"),
             )),
         }
     }
 }
 
-/// Adds `e` to the errors gathered so far.
-pub(crate) fn combine(errors: &mut Option<syn::Error>, e: syn::Error) {
-    match errors {
-        Some(all) => all.combine(e),
-        None => *errors = Some(e),
-    }
-}
-
-/// One `key = value` (the value is any expression, so a wrong kind of value gets a precise message; `key`'s value
+/// One `name = value` (the value is any expression, so a wrong kind of value gets a precise message; `key`'s value
 /// is a type).
-struct Setting {
-    key: Ident,
+struct OptionEntry {
+    name: Ident,
     value: Value,
 }
 
@@ -156,24 +151,24 @@ impl Value {
     }
 }
 
-impl Parse for Setting {
+impl Parse for OptionEntry {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         // `crate` is a keyword: accept any identifier here and sort the names out in `Args::set`.
-        let key = Ident::parse_any(input).map_err(|e| {
+        let name = Ident::parse_any(input).map_err(|e| {
             syn::Error::new(
                 e.span(),
                 format!("expected an option; the options are {VALID_FORMS}"),
             )
         })?;
         if !input.peek(Token![=]) {
-            let form = example(&key.to_string());
+            let form = example(&name.to_string());
             return Err(syn::Error::new(
-                key.span(),
-                format!("option `{key}` needs a value: write {form}"),
+                name.span(),
+                format!("option `{name}` needs a value: write {form}"),
             ));
         }
         input.parse::<Token![=]>()?;
-        let value = if key == "key" {
+        let value = if name == "key" {
             // `key = (String, u64)` or, as `cached` writes it, `key = "(String, u64)"`.
             if input.peek(LitStr) {
                 let s: LitStr = input.parse()?;
@@ -194,7 +189,7 @@ impl Parse for Setting {
         } else {
             Value::Expr(input.parse()?)
         };
-        Ok(Self { key, value })
+        Ok(Self { name, value })
     }
 }
 
@@ -216,15 +211,15 @@ fn example(key: &str) -> String {
 /// The one setter: refuses a second occurrence of an option, parses and stores the first.
 fn set_once<T>(
     slot: &mut Option<WithSpan<T>>,
-    option: &Setting,
+    option: &OptionEntry,
     parse: impl FnOnce(&Value) -> syn::Result<T>,
 ) -> syn::Result<()> {
     if slot.is_some() {
         return Err(syn::Error::new(
-            option.key.span(),
+            option.name.span(),
             format!(
                 "duplicate option `{}`: set each option at most once",
-                option.key
+                option.name
             ),
         ));
     }
@@ -496,102 +491,4 @@ fn parse_crate(value: &Value) -> syn::Result<Path> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use quote::quote;
-
-    fn err(tokens: TokenStream) -> String {
-        match Args::parse(tokens) {
-            Ok(_) => panic!("expected an error"),
-            Err(e) => e.to_string(),
-        }
-    }
-
-    #[test]
-    fn parses_every_option() {
-        let args = Args::parse(quote!(
-            maxsize = 10,
-            policy = "LFU",
-            ttl = 1.5,
-            skip_args = 1,
-            crate = "::x::y"
-        ))
-        .unwrap();
-        assert!(matches!(args.maxsize.unwrap().value, Amount::Literal(10)));
-        assert_eq!(args.policy.unwrap().value, PolicyKind::Lfu);
-        assert!(matches!(
-            args.ttl.unwrap().value,
-            Amount::Literal(1_500_000_000)
-        ));
-        assert_eq!(args.skip_args.unwrap().value, 1);
-        assert_eq!(args.krate.unwrap().value.segments.len(), 2);
-    }
-
-    #[test]
-    fn empty_and_trailing_comma() {
-        assert!(Args::parse(quote!()).unwrap().maxsize.is_none());
-        assert!(matches!(
-            Args::parse(quote!(ttl = 2,)).unwrap().ttl.unwrap().value,
-            Amount::Literal(2_000_000_000)
-        ));
-    }
-
-    #[test]
-    fn refuses_bad_values() {
-        assert!(err(quote!(maxsize = 0)).contains("at least 1"));
-        assert!(err(quote!(maxsize = "1")).contains("expected an integer"));
-        assert!(err(quote!(ttl = -1)).contains("omit `ttl`"));
-        assert!(err(quote!(ttl = 0)).contains("omit `ttl`"));
-        assert!(err(quote!(ttl = 0.0)).contains("omit `ttl`"));
-        assert!(err(quote!(ttl = "60")).contains("omit `ttl`"));
-        assert!(err(quote!(key = 3)).contains("expected a type"));
-        assert!(err(quote!(ttl = 5ms)).contains("suffix `ms`"));
-        assert!(err(quote!(policy = "fifo")).contains("\"lru\""));
-        assert!(err(quote!(policy = lru)).contains("string literal"));
-        assert!(err(quote!(size = 3)).contains("unknown option `size`"));
-        assert!(err(quote!(maxsize)).contains("needs a value"));
-        assert!(err(quote!(maxsize = 1, maxsize = 2)).contains("duplicate option `maxsize`"));
-        assert!(err(quote!(maxsize = 1 ttl = 2)).contains("expected `,`"));
-    }
-
-    #[test]
-    fn ttl_float_rounds_to_nanos() {
-        let args = Args::parse(quote!(ttl = 0.000_000_001_4)).unwrap();
-        assert!(matches!(args.ttl.unwrap().value, Amount::Literal(1)));
-    }
-
-    #[test]
-    fn constants_key_convert_and_flags() {
-        let args = Args::parse(quote!(
-            maxsize = 10 * MAX,
-            ttl = Duration::from_millis(500),
-            key = (String, u64),
-            convert = (name.to_lowercase(), id),
-            result = true,
-            option = false
-        ))
-        .unwrap();
-        assert!(matches!(args.maxsize.unwrap().value, Amount::Const(_)));
-        assert!(matches!(args.ttl.unwrap().value, Amount::Const(_)));
-        assert!(matches!(args.key.unwrap().value, Type::Tuple(_)));
-        assert!(matches!(args.convert.unwrap().value, Expr::Tuple(_)));
-        assert!(args.result.unwrap().value);
-        assert!(!args.option.unwrap().value);
-    }
-
-    #[test]
-    fn cached_quoted_key_and_convert() {
-        let args = Args::parse(quote!(
-            key = "Vec<u8>",
-            convert = r#"{ format!("{a}{b}").into_bytes() }"#
-        ))
-        .unwrap();
-        assert!(matches!(args.key.unwrap().value, Type::Path(_)));
-        assert!(matches!(args.convert.unwrap().value, Expr::Block(_)));
-        assert!(err(quote!(key = "not a type!")).contains("expected a type"));
-        assert!(err(quote!(convert = "{ unclosed")).contains("expected an expression"));
-        assert!(err(quote!(result = 1)).contains("`true` or `false`"));
-        assert!(err(quote!(maxsize = -3)).contains("at least 1"));
-        assert!(err(quote!(ttl = "5")).contains("seconds"));
-    }
-}
+mod tests;

@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{parse_quote, Data, DeriveInput, Field, Fields, GenericParam, Member, Path, Type};
 
-use crate::args::combine;
+use crate::errors::Errors;
 
 const HOW: &str = "add a field `id: cache_core::InstanceId` (a fresh identity on every `new()`, `default()` and \
                    `clone()`), or mark the field that identifies the instance with `#[cache_identity]`";
@@ -99,7 +99,7 @@ fn identity_field<'a>(input: &DeriveInput, fields: &'a Fields) -> syn::Result<(M
             (member, f)
         })
     };
-    let mut errors = None;
+    let mut errors = Errors::default();
     let mut marked = Vec::new();
     for (member, field) in members() {
         for attr in field
@@ -108,20 +108,15 @@ fn identity_field<'a>(input: &DeriveInput, fields: &'a Fields) -> syn::Result<(M
             .filter(|a| a.path().is_ident("cache_identity"))
         {
             if attr.meta.require_path_only().is_err() {
-                combine(
-                    &mut errors,
-                    syn::Error::new_spanned(
-                        attr,
-                        "on a field, `#[cache_identity]` takes no arguments: write `#[cache_identity]`",
-                    ),
-                );
+                errors.push(syn::Error::new_spanned(
+                    attr,
+                    "on a field, `#[cache_identity]` takes no arguments: write `#[cache_identity]`",
+                ));
             }
             marked.push((member.clone(), field, attr));
         }
     }
-    if let Some(e) = errors {
-        return Err(e);
-    }
+    errors.or_ok(())?;
     match marked.as_slice() {
         [(member, field, _)] => return Ok((member.clone(), *field)),
         [_, (_, _, second), ..] => {

@@ -7,7 +7,8 @@ use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::{Attribute, ImplItem, ItemFn, ItemImpl, Meta, Type, TypePath};
 
-use crate::args::{combine, Args};
+use crate::args::Args;
+use crate::errors::Errors;
 use crate::expand::{error, expand, Expansion};
 use crate::model::{ImplContext, Model};
 
@@ -17,11 +18,9 @@ pub(crate) fn attribute(args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(imp) => imp,
         Err(e) => return error(item, &e),
     };
-    let mut errors = None;
+    let mut errors = Errors::default();
     if !args.is_empty() {
-        combine(
-            &mut errors,
-            syn::Error::new_spanned(
+        errors.push(syn::Error::new_spanned(
                 &args,
                 "on an impl, #[async_cache] takes no options: put them on the methods it caches, as in \
                  `#[async_cache(ttl = 60)] async fn find(..)`",
@@ -76,20 +75,18 @@ pub(crate) fn attribute(args: TokenStream, item: TokenStream) -> TokenStream {
                 beside.extend(more);
             }
             // The method stays as written, without the attribute.
-            Err(e) => combine(&mut errors, e),
+            Err(e) => errors.push(e),
         }
     }
     if cached == 0 {
-        combine(
-            &mut errors,
-            syn::Error::new(
+        errors.push(syn::Error::new(
                 imp.impl_token.span,
                 "#[async_cache] on an impl caches the methods marked `#[async_cache]` (with their options) inside \
                  it, and none is: mark the methods to cache",
             ),
         );
     }
-    let errors = errors.map(|e| e.to_compile_error());
+    let errors = errors.to_compile_errors();
     quote!(#imp #beside #errors)
 }
 

@@ -12,20 +12,27 @@
 //!
 //! # Layout
 //! * `args`: the attribute's options, parsed into typed values with their spans.
-//! * `model`: the options and the fn, validated into a model (receiver, key parameters, output kind).
-//! * `expand`: the model to tokens.
+//! * `model`: the options and the fn, validated into a model: `model/key.rs` (the key parts or `key`/`convert`),
+//!   `model/output.rs` (what is cached), `model/receiver.rs` (which receivers a cached method may take).
+//! * `expand`: the model to tokens: `expand/fns.rs` (the cached fn, the uncached body, the refresh),
+//!   `expand/key.rs` (the key and the trait checks), `expand/accessor.rs` (the cache accessors),
+//!   `expand/module.rs` (a free fn's companion module).
 //! * `impls`: `#[async_cache]` on an impl (trait impls, associated fns without `self`).
 //! * `identity`: `#[derive(CacheIdentity)]`.
+//! * `errors`: the accumulator that reports every error of one attribute at once; `syntax`: questions about the
+//!   user's types (`Self`, `Arc<Self>`, borrows, generic parameters) that `syn` does not answer directly.
 
 use proc_macro::TokenStream;
 
 mod args;
+mod errors;
 mod expand;
 mod identity;
 mod impls;
 mod model;
 #[cfg(test)]
 mod properties;
+mod syntax;
 
 /// Memoizes an `async fn`: concurrent calls with the same arguments run the body once, and later calls get the
 /// stored value until it is evicted or expires.
