@@ -37,6 +37,7 @@ pub struct CacheBuilder<K, V> {
     maxsize: Option<usize>,
     policy: Policy,
     ttl: Option<Duration>,
+    refresh_after: Option<Duration>,
     shards: Option<usize>,
     batch_loader: Option<BatchFn<K, V>>,
     batch_window: Duration,
@@ -59,6 +60,7 @@ impl<K, V> fmt::Debug for CacheBuilder<K, V> {
             .field("maxsize", &self.maxsize)
             .field("policy", &self.policy)
             .field("ttl", &self.ttl)
+            .field("refresh_after", &self.refresh_after)
             .field("shards", &self.shards)
             .field("batch_loader", &self.batch_loader.is_some())
             .field("batch_window", &self.batch_window)
@@ -75,6 +77,7 @@ impl<K, V> Default for CacheBuilder<K, V> {
             maxsize: None,
             policy: Policy::Lru,
             ttl: None,
+            refresh_after: None,
             shards: None,
             batch_loader: None,
             batch_window: Duration::from_millis(5),
@@ -125,6 +128,56 @@ where
     /// Must be more than zero; leave it unset for no expiry.
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = Some(ttl);
+        self
+    }
+
+    /// Stale-while-revalidate: a hit on a value stored `refresh_after` ago or longer returns it at once and starts
+    /// **one** background reload of its key, so that callers stop waiting for loads of hot keys.
+    ///
+    /// * **Who refreshes.** [`get_or_refresh`](AsyncCache::get_or_refresh) and
+    ///   [`try_get_or_refresh`](AsyncCache::try_get_or_refresh), with the caller's future, spawned on the current
+    ///   tokio runtime (so it must be `Send + 'static`), and cached fns with `refresh_after = secs` in
+    ///   `#[async_cache]`, with the fn's body. [`get`](AsyncCache::get), [`peek`](AsyncCache::peek),
+    ///   [`get_or_load`](AsyncCache::get_or_load) (whose future may borrow from its caller, so it cannot outlive
+    ///   the call), `get_many` and `load` never start a refresh: they return the stale value, which is live.
+    /// * **One at a time.** A refresh is a load of the key: it joins the key's single flight, so it never runs
+    ///   beside another load of the key, and a caller that misses meanwhile (the value expired) waits for it. Hits
+    ///   during a refresh keep getting the old value.
+    /// * **Outcome.** A value replaces the old one and restarts its age and its TTL (decided as for any load). An
+    ///   error or a panic (caught; counted in [`Metrics::refresh_failures`](crate::Metrics::refresh_failures))
+    ///   leaves the old value until its TTL, and the next hit on it starts another refresh. A `remove`,
+    ///   `insert` or `clear` during a refresh wins: its value is not stored (as for every load).
+    /// * **No runtime, no refresh.** Outside a tokio runtime nothing is spawned: the hit just returns the value.
+    /// * **`refresh_after >= ttl`** is allowed: values that expire first are simply never refreshed (a value
+    ///   stored with a longer TTL, by [`insert_with_ttl`](AsyncCache::insert_with_ttl) or
+    ///   [`expire_after`](Self::expire_after), still is). `Duration::ZERO` is a [`BuildError`].
+    /// * **Cost.** A hit on a fresh value reads the same coarse clock as a TTL hit and compares once; a cache
+    ///   built without `refresh_after` pays nothing for it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use cache_core::AsyncCache;
+    ///
+    /// tokio::time::pause();
+    /// let cache: AsyncCache<&str, u64> = AsyncCache::builder()
+    ///     .maxsize(100)
+    ///     .ttl(Duration::from_secs(60))
+    ///     .refresh_after(Duration::from_secs(50))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(cache.get_or_refresh("rate", async { 1 }).await, 1);
+    /// tokio::time::advance(Duration::from_secs(51)).await;
+    /// // Stale: the old value at once, and a reload in the background.
+    /// assert_eq!(cache.get_or_refresh("rate", async { 2 }).await, 1);
+    /// tokio::task::yield_now().await; // let the reload run
+    /// assert_eq!(cache.get(&"rate"), Some(2));
+    /// assert_eq!(cache.metrics().refreshes, 1);
+    /// # }
+    /// ```
+    pub fn refresh_after(mut self, refresh_after: Duration) -> Self {
+        self.refresh_after = Some(refresh_after);
         self
     }
 
@@ -314,8 +367,8 @@ where
     ///
     /// # Errors
     /// [`BuildError`] when `maxsize` is missing or 0, `shards` is 0, more than `maxsize` or more than
-    /// [`MAX_SHARDS`](Self::MAX_SHARDS), a shard would hold more than `u32::MAX - 1` entries, `ttl` is zero, or
-    /// `max_batch_size` is 0.
+    /// [`MAX_SHARDS`](Self::MAX_SHARDS), a shard would hold more than `u32::MAX - 1` entries, `ttl` or
+    /// `refresh_after` is zero, or `max_batch_size` is 0.
     pub fn build(self) -> Result<AsyncCache<K, V>, BuildError> {
         let maxsize = self.maxsize.ok_or(BuildError::MissingMaxsize)?;
         if maxsize == 0 {
@@ -339,6 +392,9 @@ where
         if self.ttl == Some(Duration::ZERO) {
             return Err(BuildError::ZeroTtl);
         }
+        if self.refresh_after == Some(Duration::ZERO) {
+            return Err(BuildError::ZeroRefreshAfter);
+        }
         if self.max_batch_size == 0 {
             return Err(BuildError::ZeroBatchSize);
         }
@@ -352,6 +408,7 @@ where
                 exact_order: self.shards == Some(1),
                 policy: self.policy,
                 ttl: self.ttl,
+                refresh_after: self.refresh_after,
                 seed: self.seed,
             },
             time,
@@ -406,6 +463,8 @@ pub enum BuildError {
     },
     /// `.ttl(Duration::ZERO)`: every entry would be expired on arrival. Leave the TTL unset for no expiry.
     ZeroTtl,
+    /// `.refresh_after(Duration::ZERO)`: every hit would start a reload. Leave it unset for no refreshes.
+    ZeroRefreshAfter,
     /// `.max_batch_size(0)`.
     ZeroBatchSize,
 }
@@ -432,6 +491,9 @@ impl fmt::Display for BuildError {
             ),
             Self::ZeroTtl => f.write_str(
                 "cache ttl must be more than zero; leave it unset for entries that never expire",
+            ),
+            Self::ZeroRefreshAfter => f.write_str(
+                "cache refresh_after must be more than zero; leave it unset for no background refreshes",
             ),
             Self::ZeroBatchSize => f.write_str("max_batch_size must be at least 1, got 0"),
         }

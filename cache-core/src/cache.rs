@@ -26,6 +26,8 @@ pub(crate) struct Config {
     pub(crate) exact_order: bool,
     pub(crate) policy: Policy,
     pub(crate) ttl: Option<Duration>,
+    /// How old a value may get before a hit starts its refresh (see [`CacheBuilder::refresh_after`]).
+    pub(crate) refresh_after: Option<Duration>,
     /// The seed of the hasher of keys, `None` for a random one (see [`CacheBuilder::hasher_seed`]).
     pub(crate) seed: Option<u64>,
 }
@@ -226,6 +228,12 @@ where
         if let Some(listener) = &hooks.on_evict {
             shards.listen(listener);
         }
+        if let Some(after) = config.refresh_after {
+            let after = u64::try_from(after.as_nanos()).unwrap_or(crate::store::NEVER);
+            for mut shard in shards.each() {
+                shard.store.set_refresh_after(after);
+            }
+        }
         let inner = Arc::new(Inner {
             shards,
             time,
@@ -320,7 +328,7 @@ where
                 .store
                 .find_shared(hash, key, || self.inner.time.now_read())
             {
-                Found::Live(slot, value) => {
+                Found::Live(slot, value) | Found::Stale(slot, value) => {
                     // Clone first: a `Clone` that panics makes no hit (and records no read).
                     let value = value.clone();
                     local.hit(slot, hits);
@@ -435,7 +443,7 @@ where
             }
         };
         if attached {
-            let now = if ttl.is_some() || s.store.has_deadlines() {
+            let now = if ttl.is_some() || s.store.has_deadlines() || s.store.refreshes() {
                 self.inner.time.now()
             } else {
                 0
@@ -557,6 +565,8 @@ where
         m.loads = loads.loads;
         m.load_failures = loads.failures;
         m.load_time = loads.time;
+        m.refreshes = loads.refreshes;
+        m.refresh_failures = loads.refresh_failures;
         m
     }
 }

@@ -93,6 +93,7 @@ mod policy;
 #[allow(unsafe_code)] // a CPU prefetch hint, see its docs
 mod prefetch;
 mod reentry;
+mod refresh;
 mod sharded;
 mod store;
 #[allow(unsafe_code)] // a striped lock, see its docs

@@ -30,6 +30,12 @@ pub struct Metrics {
     pub load_failures: u64,
     /// How long the finished loader calls (successful or failed) took.
     pub load_time: LoadTime,
+    /// Background refreshes (see [`refresh_after`](crate::CacheBuilder::refresh_after)) whose loader produced
+    /// a value. Not counted in `loads` or `load_time`.
+    pub refreshes: u64,
+    /// Background refreshes whose loader returned an error or panicked (the old value stays until its TTL). Not
+    /// counted in `load_failures` or `load_time`. Cancelled refreshes (their task dropped) count in neither.
+    pub refresh_failures: u64,
     /// Calls of the [`on_evict`](crate::CacheBuilder::on_evict) listener that panicked (each panic is caught;
     /// the entry is gone and counted all the same). Not reset by `clear()`.
     pub listener_panics: u64,
@@ -93,6 +99,8 @@ pub(crate) struct LoadStats {
     pub(crate) loads: u64,
     pub(crate) failures: u64,
     pub(crate) time: LoadTime,
+    pub(crate) refreshes: u64,
+    pub(crate) refresh_failures: u64,
 }
 
 impl LoadStats {
@@ -103,6 +111,15 @@ impl LoadStats {
             self.failures += 1;
         }
         self.time.record(took);
+    }
+
+    /// A background refresh ended with a value (`ok`) or an error or panic.
+    pub(crate) fn record_refresh(&mut self, ok: bool) {
+        if ok {
+            self.refreshes += 1;
+        } else {
+            self.refresh_failures += 1;
+        }
     }
 }
 

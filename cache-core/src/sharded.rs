@@ -448,7 +448,7 @@ mod tests {
         let h = s.hash(&k);
         s.read_as(thread, h, |shard, local| {
             match shard.store.find_shared(h, &k, || 0) {
-                Found::Live(slot, v) => {
+                Found::Live(slot, v) | Found::Stale(slot, v) => {
                     local.hit(slot, true);
                     Some(*v)
                 }

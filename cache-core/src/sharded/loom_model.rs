@@ -21,7 +21,7 @@ fn get_as(s: &Sharded<u64, u64>, thread: usize, key: u64) -> Option<u64> {
     let h = s.hash(&key);
     s.read_as(thread, h, |shard, local| {
         match shard.store.find_shared(h, &key, || 0) {
-            Found::Live(slot, v) => {
+            Found::Live(slot, v) | Found::Stale(slot, v) => {
                 local.hit(slot, true);
                 Some(*v)
             }

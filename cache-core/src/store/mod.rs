@@ -52,9 +52,14 @@ pub(crate) enum Found<'a, V> {
     Absent,
     /// An expired entry: only an exclusive lookup may reclaim it.
     Expired,
+    /// A live value, in this slot, due for a refresh (`refresh_after`; only in caches built with it).
+    Stale(u32, &'a V),
 }
 
 pub(crate) use crate::grave::Graveyard;
+
+mod refresh;
+use refresh::Refresh;
 
 /// Per-shard event counts. They live inside the shard, behind its lock, so counting costs no atomic operation
 /// and no shared cache line.
@@ -126,6 +131,8 @@ pub(crate) struct Store<K, V, S> {
     /// The deadline of each slot, in nanoseconds since the cache was built ([`NEVER`] for none); empty while no
     /// entry has had a deadline since the store was built or cleared (then every deadline is `NEVER`).
     deadline_of: Vec<u64>,
+    /// When each slot is due for a refresh: empty unless the cache was built with `refresh_after`.
+    refresh: Refresh,
     /// The eviction order. Every exclusive operation reaches it through `&mut self` (`Mutex::get_mut`, no
     /// locking); a reader replaying its stripe's buffered reads under a shared lock locks it
     /// ([`Self::replay_shared`]), so replays never stop other readers. Written on every replay: boxed, on cache
@@ -169,6 +176,7 @@ where
             table: HashTable::new(),
             entries: Vec::new(),
             deadline_of: Vec::new(),
+            refresh: Refresh::new(NEVER),
             order: Box::new(CachePadded::new(Mutex::new(Order {
                 policy: AnyPolicy::new(policy, capacity),
                 meta: Vec::new(),
@@ -184,6 +192,40 @@ where
 
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Makes every value stored from now on due for a refresh `after` nanoseconds after it is stored (called
+    /// once, on an empty store).
+    pub(crate) fn set_refresh_after(&mut self, after: u64) {
+        debug_assert!(self.entries.is_empty());
+        self.refresh = Refresh::new(after);
+    }
+
+    /// Whether values are due for refreshes (then a store needs the time).
+    pub(crate) fn refreshes(&self) -> bool {
+        self.refresh.enabled()
+    }
+
+    /// Starts a refresh of `key` if it is live and due at `now`: marks it so that no other hit starts one until
+    /// the refresh stores a value or [`Self::end_refresh`]; returns whether it did.
+    pub(crate) fn begin_refresh(&mut self, hash: u64, key: &K, now: u64) -> bool {
+        let Some(i) = self.find(hash, key) else {
+            return false;
+        };
+        match self.refresh.get(i) {
+            Some(due) if due <= now && !Self::expired(self.deadline(i), || now) => {
+                self.refresh.begin(i);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A refresh of `key` ended without storing a value: if the entry is still marked, it is due again at once.
+    pub(crate) fn end_refresh(&mut self, hash: u64, key: &K) {
+        if let Some(i) = self.find(hash, key) {
+            self.refresh.reset(i);
+        }
     }
 
     /// Whether any entry carries a deadline (if none does, the callers need not read the clock).
@@ -277,10 +319,26 @@ where
         let Some(i) = self.find(hash, key) else {
             return Found::Absent;
         };
+        if let Some(due) = self.refresh.get(i) {
+            return self.find_refreshing(i, due, now());
+        }
         if Self::expired(self.deadline(i), now) {
             Found::Expired
         } else {
             Found::Live(i, &self.entries[i as usize].value)
+        }
+    }
+
+    /// [`Self::find_shared`] in a cache that refreshes: one reading of the time for the deadline and the refresh.
+    #[inline]
+    fn find_refreshing(&self, i: u32, due: u64, now: u64) -> Found<'_, V> {
+        let value = &self.entries[i as usize].value;
+        if Self::expired(self.deadline(i), || now) {
+            Found::Expired
+        } else if due <= now {
+            Found::Stale(i, value)
+        } else {
+            Found::Live(i, value)
         }
     }
 
@@ -339,6 +397,7 @@ where
             let old_deadline = self.deadline(i);
             let old_value = std::mem::replace(&mut self.entries[i as usize].value, value);
             self.set_deadline(i, deadline);
+            self.refresh.restart(i, now);
             grave.bury(
                 Entry {
                     key,
@@ -377,6 +436,7 @@ where
             if !self.deadline_of.is_empty() {
                 self.deadline_of.reserve_exact(want);
             }
+            self.refresh.reserve_exact(want);
         }
         self.entries.push(Entry { key, value });
         self.order.get_mut().meta.push(Meta::default());
@@ -385,6 +445,7 @@ where
         } else {
             self.deadline_of.push(deadline);
         }
+        self.refresh.push(now);
         let (entries, hasher) = (&self.entries, &self.hasher);
         let bucket = self
             .table
@@ -496,6 +557,7 @@ where
         self.probe = Probe::default();
         self.order.get_mut().clear();
         self.deadline_of = Vec::new();
+        self.refresh.clear();
         self.deadlines = BTreeSet::new();
         grave.push_cleared(std::mem::take(&mut self.entries));
     }
@@ -562,6 +624,7 @@ where
         }
         self.order.get_mut().remove(idx);
         let entry = self.entries.swap_remove(idx as usize);
+        self.refresh.swap_remove(idx);
         let deadline = if self.deadline_of.is_empty() {
             NEVER
         } else {

@@ -1,0 +1,264 @@
+//! Refresh-ahead (`refresh_after`): `get_or_refresh`, `try_get_or_refresh`, and the background reload a stale hit
+//! starts. The reasoning is in `docs/design/refresh.md`.
+
+use std::future::{poll_fn, Future};
+use std::hash::Hash;
+use std::pin::pin;
+use std::sync::Arc;
+
+use crate::flight::{Flight, Outcome};
+use crate::hooks::Ttl;
+use crate::load::share;
+use crate::load_future::{LoadOne, Loaded};
+use crate::reentry::{self, RunId};
+use crate::store::Found;
+use crate::AsyncCache;
+
+/// What a refreshing lookup found.
+enum Read<V> {
+    /// A live value, not due for a refresh (or one is in flight).
+    Fresh(V),
+    /// A live value due for a refresh.
+    Stale(V),
+    /// Nothing live: the loading path decides.
+    Miss,
+}
+
+impl<K, V> AsyncCache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// [`get_or_load`](Self::get_or_load) that also keeps the value fresh: in a cache built with
+    /// [`refresh_after`](crate::CacheBuilder::refresh_after), a hit on a value that old returns it at once and
+    /// spawns `load` on the current tokio runtime to reload the key in the background (one reload per key at a
+    /// time, joined with any load of the key in flight; see `refresh_after` for the whole contract). Hence the
+    /// `Send + 'static` bound, which `get_or_load` does not have. Without `refresh_after`, or outside a tokio
+    /// runtime, it is exactly `get_or_load`.
+    ///
+    /// # Panics
+    /// As [`get_or_load`](Self::get_or_load). A panic of a background reload is caught by the runtime and counted
+    /// in [`Metrics::refresh_failures`](crate::Metrics::refresh_failures); it reaches nobody.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use cache_core::AsyncCache;
+    ///
+    /// tokio::time::pause();
+    /// let cache: AsyncCache<u64, String> =
+    ///     AsyncCache::builder().maxsize(100).refresh_after(Duration::from_secs(10)).build().unwrap();
+    /// let fetch = |id: u64, version: u32| async move { format!("user {id} v{version}") };
+    /// assert_eq!(cache.get_or_refresh(1, fetch(1, 1)).await, "user 1 v1");
+    /// tokio::time::advance(Duration::from_secs(11)).await;
+    /// assert_eq!(cache.get_or_refresh(1, fetch(1, 2)).await, "user 1 v1"); // stale, served at once
+    /// tokio::task::yield_now().await;
+    /// assert_eq!(cache.get_or_refresh(1, fetch(1, 3)).await, "user 1 v2"); // refreshed meanwhile
+    /// # }
+    /// ```
+    pub fn get_or_refresh<F>(&self, key: K, load: F) -> impl Future<Output = V> + use<'_, K, V, F>
+    where
+        F: Future<Output = V> + Send + 'static,
+    {
+        self.refreshing(key, load)
+    }
+
+    /// [`try_get_or_load`](Self::try_get_or_load) that also keeps the value fresh, as
+    /// [`get_or_refresh`](Self::get_or_refresh). A background reload's error is dropped (counted in
+    /// [`Metrics::refresh_failures`](crate::Metrics::refresh_failures)); the old value stays until its TTL and the
+    /// next hit on it tries again.
+    ///
+    /// # Errors
+    /// The error of this caller's own `load`, if it ran in the foreground (a miss) and failed.
+    ///
+    /// # Panics
+    /// As [`try_get_or_load`](Self::try_get_or_load).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use cache_core::AsyncCache;
+    ///
+    /// tokio::time::pause();
+    /// let cache: AsyncCache<&str, u32> =
+    ///     AsyncCache::builder().maxsize(10).refresh_after(Duration::from_secs(1)).build().unwrap();
+    /// assert_eq!(cache.try_get_or_refresh("k", async { Ok::<_, String>(1) }).await, Ok(1));
+    /// tokio::time::advance(Duration::from_secs(2)).await;
+    /// let stale = cache.try_get_or_refresh("k", async { Err("backend down".to_string()) }).await;
+    /// assert_eq!(stale, Ok(1)); // the failing reload runs in the background
+    /// tokio::task::yield_now().await;
+    /// assert_eq!(cache.get(&"k"), Some(1));
+    /// assert_eq!(cache.metrics().refresh_failures, 1);
+    /// # }
+    /// ```
+    pub fn try_get_or_refresh<E, F>(
+        &self,
+        key: K,
+        load: F,
+    ) -> impl Future<Output = Result<V, E>> + use<'_, K, V, E, F>
+    where
+        F: Future<Output = Result<V, E>> + Send + 'static,
+    {
+        self.refreshing(key, load)
+    }
+
+    async fn refreshing<R, F>(&self, key: K, load: F) -> R
+    where
+        R: Loaded<V>,
+        F: Future<Output = R> + Send + 'static,
+    {
+        if self.inner.config.refresh_after.is_some() {
+            let hash = self.inner.shards.hash(&key);
+            match self.read_refreshing(hash, &key) {
+                Read::Fresh(value) => return R::found(value),
+                Read::Stale(value) => {
+                    self.refresh(hash, &key, load);
+                    return R::found(value);
+                }
+                Read::Miss => {}
+            }
+        }
+        LoadOne::new(self, key, Ttl::Default, load).await
+    }
+
+    /// The read-locked lookup of a refreshing load: counts a hit, not a miss (the load that follows counts it).
+    fn read_refreshing(&self, hash: u64, key: &K) -> Read<V> {
+        self.inner.shards.read(hash, |shard, local| {
+            match shard
+                .store
+                .find_shared(hash, key, || self.inner.time.now_read())
+            {
+                Found::Live(slot, value) => {
+                    let value = value.clone();
+                    local.hit(slot, true);
+                    Read::Fresh(value)
+                }
+                Found::Stale(slot, value) => {
+                    let value = value.clone();
+                    local.hit(slot, true);
+                    Read::Stale(value)
+                }
+                Found::Absent | Found::Expired => Read::Miss,
+            }
+        })
+    }
+
+    /// A hit found `key` due for a refresh: unless a refresh or load of it is in flight already, or there is no
+    /// tokio runtime, registers a flight for it and spawns `load` to reload it in the background.
+    pub(crate) fn refresh<R, F>(&self, hash: u64, key: &K, load: F)
+    where
+        R: Loaded<V>,
+        F: Future<Output = R> + Send + 'static,
+    {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        // Everything that may panic (user `Clone`, the clock) before anything is registered.
+        let (kept, registered) = (key.clone(), key.clone());
+        let now = self.inner.time.now();
+        let flight = {
+            let mut shard = self.inner.shards.lock(hash);
+            let (s, grave) = shard.split();
+            if s.flights.get(hash, key).is_some_and(|f| !f.is_finished()) {
+                // A load or refresh of the key is in flight: its value will do.
+                return;
+            }
+            if !s.store.begin_refresh(hash, key, now) {
+                // Refreshed, removed or expired since the read, or another hit started the refresh.
+                return;
+            }
+            // A finished flight left registered by a panic in user code is stale.
+            s.flights.detach(hash, key, grave);
+            let flight = Flight::new();
+            s.flights.start(hash, registered, Arc::clone(&flight));
+            flight
+        };
+        let run = RunId::new();
+        flight.claim(run);
+        // From here on the guard ends the flight whatever happens, even if the task is dropped unpolled.
+        let reload = Reload {
+            cache: self.clone(),
+            hash,
+            key: kept,
+            flight,
+            registered: true,
+        };
+        runtime.spawn(async move {
+            let reload = reload;
+            let mut load = pin!(load);
+            let loaded = poll_fn(|cx| reentry::poll_as(run, load.as_mut(), cx)).await;
+            match loaded.value() {
+                Some(value) => reload.publish(value),
+                None => reload.fail(),
+            }
+        });
+    }
+}
+
+/// A background reload in progress. Dropped without `publish` (an error, a panic, or its task dropped by a
+/// runtime shutting down) it unregisters the flight, lets its waiters retry and makes the entry due again.
+struct Reload<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    cache: AsyncCache<K, V>,
+    hash: u64,
+    key: K,
+    flight: Arc<Flight<V>>,
+    /// Whether the flight may still be registered (so `Drop` must unregister it).
+    registered: bool,
+}
+
+impl<K, V> Reload<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// Stores a copy of the value, restarting its age and TTL (unless a `remove`, `insert` or `clear` detached
+    /// the flight), and shares one with the callers waiting for the key.
+    fn publish(mut self, value: &V) {
+        self.cache.inner.loads.lock().record_refresh(true);
+        // Copies and the TTL first: if user code panics here, `Drop` still unregisters the flight.
+        let ttl = self.cache.ttl_for(Ttl::Default, &self.key, value);
+        let (key, copy) = (self.key.clone(), value.clone());
+        self.registered = false;
+        self.cache
+            .store(self.hash, key, copy, ttl, Some(&self.flight));
+        share(&self.flight, value);
+    }
+
+    fn fail(self) {
+        self.cache.inner.loads.lock().record_refresh(false);
+        // `Drop` unregisters the flight and makes the entry due again.
+    }
+}
+
+impl<K, V> Drop for Reload<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn drop(&mut self) {
+        if self.registered {
+            let (cache, hash, key) = (&self.cache, self.hash, &self.key);
+            let mut shard = cache.inner.shards.lock(hash);
+            shard.end_flight(hash, &self.flight);
+            let (s, _) = shard.split();
+            // The keys' `Eq` may panic, and this may run while unwinding: catch it (the entry then stays marked,
+            // refreshed by no hit until it is stored again or expires).
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                if s.flights.get(hash, key).is_none() {
+                    s.store.end_refresh(hash, key);
+                }
+            }));
+            drop(shard);
+            if std::thread::panicking() {
+                cache.inner.loads.lock().record_refresh(false);
+            }
+        }
+        self.flight.finish(Outcome::Retry);
+    }
+}
