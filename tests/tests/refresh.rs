@@ -62,7 +62,12 @@ async fn a_stale_hit_returns_the_old_value_at_once_and_reloads_once() {
     assert_eq!(calls.load(SeqCst), 2, "one reload started");
     // Meanwhile every hit gets the old value and starts nothing.
     for _ in 0..5 {
-        assert_eq!(cache.get_or_refresh(1, loader(&calls, None, 30)).now_or_never(), Some(10));
+        assert_eq!(
+            cache
+                .get_or_refresh(1, loader(&calls, None, 30))
+                .now_or_never(),
+            Some(10)
+        );
         assert_eq!(cache.get(&1), Some(10));
     }
     settle().await;
@@ -122,7 +127,8 @@ fn concurrent_stale_hits_on_threads_start_one_reload() {
     let barrier = Arc::new(Barrier::new(4));
     let threads: Vec<_> = (0..4)
         .map(|i| {
-            let (cache, barrier, handle) = (cache.clone(), Arc::clone(&barrier), rt.handle().clone());
+            let (cache, barrier, handle) =
+                (cache.clone(), Arc::clone(&barrier), rt.handle().clone());
             let load = loader(&calls, Some(&gate), 100 + i);
             std::thread::spawn(move || {
                 let _runtime = handle.enter();
@@ -162,7 +168,12 @@ async fn a_load_during_a_refresh_joins_it() {
     advance(S(11)).await;
     let calls = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(Notify::new());
-    assert_eq!(cache.get_or_refresh(1, loader(&calls, Some(&gate), 20)).await, 10);
+    assert_eq!(
+        cache
+            .get_or_refresh(1, loader(&calls, Some(&gate), 20))
+            .await,
+        10
+    );
     settle().await;
     // The value expires while the reload is held: a caller that misses waits for the reload, not a new load.
     advance(S(50)).await;
@@ -201,7 +212,10 @@ async fn a_failed_refresh_keeps_the_old_value_until_its_ttl() {
     settle().await;
     assert_eq!(cache.get(&1), Some(10));
     let m = cache.metrics();
-    assert_eq!((m.refreshes, m.refresh_failures, m.load_failures), (0, 1, 0));
+    assert_eq!(
+        (m.refreshes, m.refresh_failures, m.load_failures),
+        (0, 1, 0)
+    );
     // The next stale hit tries again (one at a time).
     assert_eq!(cache.try_get_or_refresh(1, failing(&calls)).await, Ok(10));
     settle().await;
@@ -238,7 +252,12 @@ async fn remove_insert_and_clear_during_a_refresh_win() {
         advance(S(11)).await;
         let calls = Arc::new(AtomicUsize::new(0));
         let gate = Arc::new(Notify::new());
-        assert_eq!(cache.get_or_refresh(1, loader(&calls, Some(&gate), 20)).await, 10);
+        assert_eq!(
+            cache
+                .get_or_refresh(1, loader(&calls, Some(&gate), 20))
+                .await,
+            10
+        );
         settle().await;
         match write {
             "remove" => assert_eq!(cache.remove(&1), Some(10)),
@@ -283,7 +302,10 @@ async fn get_and_get_or_load_never_refresh() {
     assert_eq!(cache.peek(&1), Some(10));
     assert_eq!(cache.get_or_load(1, async { unreachable!() }).await, 10);
     settle().await;
-    assert_eq!(cache.metrics().refreshes + cache.metrics().refresh_failures, 0);
+    assert_eq!(
+        cache.metrics().refreshes + cache.metrics().refresh_failures,
+        0
+    );
     // Still due: the first refreshing hit reloads.
     assert_eq!(cache.get_or_refresh(1, async { 20 }).await, 10);
     settle().await;
@@ -310,7 +332,9 @@ fn without_a_runtime_nothing_is_spawned() {
     assert_eq!(calls.load(SeqCst), 0);
     assert_eq!(cache.metrics().refreshes, 0);
     // Nothing was marked: inside a runtime the next hit refreshes.
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async {
         assert_eq!(cache.get_or_refresh(1, loader(&calls, None, 20)).await, 10);
         tokio::task::yield_now().await;
@@ -333,15 +357,24 @@ fn a_reload_dropped_with_its_runtime_leaves_nothing_behind() {
     clock.advance(S(11));
     let calls = Arc::new(AtomicUsize::new(0));
     let never = Arc::new(Notify::new());
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async {
-        assert_eq!(cache.get_or_refresh(1, loader(&calls, Some(&never), 20)).await, 10);
+        assert_eq!(
+            cache
+                .get_or_refresh(1, loader(&calls, Some(&never), 20))
+                .await,
+            10
+        );
         tokio::task::yield_now().await;
     });
     assert_eq!(calls.load(SeqCst), 1);
     drop(rt); // the reload's task is dropped mid-load
     assert_eq!(cache.metrics().refresh_failures, 0, "cancelled, not failed");
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async {
         // Due again: a new refresh starts, and succeeds.
         assert_eq!(cache.get_or_refresh(1, loader(&calls, None, 30)).await, 10);
@@ -361,7 +394,9 @@ fn refresh_after_is_checked_by_the_builder() {
         .refresh_after(Duration::ZERO)
         .build();
     assert_eq!(zero.unwrap_err(), BuildError::ZeroRefreshAfter);
-    assert!(BuildError::ZeroRefreshAfter.to_string().contains("refresh_after"));
+    assert!(BuildError::ZeroRefreshAfter
+        .to_string()
+        .contains("refresh_after"));
 }
 
 /// `refresh_after >= ttl` is allowed: values with the default TTL expire before they are due, so they are never
@@ -378,8 +413,16 @@ async fn refresh_after_at_or_past_the_ttl_refreshes_only_longer_lived_values() {
     cache.insert_with_ttl(2, 20, Some(S(100)));
     advance(S(10)).await;
     let calls = Arc::new(AtomicUsize::new(0));
-    assert_eq!(cache.get_or_refresh(1, loader(&calls, None, 11)).await, 11, "expired: a plain load");
-    assert_eq!(cache.get_or_refresh(2, loader(&calls, None, 21)).await, 20, "stale: refreshed");
+    assert_eq!(
+        cache.get_or_refresh(1, loader(&calls, None, 11)).await,
+        11,
+        "expired: a plain load"
+    );
+    assert_eq!(
+        cache.get_or_refresh(2, loader(&calls, None, 21)).await,
+        20,
+        "stale: refreshed"
+    );
     settle().await;
     assert_eq!(cache.get(&2), Some(21));
     let m = cache.metrics();
@@ -389,7 +432,11 @@ async fn refresh_after_at_or_past_the_ttl_refreshes_only_longer_lived_values() {
 /// Without `refresh_after`, `get_or_refresh` is `get_or_load`.
 #[tokio::test(start_paused = true)]
 async fn without_refresh_after_get_or_refresh_only_loads() {
-    let cache: AsyncCache<u64, u64> = AsyncCache::builder().maxsize(10).ttl(S(60)).build().unwrap();
+    let cache: AsyncCache<u64, u64> = AsyncCache::builder()
+        .maxsize(10)
+        .ttl(S(60))
+        .build()
+        .unwrap();
     assert_eq!(cache.get_or_refresh(1, async { 10 }).await, 10);
     advance(S(59)).await;
     assert_eq!(cache.get_or_refresh(1, async { unreachable!() }).await, 10);
