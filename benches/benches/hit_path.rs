@@ -5,8 +5,12 @@
 //!   each own an equal share of the capacity, keep every key; this is checked before timing).
 //! * Keys: scrambled `u64`s, and 16-byte `String`s looked up by `&str` (every cache here takes borrowed keys).
 //! * Values: `u64`. Each cache uses its default hasher.
-//! * `cache-core` runs three ways: LRU (`cache-core`), LFU (`cache-core-lfu`), and LRU with a default TTL of one
-//!   hour (`cache-core-ttl`: every entry has a deadline, so every hit also reads the clock).
+//! * `cache-core` runs four ways: LRU (`cache-core`), LFU (`cache-core-lfu`), LRU with a default TTL of one hour
+//!   (`cache-core-ttl`: every entry has a deadline, so every hit also reads the (coarse) clock), and that with
+//!   `refresh_after` of 30 minutes (`cache-core-refresh`: every hit also compares the entry's refresh time; no
+//!   entry becomes due during the run, so no reload runs).
+//! * Peers with expiry set: `moka-sync-ttl` (moka's `time_to_live` of one hour) beside `cache-core-ttl`.
+//!   quick_cache and `lru` have no TTL, so they have no such row.
 //! * Access pattern: 2^20 uniformly random indices into the key set, fixed seed, replayed cyclically.
 //! * Threads: 1, and 2 (each thread walks the pattern from its own offset, both start together at a barrier;
 //!   the time of an iteration is the wall time of one `get` on *each* thread, so the throughput criterion
@@ -111,8 +115,28 @@ where
                 ours(Policy::Lru, Some(Duration::from_secs(3600))),
             ),
             (
+                "cache-core-refresh",
+                Self::Ours(
+                    AsyncCache::builder()
+                        .maxsize(capacity)
+                        .ttl(Duration::from_secs(3600))
+                        .refresh_after(Duration::from_secs(1800))
+                        .build()
+                        .expect("valid settings"),
+                ),
+            ),
+            (
                 "moka-sync",
                 Self::MokaSync(moka::sync::Cache::new(capacity as u64)),
+            ),
+            (
+                "moka-sync-ttl",
+                Self::MokaSync(
+                    moka::sync::Cache::builder()
+                        .max_capacity(capacity as u64)
+                        .time_to_live(Duration::from_secs(3600))
+                        .build(),
+                ),
             ),
             (
                 "moka-future",

@@ -1,10 +1,12 @@
-//! What a TTL costs a hit, measured in adjacent pairs: a noise-robust companion to `hit_alt`'s TTL rows.
+//! What a TTL (and `refresh_after`) costs a hit, measured in adjacent runs: a noise-robust companion to
+//! `hit_path`'s TTL and refresh rows.
 //!
 //! `hit_alt` times every subject once per round, so the two halves of a TTL / plain ratio are taken seconds
 //! apart, and on a busy machine single rounds moved by 2–20× there. This bench times only the two caches that
-//! differ by the TTL alone (cache-core LRU, and the same with a one-hour default TTL), one right after the other,
-//! in an order that alternates every round, over many short rounds; each round gives one ratio, and the median
-//! of those ratios is the result (with their range). Scenarios: 100, 1,000 and 100,000 `u64` keys, every key
+//! differ by the TTL alone (cache-core LRU, and the same with a one-hour default TTL), plus the TTL cache with
+//! `refresh_after` of 30 minutes (no entry becomes due), one right after the other, in an order that rotates
+//! every round, over many short rounds; each round gives one ratio per subject, and the median of those ratios
+//! is the result (with their range). Scenarios: 100, 1,000 and 100,000 `u64` keys, every key
 //! present, looked up in a fixed random order; 1 thread, and 2 threads each walking the order from its own
 //! offset (the time is the slower thread's).
 //!
@@ -45,8 +47,8 @@ fn main() {
             .and_then(|s| s.split_whitespace().next().map(str::to_owned))
             .unwrap_or_default()
     );
-    println!("| keys | threads | plain ns/get (median) | TTL ns/get (median) | TTL / plain: median of per-round ratios (min–max) |");
-    println!("|---|---|---|---|---|");
+    println!("| keys | threads | plain ns/get (median) | TTL ns/get (median) | TTL / plain: median of per-round ratios (min–max) | TTL+refresh ns/get (median) | TTL+refresh / plain (min–max) |");
+    println!("|---|---|---|---|---|---|---|");
     for n in [100usize, 1_000, 100_000] {
         let keys: Vec<u64> = (0..n).map(u64_key).collect();
         let pattern = access_pattern(n, BATCH, 0x77_1E5 ^ n as u64);
@@ -56,9 +58,16 @@ fn main() {
         let capacity = n + n / 4;
         let plain = cache_benches::cache_core(capacity, Policy::Lru, None);
         let ttl = cache_benches::cache_core(capacity, Policy::Lru, Some(Duration::from_secs(3600)));
+        let refresh: AsyncCache<u64, u64> = AsyncCache::builder()
+            .maxsize(capacity)
+            .ttl(Duration::from_secs(3600))
+            .refresh_after(Duration::from_secs(1800))
+            .build()
+            .expect("valid settings");
         for (i, k) in keys.iter().enumerate() {
             plain.insert(*k, i as u64);
             ttl.insert(*k, i as u64);
+            refresh.insert(*k, i as u64);
         }
         for threads in [1usize, 2] {
             let time = |cache: &AsyncCache<u64, u64>| {
@@ -70,29 +79,37 @@ fn main() {
                 let ns = took.as_secs_f64() * 1e9 / BATCH as f64;
                 ns
             };
-            let (mut p, mut t, mut r) = (Vec::new(), Vec::new(), Vec::new());
+            let subjects = [&plain, &ttl, &refresh];
+            let (mut p, mut t, mut f, mut r, mut rf) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for round in 0..=rounds {
-                let (a, b) = if round % 2 == 0 {
-                    let a = time(&plain);
-                    (a, time(&ttl))
-                } else {
-                    let b = time(&ttl);
-                    (time(&plain), b)
-                };
+                // Each round times the three one after the other, starting with a different one each round.
+                let mut ns = [0.0f64; 3];
+                for j in 0..3 {
+                    let which = (round + j) % 3;
+                    ns[which] = time(subjects[which]);
+                }
                 if round > 0 {
-                    p.push(a);
-                    t.push(b);
-                    r.push(b / a);
+                    p.push(ns[0]);
+                    t.push(ns[1]);
+                    f.push(ns[2]);
+                    r.push(ns[1] / ns[0]);
+                    rf.push(ns[2] / ns[0]);
                 }
             }
-            let (lo, hi) = r.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| {
-                (lo.min(x), hi.max(x))
-            });
+            let range = |xs: &[f64]| {
+                xs.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| {
+                    (lo.min(x), hi.max(x))
+                })
+            };
+            let ((lo, hi), (flo, fhi)) = (range(&r), range(&rf));
             println!(
-                "| {n} | {threads} | {:.1} | {:.1} | {:.2}× ({lo:.2}–{hi:.2}) |",
+                "| {n} | {threads} | {:.1} | {:.1} | {:.2}× ({lo:.2}–{hi:.2}) | {:.1} | {:.2}× ({flo:.2}–{fhi:.2}) |",
                 median(&p),
                 median(&t),
-                median(&r)
+                median(&r),
+                median(&f),
+                median(&rf)
             );
         }
     }

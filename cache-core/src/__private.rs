@@ -36,8 +36,43 @@ where
     build_with(maxsize, policy, ttl_nanos, Some(identity))
 }
 
-/// # Panics
-/// Only if the macro let through a setting the builder refuses (a bug in the macro).
+/// [`build`] with `refresh_after = ..` (nanoseconds, at least 1).
+#[must_use]
+pub fn build_refreshing<K, V>(
+    maxsize: usize,
+    policy: Policy,
+    ttl_nanos: Option<u64>,
+    refresh_nanos: u64,
+) -> AsyncCache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    build_full(maxsize, policy, ttl_nanos, Some(refresh_nanos), None)
+}
+
+/// [`build_method`] with `refresh_after = ..` (nanoseconds, at least 1).
+#[must_use]
+pub fn build_method_refreshing<K, V>(
+    maxsize: usize,
+    policy: Policy,
+    ttl_nanos: Option<u64>,
+    refresh_nanos: u64,
+    identity: fn(&K) -> u64,
+) -> AsyncCache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    build_full(
+        maxsize,
+        policy,
+        ttl_nanos,
+        Some(refresh_nanos),
+        Some(identity),
+    )
+}
+
 fn build_with<K, V>(
     maxsize: usize,
     policy: Policy,
@@ -48,10 +83,29 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
+    build_full(maxsize, policy, ttl_nanos, None, identity)
+}
+
+/// # Panics
+/// Only if the macro let through a setting the builder refuses (a bug in the macro).
+fn build_full<K, V>(
+    maxsize: usize,
+    policy: Policy,
+    ttl_nanos: Option<u64>,
+    refresh_nanos: Option<u64>,
+    identity: Option<fn(&K) -> u64>,
+) -> AsyncCache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     let mut builder = AsyncCache::builder().maxsize(maxsize).policy(policy);
     builder.reap_identity = identity;
     if let Some(nanos) = ttl_nanos {
         builder = builder.ttl(Duration::from_nanos(nanos));
+    }
+    if let Some(nanos) = refresh_nanos {
+        builder = builder.refresh_after(Duration::from_nanos(nanos));
     }
     match builder.build() {
         Ok(cache) => cache,
@@ -74,6 +128,74 @@ where
     V: Clone + Send + Sync + 'static,
 {
     cache.get_uncounted_miss(key)
+}
+
+/// The fast path of a cached fn with `refresh_after` and a plain output: [`hit`], and on a hit due for a refresh,
+/// `reload()` (the body, owning its arguments) spawned in the background.
+#[inline]
+pub fn hit_refreshing_value<K, V, F>(
+    cache: &AsyncCache<K, V>,
+    key: &K,
+    reload: impl FnOnce() -> F,
+) -> Option<V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    F: Future<Output = V> + Send + 'static,
+{
+    cache.hit_or_refresh(key, reload)
+}
+
+/// [`hit_refreshing_value`] for a `Result` output: an `Err` of the reload leaves the entry as it was.
+#[inline]
+pub fn hit_refreshing_result<K, V, E, F>(
+    cache: &AsyncCache<K, V>,
+    key: &K,
+    reload: impl FnOnce() -> F,
+) -> Option<V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    F: Future<Output = Result<V, E>> + Send + 'static,
+{
+    cache.hit_or_refresh(key, reload)
+}
+
+/// [`hit_refreshing_value`] for an `Option` output: a `None` of the reload leaves the entry as it was.
+#[inline]
+pub fn hit_refreshing_option<K, V, F>(
+    cache: &AsyncCache<K, V>,
+    key: &K,
+    reload: impl FnOnce() -> F,
+) -> Option<V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    F: Future<Output = Option<V>> + Send + 'static,
+{
+    cache.hit_or_refresh(key, || reload().map(|found| found.ok_or(NoneMarker)))
+}
+
+/// An owned argument of a background reload, lent to the body as the reference type it takes.
+#[inline(always)]
+pub fn borrowed<O: std::borrow::Borrow<T>, T: ?Sized>(owned: &O) -> &T {
+    owned.borrow()
+}
+
+/// The `refresh_after` of `#[async_cache(refresh_after = <expr>)]` on `function`, in nanoseconds.
+///
+/// # Panics
+/// When the value is zero, negative or too long, with a message naming the function and the option.
+#[must_use]
+#[track_caller]
+pub fn refresh_nanos<T: TtlValue>(value: T, function: &str) -> u64 {
+    match value.ttl_nanos() {
+        Ok(nanos) => nanos,
+        Err(_) => panic!(
+            "#[async_cache] on `{function}`: `refresh_after` must be a positive number of seconds (or a \
+             `Duration`) of at most about 584 years; omit it for no refreshes"
+        ),
+    }
 }
 
 // The three below are plain `fn`s returning the cache's own future: no extra `async` layer, so a cached fn's

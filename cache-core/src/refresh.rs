@@ -114,13 +114,31 @@ where
             match self.read_refreshing(hash, &key) {
                 Read::Fresh(value) => return R::found(value),
                 Read::Stale(value) => {
-                    self.refresh(hash, &key, load);
+                    self.refresh(hash, &key, || load);
                     return R::found(value);
                 }
                 Read::Miss => {}
             }
         }
         LoadOne::new(self, key, Ttl::Default, load).await
+    }
+
+    /// The fast path of a cached fn with `refresh_after`: a live value counted as a hit (a miss is not counted:
+    /// the loading call that follows counts it); on a hit due for a refresh, `reload()` is spawned.
+    pub(crate) fn hit_or_refresh<R, F>(&self, key: &K, reload: impl FnOnce() -> F) -> Option<V>
+    where
+        R: Loaded<V>,
+        F: Future<Output = R> + Send + 'static,
+    {
+        let hash = self.inner.shards.hash(key);
+        match self.read_refreshing(hash, key) {
+            Read::Fresh(value) => Some(value),
+            Read::Stale(value) => {
+                self.refresh(hash, key, reload);
+                Some(value)
+            }
+            Read::Miss => None,
+        }
     }
 
     /// The read-locked lookup of a refreshing load: counts a hit, not a miss (the load that follows counts it).
@@ -146,8 +164,8 @@ where
     }
 
     /// A hit found `key` due for a refresh: unless a refresh or load of it is in flight already, or there is no
-    /// tokio runtime, registers a flight for it and spawns `load` to reload it in the background.
-    pub(crate) fn refresh<R, F>(&self, hash: u64, key: &K, load: F)
+    /// tokio runtime, registers a flight for it and spawns `load()` to reload it in the background.
+    pub(crate) fn refresh<R, F>(&self, hash: u64, key: &K, load: impl FnOnce() -> F)
     where
         R: Loaded<V>,
         F: Future<Output = R> + Send + 'static,
@@ -155,7 +173,9 @@ where
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        // Everything that may panic (user `Clone`, the clock) before anything is registered.
+        // Everything that may panic (user `Clone`, the clock, a cached fn's copies of its arguments) before
+        // anything is registered.
+        let load = load();
         let (kept, registered) = (key.clone(), key.clone());
         let now = self.inner.time.now();
         let flight = {

@@ -23,7 +23,7 @@ use crate::errors::Errors;
 /// Every option, as a user writes it: the tail of every "unknown option" message.
 pub(crate) const VALID_FORMS: &str =
     "`maxsize = 128`, `policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`, \
-     `ttl = 60` or `ttl = 0.5` (seconds), `skip_args = 1`, `key = Type` with `convert = expr`, \
+     `ttl = 60` or `ttl = 0.5` (seconds), `refresh_after = 30` (seconds), `skip_args = 1`, `key = Type` with `convert = expr`, \
      `result = true`, `option = true`, `crate = \"path::to::cache_core\"`";
 
 /// The largest `maxsize` every shard layout accepts (a shard holds fewer than `u32::MAX` entries).
@@ -59,6 +59,8 @@ pub(crate) struct Args {
     pub(crate) policy: Option<WithSpan<PolicyKind>>,
     /// The TTL: a literal in whole nanoseconds (at least 1), or an expression (seconds or a `Duration`).
     pub(crate) ttl: Option<WithSpan<Amount<u64>>>,
+    /// `refresh_after`: as `ttl`.
+    pub(crate) refresh_after: Option<WithSpan<Amount<u64>>>,
     pub(crate) skip_args: Option<WithSpan<usize>>,
     /// `key = Type`: the key's type, given with `convert`.
     pub(crate) key: Option<WithSpan<Type>>,
@@ -104,6 +106,7 @@ impl Args {
             "maxsize" => set_once(&mut self.maxsize, option, parse_maxsize),
             "policy" => set_once(&mut self.policy, option, parse_policy),
             "ttl" => set_once(&mut self.ttl, option, parse_ttl),
+            "refresh_after" => set_once(&mut self.refresh_after, option, parse_refresh_after),
             "skip_args" => set_once(&mut self.skip_args, option, parse_skip_args),
             "key" => set_once(&mut self.key, option, parse_key),
             "convert" => set_once(&mut self.convert, option, parse_convert),
@@ -199,6 +202,7 @@ fn example(key: &str) -> String {
         "maxsize" => "`maxsize = 128`".to_owned(),
         "policy" => "`policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`".to_owned(),
         "ttl" => "`ttl = 60` or `ttl = 0.5` (seconds)".to_owned(),
+        "refresh_after" => "`refresh_after = 30` or `refresh_after = 0.5` (seconds)".to_owned(),
         "skip_args" => "`skip_args = 1`".to_owned(),
         "key" | "convert" => "`key = Type, convert = expr`".to_owned(),
         "result" => "`result = true`".to_owned(),
@@ -428,6 +432,31 @@ fn parse_ttl(value: &Value) -> syn::Result<Amount<u64>> {
         ));
     }
     Ok(Amount::Literal(nanos))
+}
+
+/// `refresh_after`: the forms and checks of `ttl`, with messages that name `refresh_after`.
+fn parse_refresh_after(value: &Value) -> syn::Result<Amount<u64>> {
+    parse_ttl(value).map_err(|errors| {
+        let mut renamed = crate::errors::Errors::default();
+        for e in errors {
+            let message = e
+                .to_string()
+                .replace(
+                    "omit `ttl` for no expiry",
+                    "omit `refresh_after` for no refreshes",
+                )
+                .replace("TTL_SECS", "REFRESH_SECS")
+                .replace(
+                    "a zero TTL would expire every entry at once",
+                    "every hit would reload",
+                )
+                .replace("`ttl", "`refresh_after");
+            renamed.push(syn::Error::new(e.span(), message));
+        }
+        renamed
+            .or_ok(())
+            .expect_err("an error has at least one message")
+    })
 }
 
 fn too_long(span: Span) -> syn::Error {

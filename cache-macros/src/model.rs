@@ -22,6 +22,8 @@ pub(crate) struct Settings {
     pub(crate) policy: PolicyKind,
     /// Whole nanoseconds for a literal; an expression of seconds or a `Duration` otherwise.
     pub(crate) ttl: Option<WithSpan<Amount<u64>>>,
+    /// `refresh_after`, as `ttl`.
+    pub(crate) refresh_after: Option<WithSpan<Amount<u64>>>,
 }
 
 /// Where the cached fn is, which decides where its companions go.
@@ -149,6 +151,20 @@ impl Model {
             .map_or_else(|| parse_quote!(::cache_core), |k| k.value);
         let convert = convert(args.key, args.convert, args.skip_args.as_ref(), &mut errors);
         let receiver = receiver(&func, &mut errors);
+        if let (
+            Some(refresh),
+            Some(Receiver {
+                kind: ReceiverKind::Ref,
+                ..
+            }),
+        ) = (&args.refresh_after, &receiver)
+        {
+            errors.push(syn::Error::new(
+                refresh.span,
+                "`refresh_after` on a method needs `self: Arc<Self>` (or `self: &Arc<Self>`): the background \
+                 reload runs the body on a spawned task, which must own the instance",
+            ));
+        }
         let params = params(&func, convert.is_some(), &mut errors);
         let output = output(
             &func.sig.output,
@@ -193,6 +209,7 @@ impl Model {
                 }),
                 policy: args.policy.map_or(PolicyKind::Lru, |p| p.value),
                 ttl: args.ttl,
+                refresh_after: args.refresh_after,
             },
             receiver,
             key,

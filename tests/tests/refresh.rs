@@ -443,3 +443,83 @@ async fn without_refresh_after_get_or_refresh_only_loads() {
     settle().await;
     assert_eq!(cache.metrics().refreshes, 0);
 }
+
+// ---- `#[async_cache(refresh_after = secs)]`: the body reloads in the background. ----
+
+static RATE_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// A key argument by reference, a skipped one by reference: the reload owns copies of both.
+#[cache_core::async_cache(maxsize = 10, ttl = 60, refresh_after = 10, skip_args = 1)]
+async fn rate(bank: &String, currency: &str) -> u64 {
+    assert_eq!(bank, "central");
+    let n = RATE_CALLS.fetch_add(1, SeqCst) as u64;
+    u64::from(currency == "usd") * 1_000 + n
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_attribute_refreshes_a_free_fn_with_its_body() {
+    let bank = "central".to_string();
+    assert_eq!(rate(&bank, "usd").await, 1_000);
+    advance(S(11)).await;
+    assert_eq!(
+        rate(&bank, "usd").await,
+        1_000,
+        "stale: the old value at once"
+    );
+    settle().await;
+    assert_eq!(RATE_CALLS.load(SeqCst), 2);
+    assert_eq!(rate(&bank, "usd").await, 1_001, "refreshed");
+    let m = rate::cache().metrics();
+    assert_eq!((m.loads, m.refreshes, m.misses), (1, 1, 1));
+    // The reload restarted the TTL: alive past the first value's 60 s.
+    advance(S(55)).await;
+    assert_eq!(rate::cache().peek(&("usd".to_string(),)), Some(1_001));
+}
+
+static PROFILE_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(cache_core::CacheIdentity)]
+struct Profiles {
+    id: cache_core::InstanceId,
+    fail: std::sync::atomic::AtomicBool,
+}
+
+impl Profiles {
+    #[cache_core::async_cache(maxsize = 10, refresh_after = 0.5)]
+    async fn profile(self: Arc<Self>, user: u64) -> Result<String, String> {
+        let n = PROFILE_CALLS.fetch_add(1, SeqCst);
+        if self.fail.load(SeqCst) {
+            return Err("down".into());
+        }
+        Ok(format!("user {user} v{n}"))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_attribute_refreshes_an_arc_self_method_and_keeps_the_value_on_errors() {
+    let profiles = Arc::new(Profiles {
+        id: cache_core::InstanceId::new(),
+        fail: false.into(),
+    });
+    let p = || Arc::clone(&profiles);
+    assert_eq!(p().profile(7).await.unwrap(), "user 7 v0");
+    advance(Duration::from_millis(600)).await;
+    profiles.fail.store(true, SeqCst);
+    assert_eq!(
+        p().profile(7).await.unwrap(),
+        "user 7 v0",
+        "stale, reload fails"
+    );
+    settle().await;
+    assert_eq!(Profiles::profile_cache().metrics().refresh_failures, 1);
+    profiles.fail.store(false, SeqCst);
+    assert_eq!(
+        p().profile(7).await.unwrap(),
+        "user 7 v0",
+        "still stale: tries again"
+    );
+    settle().await;
+    assert_eq!(p().profile(7).await.unwrap(), "user 7 v2");
+    assert_eq!(PROFILE_CALLS.load(SeqCst), 3);
+    assert_eq!(Profiles::profile_cache().metrics().refreshes, 1);
+}

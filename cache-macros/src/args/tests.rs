@@ -58,6 +58,30 @@ fn refuses_bad_values() {
 }
 
 #[test]
+fn refresh_after_takes_the_forms_of_ttl_with_its_own_messages() {
+    let args = Args::parse(quote!(refresh_after = 1.5)).unwrap();
+    assert!(matches!(
+        args.refresh_after.unwrap().value,
+        Amount::Literal(1_500_000_000)
+    ));
+    let args = Args::parse(quote!(refresh_after = REFRESH_SECS)).unwrap();
+    assert!(matches!(
+        args.refresh_after.unwrap().value,
+        Amount::Const(_)
+    ));
+    for bad in [
+        quote!(refresh_after = 0),
+        quote!(refresh_after = -1),
+        quote!(refresh_after = "5"),
+    ] {
+        let e = err(bad);
+        assert!(e.contains("`refresh_after"), "{e}");
+        assert!(!e.contains("`ttl"), "{e}");
+    }
+    assert!(err(quote!(refresh_after = 1, refresh_after = 2)).contains("duplicate option"));
+}
+
+#[test]
 fn ttl_float_rounds_to_nanos() {
     let args = Args::parse(quote!(ttl = 0.000_000_001_4)).unwrap();
     assert!(matches!(args.ttl.unwrap().value, Amount::Literal(1)));

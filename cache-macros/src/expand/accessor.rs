@@ -75,16 +75,42 @@ pub(super) fn accessor_body(model: &Model) -> TokenStream {
     let ty = cache_type(model);
     let settings = settings_args(model);
     let span = primary_span(model);
-    let build = if model.receiver.is_some() {
+    let refresh = model
+        .settings
+        .refresh_after
+        .as_ref()
+        .map(|refresh| match &refresh.value {
+            Amount::Literal(nanos) => quote!(#nanos),
+            Amount::Const(expr) => {
+                let name = model.func.sig.ident.to_string();
+                let span = refresh.span;
+                quote_spanned!(span=> #krate::__private::refresh_nanos(const { #expr }, #name))
+            }
+        });
+    let build = match (model.receiver.is_some(), refresh) {
         // Methods: the key starts with the receiver's identity, so dropped instances' entries can be swept.
-        let key = key_type(model);
-        let build = respan(quote!(#krate::__private::build_method), span);
-        quote! {
-            #build(#settings, |__async_cache_key: &#key| __async_cache_key.0)
+        (true, None) => {
+            let key = key_type(model);
+            let build = respan(quote!(#krate::__private::build_method), span);
+            quote! {
+                #build(#settings, |__async_cache_key: &#key| __async_cache_key.0)
+            }
         }
-    } else {
-        let build = respan(quote!(#krate::__private::build), span);
-        quote!(#build(#settings))
+        (true, Some(refresh)) => {
+            let key = key_type(model);
+            let build = respan(quote!(#krate::__private::build_method_refreshing), span);
+            quote! {
+                #build(#settings, #refresh, |__async_cache_key: &#key| __async_cache_key.0)
+            }
+        }
+        (false, None) => {
+            let build = respan(quote!(#krate::__private::build), span);
+            quote!(#build(#settings))
+        }
+        (false, Some(refresh)) => {
+            let build = respan(quote!(#krate::__private::build_refreshing), span);
+            quote!(#build(#settings, #refresh))
+        }
     };
     let checks = trait_checks(model);
     quote! {
@@ -207,5 +233,11 @@ fn settings_doc(model: &Model) -> String {
         OutputKind::Result => "only `Ok` values are stored",
         OutputKind::Option => "only `Some` values are stored",
     };
-    format!("At most {maxsize} entries, {policy}, {ttl}; {stored}.")
+    let refresh = match s.refresh_after.as_ref().map(|t| &t.value) {
+        None => String::new(),
+        #[allow(clippy::cast_precision_loss)]
+        Some(Amount::Literal(n)) => format!(", refreshed after {}s", *n as f64 / 1e9),
+        Some(Amount::Const(expr)) => format!(", refreshed after `{}`", expr.to_token_stream()),
+    };
+    format!("At most {maxsize} entries, {policy}, {ttl}{refresh}; {stored}.")
 }

@@ -7,7 +7,7 @@ use syn::{AttrStyle, Attribute, FnArg, GenericParam, Ident, ItemFn, Pat, Signatu
 use super::accessor::cache_expr;
 use super::key::{key_expr, primary_span, trait_checks};
 use super::{cfgs, doc, local, respan, Names};
-use crate::model::{Model, OutputKind};
+use crate::model::{Model, OutputKind, ReceiverKind};
 
 /// The user's signature with `mut` dropped from argument bindings (the cached fn only passes them on) and `_`
 /// arguments named, so it can pass every argument to the uncached fn.
@@ -125,7 +125,19 @@ pub(super) fn cached_fn(model: &Model, names: &Names) -> TokenStream {
     let call = call_uncached(model, names);
     let checks = trait_checks(model);
     let span = primary_span(model);
-    let hit = respan(quote!(#krate::__private::hit), span);
+    let hit = if model.settings.refresh_after.is_some() {
+        let helper = match model.output.kind {
+            OutputKind::Plain => quote!(hit_refreshing_value),
+            OutputKind::Result => quote!(hit_refreshing_result),
+            OutputKind::Option => quote!(hit_refreshing_option),
+        };
+        let hit = respan(quote!(#krate::__private::#helper), span);
+        let reload = reload_future(model, names);
+        quote!(#hit(#cache_var, &#key_var, || #reload))
+    } else {
+        let hit = respan(quote!(#krate::__private::hit), span);
+        quote!(#hit(#cache_var, &#key_var))
+    };
     let load = respan(quote!(#krate::__private::#helper), span);
     quote! {
         #(#outer)*
@@ -134,12 +146,62 @@ pub(super) fn cached_fn(model: &Model, names: &Names) -> TokenStream {
             let #key_var = #key;
             let #cache_var = #cache;
             // A hit returns here, without building the loading future around the body.
-            if let ::core::option::Option::Some(#hit_var) = #hit(#cache_var, &#key_var) {
+            if let ::core::option::Option::Some(#hit_var) = #hit {
                 return #wrap_hit;
             }
             #load(#cache_var, #key_var, #call).await
         }
     }
+}
+
+/// `refresh_after`: the body as a `Send + 'static` future for a background reload. It owns a copy of every
+/// argument (`&T` as `T::Owned`, lent back to the body as `&T`; others cloned) and of the receiver's `Arc`.
+fn reload_future(model: &Model, names: &Names) -> TokenStream {
+    let krate = &model.krate;
+    let sig = &model.func.sig;
+    let this = local("__async_cache_this");
+    let mut owned = Vec::new();
+    let mut lent = Vec::new();
+    let mut args = Vec::new();
+    for (i, arg) in sig.inputs.iter().enumerate() {
+        match arg {
+            FnArg::Receiver(r) => {
+                let self_token = r.self_token;
+                let kind = model.receiver.as_ref().map(|r| r.kind);
+                owned.push(quote!(let #this = ::std::sync::Arc::clone(&#self_token);));
+                args.push(if kind == Some(ReceiverKind::RefArc) {
+                    quote!(&#this)
+                } else {
+                    quote!(#this)
+                });
+            }
+            FnArg::Typed(typed) => {
+                let name = arg_name(i, &typed.pat);
+                let copy = local(&format!("__async_cache_owned{i}"));
+                if matches!(&*typed.ty, syn::Type::Reference(_)) {
+                    owned.push(quote!(let #copy = ::std::borrow::ToOwned::to_owned(#name);));
+                    lent.push(quote!(let #name = #krate::__private::borrowed(&#copy);));
+                } else {
+                    owned.push(quote!(let #copy = ::core::clone::Clone::clone(&#name);));
+                    lent.push(quote!(let #name = #copy;));
+                }
+                args.push(name.to_token_stream());
+            }
+        }
+    }
+    let uncached = &names.uncached;
+    let call = if model.is_associated() {
+        quote!(Self::#uncached(#(#args),*))
+    } else {
+        quote!(#uncached(#(#args),*))
+    };
+    quote!({
+        #(#owned)*
+        async move {
+            #(#lent)*
+            #call.await
+        }
+    })
 }
 
 /// The user's body, as written, in a fn of its own: `f::uncached(..)` / `value.m_uncached(..)`.

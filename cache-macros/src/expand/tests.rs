@@ -138,3 +138,48 @@ fn impl_without_cached_methods_is_refused() {
     .to_string();
     assert!(out.contains("takes no options"), "{out}");
 }
+
+#[test]
+fn free_fn_refreshing() {
+    let out = expand(
+        quote!(ttl = 60, refresh_after = 30, skip_args = 1),
+        quote! {
+            pub async fn rate(client: &Client, currency: &str, day: u32) -> Result<Rate, Error> {
+                client.rate(currency, day).await
+            }
+        },
+        false,
+    );
+    check("free_fn_refreshing", &out);
+}
+
+#[test]
+fn arc_method_refreshing() {
+    let out = expand(
+        quote!(refresh_after = REFRESH),
+        quote! {
+            async fn names(self: &Arc<Self>, prefix: String) -> Option<Vec<String>> {
+                self.load(prefix).await
+            }
+        },
+        true,
+    );
+    check("arc_method_refreshing", &out);
+}
+
+#[test]
+fn refresh_after_on_a_ref_self_method_is_refused() {
+    let out = attribute(
+        quote!(refresh_after = 30),
+        quote!(
+            async fn user(&self, id: u64) -> u64 {
+                id
+            }
+        ),
+    )
+    .to_string();
+    assert!(
+        out.contains("`refresh_after` on a method needs `self: Arc<Self>`"),
+        "{out}"
+    );
+}
