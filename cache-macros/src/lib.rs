@@ -61,6 +61,7 @@ mod syntax;
 /// | `maxsize = 1000` | `128` | most entries held (at least 1) |
 /// | `policy = "lfu"` | `"lru"` | eviction policy, `"lru"` or `"lfu"` (any case) |
 /// | `ttl = 60`, `ttl = 0.5` | none | seconds until an entry expires; omit for no expiry |
+/// | `refresh_after = 30` | none | seconds after which a hit returns the value and reruns the body in the background (see `CacheBuilder::refresh_after`); the rerun owns copies of the arguments (`&T` needs `T: ToOwned`, skipped ones too) and must be `Send + 'static`; on a method, needs `self: Arc<Self>` |
 /// | `skip_args = 1` | `0` | how many leading arguments (after `self`) are left out of the key |
 /// | `key = Type, convert = expr` | the arguments | the key's type and how it is computed (see below) |
 /// | `result = true` / `option = true` | from the name | the output is a `Result` / `Option` (an alias) |
