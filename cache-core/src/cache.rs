@@ -11,6 +11,7 @@ use parking_lot::Mutex;
 use crate::batch::{BatchConfig, Batcher};
 use crate::hooks::{Hooks, Ttl};
 use crate::metrics::{LoadStats, Metrics};
+use crate::reaper::Reaper;
 use crate::sharded::Sharded;
 use crate::store::{Entry, Found, Graveyard, NEVER};
 use crate::timebase::Timebase;
@@ -42,53 +43,6 @@ pub(crate) struct Inner<K, V> {
     pub(crate) reaper: Option<Reaper<K>>,
     /// The user's callbacks (`expire_after`).
     pub(crate) hooks: Hooks<K, V>,
-}
-
-/// Collects the identities of dropped instances and, once enough have piled up, removes their entries.
-pub(crate) struct Reaper<K> {
-    /// The identity part of a key.
-    pub(crate) identity: fn(&K) -> u64,
-    dead: Mutex<Vec<u64>>,
-    /// How many dead identities to collect before sweeping the cache (a sweep visits every entry).
-    threshold: usize,
-}
-
-impl<K, V> crate::identity::RetireSink for Inner<K, V>
-where
-    K: Hash + Eq + Send + Sync + 'static,
-    V: Send + Sync + 'static,
-{
-    fn retire(&self, id: u64) {
-        let Some(reaper) = &self.reaper else {
-            return;
-        };
-        let dead: std::collections::HashSet<u64> = {
-            let mut dead = reaper.dead.lock();
-            dead.push(id);
-            if dead.len() < reaper.threshold {
-                return;
-            }
-            std::mem::take(&mut *dead).into_iter().collect()
-        };
-        let mut skipped = false;
-        let mut removed = Graveyard::new();
-        for shard in self.shards.try_lock_each() {
-            // `try_lock`: this runs inside a `Drop`, possibly on a thread that already holds a shard lock of
-            // this cache (a cached value owning an `InstanceId`). A busy shard is swept next time instead.
-            let Some(mut shard) = shard else {
-                skipped = true;
-                continue;
-            };
-            let (s, grave) = shard.split();
-            s.store
-                .retain(|k, _| !dead.contains(&(reaper.identity)(k)), grave);
-            shard.bury_in(&mut removed);
-        }
-        if skipped {
-            reaper.dead.lock().extend(dead);
-        }
-        drop(removed);
-    }
 }
 
 /// A bounded, concurrent, async-aware in-memory cache. Cheap to clone: clones share one store.
@@ -208,11 +162,7 @@ where
         identity: Option<fn(&K) -> u64>,
         hooks: Hooks<K, V>,
     ) -> Self {
-        let reaper = identity.map(|identity| Reaper {
-            identity,
-            dead: Mutex::new(Vec::new()),
-            threshold: (config.maxsize / 8).clamp(16, 4096),
-        });
+        let reaper = identity.map(|identity| Reaper::new(identity, config.maxsize));
         let mut shards = Sharded::with_hasher(
             config.maxsize,
             config.shards,
@@ -244,8 +194,7 @@ where
             hooks,
         });
         if inner.reaper.is_some() {
-            let weak = Arc::downgrade(&inner);
-            crate::identity::register_sink(weak);
+            crate::reaper::listen(&inner);
         }
         Self { inner }
     }

@@ -92,6 +92,7 @@ mod model;
 mod policy;
 #[allow(unsafe_code)] // a CPU prefetch hint, see its docs
 mod prefetch;
+mod reaper;
 mod reentry;
 mod refresh;
 mod sharded;
