@@ -17,7 +17,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use cache_benches::{access_pattern, median, quick, u64_key, Table};
+use cache_benches::{access_pattern, quick, u64_key, Table};
 use cache_core::async_cache;
 use futures::executor::block_on;
 
@@ -90,10 +90,11 @@ fn variants<'a>() -> Vec<Variant<'a>> {
     ]
 }
 
-/// Times every variant over `keys`, alternating, `rounds` times; returns the median ns per call of each.
-fn measure(variants: &[Variant<'_>], keys: &[u64], rounds: usize) -> Vec<f64> {
+/// Times every variant over `keys`, alternating, `rounds` times; returns each round's ns per call of each variant
+/// (`[variant][round]`).
+fn measure(variants: &[Variant<'_>], keys: &[u64], rounds: usize) -> Vec<Vec<f64>> {
     let expected: u64 = keys.iter().fold(0u64, |s, &k| s.wrapping_add(k ^ 1));
-    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); variants.len()];
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
     for round in 0..=rounds {
         for (i, (name, run)) in variants.iter().enumerate() {
             let start = Instant::now();
@@ -105,15 +106,30 @@ fn measure(variants: &[Variant<'_>], keys: &[u64], rounds: usize) -> Vec<f64> {
             );
             // Round 0 is a warm-up.
             if round > 0 {
-                times[i].push(took);
+                #[allow(clippy::cast_precision_loss)]
+                times[i].push(took.as_secs_f64() * 1e9 / keys.len() as f64);
             }
         }
     }
-    #[allow(clippy::cast_precision_loss)]
     times
+}
+
+fn median_f64(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+/// "median (min-max)" of `variant`'s per-round ratio to variant 0 (`AsyncCache::get`) in the same round.
+fn ratio_cell(times: &[Vec<f64>], variant: usize) -> String {
+    let ratios: Vec<f64> = times[variant]
         .iter()
-        .map(|t| median(t).as_secs_f64() * 1e9 / keys.len() as f64)
-        .collect()
+        .zip(&times[0])
+        .map(|(t, get)| t / get)
+        .collect();
+    let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = ratios.iter().copied().fold(0.0, f64::max);
+    format!("{:.2}× ({min:.2}-{max:.2})", median_f64(&ratios))
 }
 
 fn main() {
@@ -138,7 +154,8 @@ fn main() {
     let spread = measure(&variants, &pattern, rounds);
 
     println!(
-        "One thread; {} calls per batch, {rounds} rounds (median); ratio = time / AsyncCache::get\n",
+        "One thread; {} calls per batch, {rounds} rounds; ns/call = median of the rounds; ratio = median of the \
+         per-round ratios to AsyncCache::get in the same round (min-max over the rounds)\n",
         hot.len()
     );
     let mut table = Table::new(&[
@@ -151,10 +168,10 @@ fn main() {
     for (i, (name, _)) in variants.iter().enumerate() {
         table.row(vec![
             (*name).to_string(),
-            format!("{:.1}", one_key[i]),
-            format!("{:.2}×", one_key[i] / one_key[0]),
-            format!("{:.1}", spread[i]),
-            format!("{:.2}×", spread[i] / spread[0]),
+            format!("{:.1}", median_f64(&one_key[i])),
+            ratio_cell(&one_key, i),
+            format!("{:.1}", median_f64(&spread[i])),
+            ratio_cell(&spread, i),
         ]);
     }
     println!("{}", table.render());

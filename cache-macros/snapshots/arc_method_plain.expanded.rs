@@ -1,19 +1,27 @@
 impl UserService {
     async fn names(self: Arc<Self>) -> Vec<String> {
-        my::cache::__private::cached_value::<Vec<String>>();
+        const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+            #[allow(unused_imports)]
+            use my::cache::__private::ProbeFallback as _;
+            my::cache::__private::Probe::<(::core::primitive::u64,)>::KEY
+                && my::cache::__private::Probe::<Vec<String>>::VALUE
+        };
         let __async_cache_key = (my::cache::__private::identity(&*self),);
         let __async_cache = Self::names_cache();
-        if let ::core::option::Option::Some(__async_cache_hit) = my::cache::__private::hit(
-            __async_cache,
-            &__async_cache_key,
-        ) {
+        if let ::core::option::Option::Some(__async_cache_hit) = <my::cache::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as my::cache::__private::Cached<
+            _,
+            _,
+        >>::hit(__async_cache, &__async_cache_key) {
             return __async_cache_hit;
         }
-        my::cache::__private::value(
-                __async_cache,
-                __async_cache_key,
-                Self::names_uncached(self),
-            )
+        <my::cache::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as my::cache::__private::Cached<
+            _,
+            _,
+        >>::value(__async_cache, __async_cache_key, Self::names_uncached(self))
             .await
     }
     /// Runs [`Self::names`] without its cache: no lookup, nothing stored.
@@ -30,29 +38,54 @@ impl UserService {
         Vec<String>,
     > {
         my::cache::__private::cached_value::<Vec<String>>();
+        const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+            #[allow(unused_imports)]
+            use my::cache::__private::ProbeFallback as _;
+            my::cache::__private::Probe::<(::core::primitive::u64,)>::KEY
+                && my::cache::__private::Probe::<Vec<String>>::VALUE
+        };
         static __ASYNC_CACHE: my::cache::__private::OnceLock<
-            my::cache::AsyncCache<(::core::primitive::u64,), Vec<String>>,
+            <my::cache::__private::Checked<
+                __ASYNC_CACHE_TYPES_OK,
+            > as my::cache::__private::Cached<
+                (::core::primitive::u64,),
+                Vec<String>,
+            >>::Slot,
         > = my::cache::__private::OnceLock::new();
-        __ASYNC_CACHE
-            .get_or_init(|| my::cache::__private::build_method(
+        <my::cache::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as my::cache::__private::Cached<
+            _,
+            _,
+        >>::method_cache(
+            &__ASYNC_CACHE,
+            || (
                 128usize,
                 my::cache::Policy::Lru,
                 ::core::option::Option::None,
-                |__async_cache_key: &(::core::primitive::u64,)| __async_cache_key.0,
-            ))
+                ::core::option::Option::None,
+            ),
+            |__async_cache_key: &(::core::primitive::u64,)| __async_cache_key.0,
+        )
     }
     /// Runs [`Self::names`]'s body without looking in its cache, stores what it returns.
     /// Use it to refresh one entry.
     #[allow(dead_code)]
     async fn names_refresh(self: Arc<Self>) -> Vec<String> {
-        my::cache::__private::cached_value::<Vec<String>>();
+        const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+            #[allow(unused_imports)]
+            use my::cache::__private::ProbeFallback as _;
+            my::cache::__private::Probe::<(::core::primitive::u64,)>::KEY
+                && my::cache::__private::Probe::<Vec<String>>::VALUE
+        };
         let __async_cache_key = (my::cache::__private::identity(&*self),);
         let __async_cache_ret = Self::names_uncached(self).await;
-        my::cache::__private::store_value(
-            Self::names_cache(),
-            __async_cache_key,
-            &__async_cache_ret,
-        );
+        <my::cache::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as my::cache::__private::Cached<
+            _,
+            _,
+        >>::store_value(Self::names_cache(), __async_cache_key, &__async_cache_ret);
         __async_cache_ret
     }
 }

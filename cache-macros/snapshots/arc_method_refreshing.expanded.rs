@@ -1,13 +1,24 @@
 impl UserService {
     async fn names(self: &Arc<Self>, prefix: String) -> Option<Vec<String>> {
-        ::cache_core::__private::key_argument::<String>();
-        ::cache_core::__private::cached_value::<Vec<String>>();
+        const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+            #[allow(unused_imports)]
+            use ::cache_core::__private::ProbeFallback as _;
+            ::cache_core::__private::Probe::<(::core::primitive::u64, String)>::KEY
+                && ::cache_core::__private::Probe::<Vec<String>>::VALUE
+        };
         let __async_cache_key = (
             ::cache_core::__private::identity(&**self),
-            ::core::clone::Clone::clone(&prefix),
+            <::cache_core::__private::Checked<
+                __ASYNC_CACHE_TYPES_OK,
+            > as ::cache_core::__private::KeyPart<String, String>>::key_part(&prefix),
         );
         let __async_cache = Self::names_cache();
-        if let ::core::option::Option::Some(__async_cache_hit) = ::cache_core::__private::hit_refreshing_option(
+        if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<
+            _,
+            _,
+        >>::hit_refreshing_option(
             __async_cache,
             &__async_cache_key,
             || {
@@ -21,11 +32,12 @@ impl UserService {
         ) {
             return ::core::option::Option::Some(__async_cache_hit);
         }
-        ::cache_core::__private::option(
-                __async_cache,
-                __async_cache_key,
-                Self::names_uncached(self, prefix),
-            )
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<
+            _,
+            _,
+        >>::option(__async_cache, __async_cache_key, Self::names_uncached(self, prefix))
             .await
     }
     /// Runs [`Self::names`] without its cache: no lookup, nothing stored.
@@ -43,36 +55,61 @@ impl UserService {
     > {
         ::cache_core::__private::key_argument::<String>();
         ::cache_core::__private::cached_value::<Vec<String>>();
+        const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+            #[allow(unused_imports)]
+            use ::cache_core::__private::ProbeFallback as _;
+            ::cache_core::__private::Probe::<(::core::primitive::u64, String)>::KEY
+                && ::cache_core::__private::Probe::<Vec<String>>::VALUE
+        };
         static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-            ::cache_core::AsyncCache<(::core::primitive::u64, String), Vec<String>>,
+            <::cache_core::__private::Checked<
+                __ASYNC_CACHE_TYPES_OK,
+            > as ::cache_core::__private::Cached<
+                (::core::primitive::u64, String),
+                Vec<String>,
+            >>::Slot,
         > = ::cache_core::__private::OnceLock::new();
-        __ASYNC_CACHE
-            .get_or_init(|| ::cache_core::__private::build_method_refreshing(
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<
+            _,
+            _,
+        >>::method_cache(
+            &__ASYNC_CACHE,
+            || (
                 128usize,
                 ::cache_core::Policy::Lru,
                 ::core::option::Option::None,
-                ::cache_core::__private::refresh_nanos(const { REFRESH }, "names"),
-                |__async_cache_key: &(::core::primitive::u64, String)| {
-                    __async_cache_key.0
-                },
-            ))
+                ::core::option::Option::Some(
+                    ::cache_core::__private::refresh_nanos(const { REFRESH }, "names"),
+                ),
+            ),
+            |__async_cache_key: &(::core::primitive::u64, String)| __async_cache_key.0,
+        )
     }
     /// Runs [`Self::names`]'s body without looking in its cache, stores a `Some` value (`None` is returned and the entry left as it was).
     /// Use it to refresh one entry.
     #[allow(dead_code)]
     async fn names_refresh(self: &Arc<Self>, prefix: String) -> Option<Vec<String>> {
-        ::cache_core::__private::key_argument::<String>();
-        ::cache_core::__private::cached_value::<Vec<String>>();
+        const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+            #[allow(unused_imports)]
+            use ::cache_core::__private::ProbeFallback as _;
+            ::cache_core::__private::Probe::<(::core::primitive::u64, String)>::KEY
+                && ::cache_core::__private::Probe::<Vec<String>>::VALUE
+        };
         let __async_cache_key = (
             ::cache_core::__private::identity(&**self),
-            ::core::clone::Clone::clone(&prefix),
+            <::cache_core::__private::Checked<
+                __ASYNC_CACHE_TYPES_OK,
+            > as ::cache_core::__private::KeyPart<String, String>>::key_part(&prefix),
         );
         let __async_cache_ret = Self::names_uncached(self, prefix).await;
-        ::cache_core::__private::store_option(
-            Self::names_cache(),
-            __async_cache_key,
-            &__async_cache_ret,
-        );
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<
+            _,
+            _,
+        >>::store_option(Self::names_cache(), __async_cache_key, &__async_cache_ret);
         __async_cache_ret
     }
 }

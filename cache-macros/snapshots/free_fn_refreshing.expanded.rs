@@ -1,13 +1,28 @@
 pub async fn rate(client: &Client, currency: &str, day: u32) -> Result<Rate, Error> {
-    ::cache_core::__private::borrowed_key_argument::<str>();
-    ::cache_core::__private::key_argument::<u32>();
-    ::cache_core::__private::cached_value::<Rate>();
+    const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+        #[allow(unused_imports)]
+        use ::cache_core::__private::ProbeFallback as _;
+        ::cache_core::__private::Probe::<(::std::string::String, u32)>::KEY
+            && ::cache_core::__private::Probe::<Rate>::VALUE
+    };
     let __async_cache_key = (
-        <str as ::std::borrow::ToOwned>::to_owned(currency),
-        ::core::clone::Clone::clone(&day),
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::KeyPart<
+            str,
+            ::std::string::String,
+        >>::key_part(currency),
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::KeyPart<u32, u32>>::key_part(&day),
     );
     let __async_cache = __async_cache_cache_rate();
-    if let ::core::option::Option::Some(__async_cache_hit) = ::cache_core::__private::hit_refreshing_result(
+    if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<
+        _,
+        _,
+    >>::hit_refreshing_result(
         __async_cache,
         &__async_cache_key,
         || {
@@ -24,7 +39,12 @@ pub async fn rate(client: &Client, currency: &str, day: u32) -> Result<Rate, Err
     ) {
         return ::core::result::Result::Ok(__async_cache_hit);
     }
-    ::cache_core::__private::result(
+    <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<
+        _,
+        _,
+    >>::result(
             __async_cache,
             __async_cache_key,
             __async_cache_uncached_rate(client, currency, day),
@@ -53,16 +73,31 @@ pub fn __async_cache_cache_rate() -> &'static ::cache_core::AsyncCache<
     ::cache_core::__private::borrowed_key_argument::<str>();
     ::cache_core::__private::key_argument::<u32>();
     ::cache_core::__private::cached_value::<Rate>();
+    const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+        #[allow(unused_imports)]
+        use ::cache_core::__private::ProbeFallback as _;
+        ::cache_core::__private::Probe::<(::std::string::String, u32)>::KEY
+            && ::cache_core::__private::Probe::<Rate>::VALUE
+    };
     static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-        ::cache_core::AsyncCache<(::std::string::String, u32), Rate>,
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<(::std::string::String, u32), Rate>>::Slot,
     > = ::cache_core::__private::OnceLock::new();
-    __ASYNC_CACHE
-        .get_or_init(|| ::cache_core::__private::build_refreshing(
+    <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<
+        _,
+        _,
+    >>::cache(
+        &__ASYNC_CACHE,
+        || (
             128usize,
             ::cache_core::Policy::Lru,
             ::core::option::Option::Some(60000000000u64),
-            30000000000u64,
-        ))
+            ::core::option::Option::Some(30000000000u64),
+        ),
+    )
 }
 /// Runs `rate`'s body without looking in its cache, stores an `Ok` value (an error is returned and the entry left as it was).
 /// Use it to refresh one entry.
@@ -73,19 +108,30 @@ pub async fn __async_cache_refresh_rate(
     currency: &str,
     day: u32,
 ) -> Result<Rate, Error> {
-    ::cache_core::__private::borrowed_key_argument::<str>();
-    ::cache_core::__private::key_argument::<u32>();
-    ::cache_core::__private::cached_value::<Rate>();
+    const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+        #[allow(unused_imports)]
+        use ::cache_core::__private::ProbeFallback as _;
+        ::cache_core::__private::Probe::<(::std::string::String, u32)>::KEY
+            && ::cache_core::__private::Probe::<Rate>::VALUE
+    };
     let __async_cache_key = (
-        <str as ::std::borrow::ToOwned>::to_owned(currency),
-        ::core::clone::Clone::clone(&day),
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::KeyPart<
+            str,
+            ::std::string::String,
+        >>::key_part(currency),
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::KeyPart<u32, u32>>::key_part(&day),
     );
     let __async_cache_ret = __async_cache_uncached_rate(client, currency, day).await;
-    ::cache_core::__private::store_result(
-        __async_cache_cache_rate(),
-        __async_cache_key,
-        &__async_cache_ret,
-    );
+    <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<
+        _,
+        _,
+    >>::store_result(__async_cache_cache_rate(), __async_cache_key, &__async_cache_ret);
     __async_cache_ret
 }
 /// The cache behind the `#[async_cache]` fn `rate`: `rate::cache()`, `rate::uncached(..)`, `rate::refresh(..)`.

@@ -1,20 +1,34 @@
 /// Looks a user up.
 pub async fn fetch_user(db: &Db, name: &str, id: u64) -> Result<User, DbError> {
-    ::cache_core::__private::borrowed_key_argument::<str>();
-    ::cache_core::__private::key_argument::<u64>();
-    ::cache_core::__private::cached_value::<User>();
+    const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+        #[allow(unused_imports)]
+        use ::cache_core::__private::ProbeFallback as _;
+        ::cache_core::__private::Probe::<(::std::string::String, u64)>::KEY
+            && ::cache_core::__private::Probe::<User>::VALUE
+    };
     let __async_cache_key = (
-        <str as ::std::borrow::ToOwned>::to_owned(name),
-        ::core::clone::Clone::clone(&id),
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::KeyPart<
+            str,
+            ::std::string::String,
+        >>::key_part(name),
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::KeyPart<u64, u64>>::key_part(&id),
     );
     let __async_cache = __async_cache_cache_fetch_user();
-    if let ::core::option::Option::Some(__async_cache_hit) = ::cache_core::__private::hit(
-        __async_cache,
-        &__async_cache_key,
-    ) {
+    if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<_, _>>::hit(__async_cache, &__async_cache_key) {
         return ::core::result::Result::Ok(__async_cache_hit);
     }
-    ::cache_core::__private::result(
+    <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<
+        _,
+        _,
+    >>::result(
             __async_cache,
             __async_cache_key,
             __async_cache_uncached_fetch_user(db, name, id),
@@ -43,15 +57,31 @@ pub fn __async_cache_cache_fetch_user() -> &'static ::cache_core::AsyncCache<
     ::cache_core::__private::borrowed_key_argument::<str>();
     ::cache_core::__private::key_argument::<u64>();
     ::cache_core::__private::cached_value::<User>();
+    const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+        #[allow(unused_imports)]
+        use ::cache_core::__private::ProbeFallback as _;
+        ::cache_core::__private::Probe::<(::std::string::String, u64)>::KEY
+            && ::cache_core::__private::Probe::<User>::VALUE
+    };
     static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-        ::cache_core::AsyncCache<(::std::string::String, u64), User>,
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<(::std::string::String, u64), User>>::Slot,
     > = ::cache_core::__private::OnceLock::new();
-    __ASYNC_CACHE
-        .get_or_init(|| ::cache_core::__private::build(
+    <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<
+        _,
+        _,
+    >>::cache(
+        &__ASYNC_CACHE,
+        || (
             1000usize,
             ::cache_core::Policy::Lfu,
             ::core::option::Option::Some(60000000000u64),
-        ))
+            ::core::option::Option::None,
+        ),
+    )
 }
 /// Runs `fetch_user`'s body without looking in its cache, stores an `Ok` value (an error is returned and the entry left as it was).
 /// Use it to refresh one entry.
@@ -62,15 +92,30 @@ pub async fn __async_cache_refresh_fetch_user(
     name: &str,
     id: u64,
 ) -> Result<User, DbError> {
-    ::cache_core::__private::borrowed_key_argument::<str>();
-    ::cache_core::__private::key_argument::<u64>();
-    ::cache_core::__private::cached_value::<User>();
+    const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+        #[allow(unused_imports)]
+        use ::cache_core::__private::ProbeFallback as _;
+        ::cache_core::__private::Probe::<(::std::string::String, u64)>::KEY
+            && ::cache_core::__private::Probe::<User>::VALUE
+    };
     let __async_cache_key = (
-        <str as ::std::borrow::ToOwned>::to_owned(name),
-        ::core::clone::Clone::clone(&id),
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::KeyPart<
+            str,
+            ::std::string::String,
+        >>::key_part(name),
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::KeyPart<u64, u64>>::key_part(&id),
     );
     let __async_cache_ret = __async_cache_uncached_fetch_user(db, name, id).await;
-    ::cache_core::__private::store_result(
+    <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<
+        _,
+        _,
+    >>::store_result(
         __async_cache_cache_fetch_user(),
         __async_cache_key,
         &__async_cache_ret,

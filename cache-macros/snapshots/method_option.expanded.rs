@@ -1,23 +1,32 @@
 impl UserService {
     pub(crate) async fn user(&self, id: &UserId) -> Option<User> {
-        ::cache_core::__private::borrowed_key_argument::<UserId>();
-        ::cache_core::__private::cached_value::<User>();
+        const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+            #[allow(unused_imports)]
+            use ::cache_core::__private::ProbeFallback as _;
+            ::cache_core::__private::Probe::<(::core::primitive::u64, UserId)>::KEY
+                && ::cache_core::__private::Probe::<User>::VALUE
+        };
         let __async_cache_key = (
             ::cache_core::__private::identity(&*self),
-            <UserId as ::std::borrow::ToOwned>::to_owned(id),
+            <::cache_core::__private::Checked<
+                __ASYNC_CACHE_TYPES_OK,
+            > as ::cache_core::__private::KeyPart<UserId, UserId>>::key_part(id),
         );
         let __async_cache = Self::user_cache();
-        if let ::core::option::Option::Some(__async_cache_hit) = ::cache_core::__private::hit(
-            __async_cache,
-            &__async_cache_key,
-        ) {
+        if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<
+            _,
+            _,
+        >>::hit(__async_cache, &__async_cache_key) {
             return ::core::option::Option::Some(__async_cache_hit);
         }
-        ::cache_core::__private::option(
-                __async_cache,
-                __async_cache_key,
-                Self::user_uncached(self, id),
-            )
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<
+            _,
+            _,
+        >>::option(__async_cache, __async_cache_key, Self::user_uncached(self, id))
             .await
     }
     /// Runs [`Self::user`] without its cache: no lookup, nothing stored.
@@ -30,46 +39,64 @@ impl UserService {
     /// Shared by all instances; use it to read metrics, clear, or prime (`insert`), peek at and remove entries.
     #[must_use]
     pub(crate) fn user_cache() -> &'static ::cache_core::AsyncCache<
-        (::core::primitive::u64, <UserId as ::std::borrow::ToOwned>::Owned),
+        (::core::primitive::u64, UserId),
         User,
     > {
         ::cache_core::__private::borrowed_key_argument::<UserId>();
         ::cache_core::__private::cached_value::<User>();
+        const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+            #[allow(unused_imports)]
+            use ::cache_core::__private::ProbeFallback as _;
+            ::cache_core::__private::Probe::<(::core::primitive::u64, UserId)>::KEY
+                && ::cache_core::__private::Probe::<User>::VALUE
+        };
         static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-            ::cache_core::AsyncCache<
-                (::core::primitive::u64, <UserId as ::std::borrow::ToOwned>::Owned),
+            <::cache_core::__private::Checked<
+                __ASYNC_CACHE_TYPES_OK,
+            > as ::cache_core::__private::Cached<
+                (::core::primitive::u64, UserId),
                 User,
-            >,
+            >>::Slot,
         > = ::cache_core::__private::OnceLock::new();
-        __ASYNC_CACHE
-            .get_or_init(|| ::cache_core::__private::build_method(
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<
+            _,
+            _,
+        >>::method_cache(
+            &__ASYNC_CACHE,
+            || (
                 128usize,
                 ::cache_core::Policy::Lru,
                 ::core::option::Option::Some(500000000u64),
-                |
-                    __async_cache_key: &(
-                        ::core::primitive::u64,
-                        <UserId as ::std::borrow::ToOwned>::Owned,
-                    )|
-                __async_cache_key.0,
-            ))
+                ::core::option::Option::None,
+            ),
+            |__async_cache_key: &(::core::primitive::u64, UserId)| __async_cache_key.0,
+        )
     }
     /// Runs [`Self::user`]'s body without looking in its cache, stores a `Some` value (`None` is returned and the entry left as it was).
     /// Use it to refresh one entry.
     #[allow(dead_code)]
     pub(crate) async fn user_refresh(&self, id: &UserId) -> Option<User> {
-        ::cache_core::__private::borrowed_key_argument::<UserId>();
-        ::cache_core::__private::cached_value::<User>();
+        const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+            #[allow(unused_imports)]
+            use ::cache_core::__private::ProbeFallback as _;
+            ::cache_core::__private::Probe::<(::core::primitive::u64, UserId)>::KEY
+                && ::cache_core::__private::Probe::<User>::VALUE
+        };
         let __async_cache_key = (
             ::cache_core::__private::identity(&*self),
-            <UserId as ::std::borrow::ToOwned>::to_owned(id),
+            <::cache_core::__private::Checked<
+                __ASYNC_CACHE_TYPES_OK,
+            > as ::cache_core::__private::KeyPart<UserId, UserId>>::key_part(id),
         );
         let __async_cache_ret = Self::user_uncached(self, id).await;
-        ::cache_core::__private::store_option(
-            Self::user_cache(),
-            __async_cache_key,
-            &__async_cache_ret,
-        );
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<
+            _,
+            _,
+        >>::store_option(Self::user_cache(), __async_cache_key, &__async_cache_ret);
         __async_cache_ret
     }
 }

@@ -1,18 +1,23 @@
 pub(super) async fn ping() {
-    ::cache_core::__private::cached_value::<()>();
+    const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+        #[allow(unused_imports)]
+        use ::cache_core::__private::ProbeFallback as _;
+        ::cache_core::__private::Probe::<()>::KEY
+            && ::cache_core::__private::Probe::<()>::VALUE
+    };
     let __async_cache_key = ();
     let __async_cache = __async_cache_cache_ping();
-    if let ::core::option::Option::Some(__async_cache_hit) = ::cache_core::__private::hit(
-        __async_cache,
-        &__async_cache_key,
-    ) {
+    if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<_, _>>::hit(__async_cache, &__async_cache_key) {
         return __async_cache_hit;
     }
-    ::cache_core::__private::value(
-            __async_cache,
-            __async_cache_key,
-            __async_cache_uncached_ping(),
-        )
+    <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<
+        _,
+        _,
+    >>::value(__async_cache, __async_cache_key, __async_cache_uncached_ping())
         .await
 }
 /// Runs `ping` without its cache: no lookup, nothing stored.
@@ -26,29 +31,51 @@ pub(super) async fn __async_cache_uncached_ping() {}
 #[must_use]
 pub(super) fn __async_cache_cache_ping() -> &'static ::cache_core::AsyncCache<(), ()> {
     ::cache_core::__private::cached_value::<()>();
+    const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+        #[allow(unused_imports)]
+        use ::cache_core::__private::ProbeFallback as _;
+        ::cache_core::__private::Probe::<()>::KEY
+            && ::cache_core::__private::Probe::<()>::VALUE
+    };
     static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-        ::cache_core::AsyncCache<(), ()>,
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<(), ()>>::Slot,
     > = ::cache_core::__private::OnceLock::new();
-    __ASYNC_CACHE
-        .get_or_init(|| ::cache_core::__private::build(
+    <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<
+        _,
+        _,
+    >>::cache(
+        &__ASYNC_CACHE,
+        || (
             128usize,
             ::cache_core::Policy::Lru,
             ::core::option::Option::None,
-        ))
+            ::core::option::Option::None,
+        ),
+    )
 }
 /// Runs `ping`'s body without looking in its cache, stores what it returns.
 /// Use it to refresh one entry.
 #[doc(hidden)]
 #[allow(dead_code)]
 pub(super) async fn __async_cache_refresh_ping() {
-    ::cache_core::__private::cached_value::<()>();
+    const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+        #[allow(unused_imports)]
+        use ::cache_core::__private::ProbeFallback as _;
+        ::cache_core::__private::Probe::<()>::KEY
+            && ::cache_core::__private::Probe::<()>::VALUE
+    };
     let __async_cache_key = ();
     let __async_cache_ret = __async_cache_uncached_ping().await;
-    ::cache_core::__private::store_value(
-        __async_cache_cache_ping(),
-        __async_cache_key,
-        &__async_cache_ret,
-    );
+    <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<
+        _,
+        _,
+    >>::store_value(__async_cache_cache_ping(), __async_cache_key, &__async_cache_ret);
     __async_cache_ret
 }
 /// The cache behind the `#[async_cache]` fn `ping`: `ping::cache()`, `ping::uncached(..)`, `ping::refresh(..)`.

@@ -1,23 +1,30 @@
 impl<T: Send> Repo for PgRepo<T> {
     async fn find(&self, name: &str) -> Option<Row> {
-        ::cache_core::__private::key_type::<String>();
-        ::cache_core::__private::cached_value::<Row>();
+        const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+            #[allow(unused_imports)]
+            use ::cache_core::__private::ProbeFallback as _;
+            ::cache_core::__private::Probe::<(::core::primitive::u64, String)>::KEY
+                && ::cache_core::__private::Probe::<Row>::VALUE
+        };
         let __async_cache_key = {
             let __async_cache_converted: String = name.to_lowercase();
             (::cache_core::__private::identity(&*self), __async_cache_converted)
         };
         let __async_cache = Self::find_cache();
-        if let ::core::option::Option::Some(__async_cache_hit) = ::cache_core::__private::hit(
-            __async_cache,
-            &__async_cache_key,
-        ) {
+        if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<
+            _,
+            _,
+        >>::hit(__async_cache, &__async_cache_key) {
             return ::core::option::Option::Some(__async_cache_hit);
         }
-        ::cache_core::__private::option(
-                __async_cache,
-                __async_cache_key,
-                Self::find_uncached(self, name),
-            )
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<
+            _,
+            _,
+        >>::option(__async_cache, __async_cache_key, Self::find_uncached(self, name))
             .await
     }
     fn other(&self) {}
@@ -42,18 +49,23 @@ impl<T: Send> PgRepo<T> {
     /// Use it to refresh one entry.
     #[allow(dead_code)]
     async fn find_refresh(&self, name: &str) -> Option<Row> {
-        ::cache_core::__private::key_type::<String>();
-        ::cache_core::__private::cached_value::<Row>();
+        const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+            #[allow(unused_imports)]
+            use ::cache_core::__private::ProbeFallback as _;
+            ::cache_core::__private::Probe::<(::core::primitive::u64, String)>::KEY
+                && ::cache_core::__private::Probe::<Row>::VALUE
+        };
         let __async_cache_key = {
             let __async_cache_converted: String = name.to_lowercase();
             (::cache_core::__private::identity(&*self), __async_cache_converted)
         };
         let __async_cache_ret = Self::find_uncached(self, name).await;
-        ::cache_core::__private::store_option(
-            Self::find_cache(),
-            __async_cache_key,
-            &__async_cache_ret,
-        );
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<
+            _,
+            _,
+        >>::store_option(Self::find_cache(), __async_cache_key, &__async_cache_ret);
         __async_cache_ret
     }
 }
@@ -67,14 +79,33 @@ fn PgRepo__find_cache() -> &'static ::cache_core::AsyncCache<
 > {
     ::cache_core::__private::key_type::<String>();
     ::cache_core::__private::cached_value::<Row>();
+    const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
+        #[allow(unused_imports)]
+        use ::cache_core::__private::ProbeFallback as _;
+        ::cache_core::__private::Probe::<(::core::primitive::u64, String)>::KEY
+            && ::cache_core::__private::Probe::<Row>::VALUE
+    };
     static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-        ::cache_core::AsyncCache<(::core::primitive::u64, String), Row>,
+        <::cache_core::__private::Checked<
+            __ASYNC_CACHE_TYPES_OK,
+        > as ::cache_core::__private::Cached<
+            (::core::primitive::u64, String),
+            Row,
+        >>::Slot,
     > = ::cache_core::__private::OnceLock::new();
-    __ASYNC_CACHE
-        .get_or_init(|| ::cache_core::__private::build_method(
+    <::cache_core::__private::Checked<
+        __ASYNC_CACHE_TYPES_OK,
+    > as ::cache_core::__private::Cached<
+        _,
+        _,
+    >>::method_cache(
+        &__ASYNC_CACHE,
+        || (
             128usize,
             ::cache_core::Policy::Lru,
             ::core::option::Option::None,
-            |__async_cache_key: &(::core::primitive::u64, String)| __async_cache_key.0,
-        ))
+            ::core::option::Option::None,
+        ),
+        |__async_cache_key: &(::core::primitive::u64, String)| __async_cache_key.0,
+    )
 }

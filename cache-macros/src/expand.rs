@@ -158,23 +158,6 @@ fn local(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
-/// `tokens` with every token spanned at `span`, so rustc reports what they require on the user's type.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut tt| {
-            if let proc_macro2::TokenTree::Group(g) = &tt {
-                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
-                group.set_span(span);
-                tt = proc_macro2::TokenTree::Group(group);
-            } else {
-                tt.set_span(span);
-            }
-            tt
-        })
-        .collect()
-}
-
 /// `#[cfg]`s of the fn, repeated on what is generated next to it.
 fn cfgs(func: &ItemFn) -> impl Iterator<Item = &Attribute> {
     func.attrs

@@ -75,8 +75,9 @@ mod syntax;
 /// first call or accessor use) with a message naming the fn.
 ///
 /// # The key
-/// By default, the arguments after the skipped ones, owned, as a tuple: `&str` becomes `String`, `&T` becomes
-/// `<T as ToOwned>::Owned`, a by-value `T` is cloned. `(u64,)` for one argument, `()` for none. They must be
+/// By default, the arguments after the skipped ones, owned, as a tuple: `&str` becomes `String`, `&[T]` becomes
+/// `Vec<T>`, `&Path` / `&OsStr` / `&CStr` their owned types, another `&T` becomes `T` (cloned), and a by-value
+/// `T` is cloned. `(u64,)` for one argument, `()` for none. They must be
 /// `Hash + Eq + Clone + Send + Sync + 'static`.
 ///
 /// With `key = Type, convert = expr` the key is `expr`, of type `Type` (for a method, `(identity, expr)`).
@@ -128,8 +129,9 @@ mod syntax;
 /// # Concurrent calls on the same key
 /// The body runs once: the first caller runs it, the others wait for its result (see
 /// `AsyncCache::get_or_load`). If that caller is cancelled or panics, a waiting caller takes over. A body that
-/// calls its own fn **with the same key** waits for itself forever; recursion on other keys (such as
-/// `fib(n - 1)`, boxed with `Box::pin`) is fine.
+/// calls its own fn **with the same key** would wait for itself: that inner call panics instead, with a message
+/// starting "re-entrant load" (the outer call panics too, and the next call loads the key afresh). Recursion on
+/// other keys (such as `fib(n - 1)`, boxed with `Box::pin`) is fine.
 ///
 /// # Methods
 /// On a method in an inherent `impl` taking `&self`, `self: Arc<Self>` or `self: &Arc<Self>`, the key starts with
@@ -196,10 +198,22 @@ mod syntax;
 ///
 /// # Errors on the argument
 /// A key argument that is not `Hash + Eq + Clone + Send + Sync + 'static` once owned, a `key = Type` that is not,
-/// or a cached value that is not `Clone + Send + Sync + 'static`, is reported on that argument's or the output's
-/// type, with what to do (leave the argument out with `skip_args`, putting it first; say what the key is with
-/// `key`/`convert`; wrap it in a newtype; return an `Arc`). rustc still adds a few errors of its own about the
-/// generated code, mostly at the attribute; the one on the argument is the one to read.
+/// or a cached value that is not `Clone + Send + Sync + 'static`, is **one** error, on that argument's or the
+/// output's type, with what to do (leave the argument out with `skip_args`, putting it first; say what the key is
+/// with `key`/`convert`; wrap it in a newtype; return an `Arc`). Nothing else is reported for it: the generated
+/// code asks nothing more of a type that failed its check.
+///
+/// ```text
+/// error[E0277]: `f64` cannot be part of the cache key: a key argument must be `Hash + Eq + Clone + Send + Sync + 'static`
+///   --> src/lib.rs:2:23
+///    |
+///  2 | async fn price(value: f64) -> u64 {
+///    |                       ^^^ this argument is part of the key
+///    |
+///    = note: if the result does not depend on it (a connection, a client), move it before the key arguments and
+///            leave it out with `skip_args = n`; to say what the key is, use `key = Type, convert = expr`; or wrap
+///            it in a newtype that implements `Hash + Eq + Clone`
+/// ```
 ///
 /// # What is kept
 /// The fn keeps its name, visibility, attributes, doc comments and signature, and its future is `Send` when the

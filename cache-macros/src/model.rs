@@ -1,7 +1,8 @@
 //! The user's fn and the options, validated into a [`Model`]: the receiver, the key parameters with their owned
 //! types, and the output kind. Every check that can fail happens here, so expansion cannot.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
 use syn::{parse_quote, Expr, Ident, ItemFn, Path, Token, Type};
 
 use crate::args::{Amount, Args, PolicyKind, WithSpan};
@@ -60,6 +61,11 @@ pub(crate) struct Model {
     pub(crate) receiver: Option<Receiver>,
     pub(crate) key: Key,
     pub(crate) output: Output,
+}
+
+/// The hidden runtime module under `krate` (the one place that names it).
+pub(crate) fn runtime(krate: &Path) -> TokenStream {
+    quote!(#krate::__private)
 }
 
 /// How the key is made.
@@ -133,6 +139,11 @@ impl Model {
     /// Whether the companions are associated fns (`Self::m_cache()`) rather than items beside a free fn.
     pub(crate) fn is_associated(&self) -> bool {
         !matches!(self.place, Place::Free)
+    }
+
+    /// The hidden runtime module the expansion calls: `cache_core::__private` (or under `crate = "..."`).
+    pub(crate) fn runtime(&self) -> TokenStream {
+        runtime(&self.krate)
     }
 
     pub(crate) fn new(args: Args, func: ItemFn, context: Option<ImplContext>) -> syn::Result<Self> {

@@ -5,8 +5,8 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::Ident;
 
-use super::key::{key_type, primary_span, trait_checks};
-use super::{cfgs, doc, respan, Names};
+use super::key::{checked, key_type, ok_const, slot_type, trait_checks};
+use super::{cfgs, doc, Names};
 use crate::args::{Amount, PolicyKind};
 use crate::model::{ImplContext, Key, Model, OutputKind};
 
@@ -32,6 +32,7 @@ pub(super) fn cache_expr(model: &Model, names: &Names) -> TokenStream {
 /// `ttl` is checked when the cache is built).
 fn settings_args(model: &Model) -> TokenStream {
     let krate = &model.krate;
+    let runtime = model.runtime();
     let name = model.func.sig.ident.to_string();
     let maxsize = match &model.settings.maxsize.value {
         Amount::Literal(n) => quote!(#n),
@@ -62,61 +63,52 @@ fn settings_args(model: &Model) -> TokenStream {
             Amount::Literal(nanos) => quote!(::core::option::Option::Some(#nanos)),
             Amount::Const(expr) => {
                 let span = ttl.span;
-                quote_spanned!(span=> #krate::__private::ttl_nanos(const { #expr }, #name))
+                quote_spanned!(span=> #runtime::ttl_nanos(const { #expr }, #name))
             }
         },
     };
-    quote!(#maxsize, #policy, #ttl)
+    let refresh = match &model.settings.refresh_after {
+        None => quote!(::core::option::Option::None),
+        Some(refresh) => match &refresh.value {
+            Amount::Literal(nanos) => quote!(::core::option::Option::Some(#nanos)),
+            Amount::Const(expr) => {
+                let span = refresh.span;
+                quote_spanned! {span=>
+                    ::core::option::Option::Some(#runtime::refresh_nanos(const { #expr }, #name))
+                }
+            }
+        },
+    };
+    quote!(#maxsize, #policy, #ttl, #refresh)
 }
 
-/// The body of an accessor: the checks and a function-local `static`, built on first use.
+/// The body of an accessor: the trait checks (the one place that reports wrong key and value types) and a
+/// function-local `static`, built on first use.
 pub(super) fn accessor_body(model: &Model) -> TokenStream {
-    let krate = &model.krate;
-    let ty = cache_type(model);
+    let runtime = model.runtime();
     let settings = settings_args(model);
-    let span = primary_span(model);
-    let refresh = model
-        .settings
-        .refresh_after
-        .as_ref()
-        .map(|refresh| match &refresh.value {
-            Amount::Literal(nanos) => quote!(#nanos),
-            Amount::Const(expr) => {
-                let name = model.func.sig.ident.to_string();
-                let span = refresh.span;
-                quote_spanned!(span=> #krate::__private::refresh_nanos(const { #expr }, #name))
-            }
-        });
-    let build = match (model.receiver.is_some(), refresh) {
-        // Methods: the key starts with the receiver's identity, so dropped instances' entries can be swept.
-        (true, None) => {
-            let key = key_type(model);
-            let build = respan(quote!(#krate::__private::build_method), span);
-            quote! {
-                #build(#settings, |__async_cache_key: &#key| __async_cache_key.0)
-            }
-        }
-        (true, Some(refresh)) => {
-            let key = key_type(model);
-            let build = respan(quote!(#krate::__private::build_method_refreshing), span);
-            quote! {
-                #build(#settings, #refresh, |__async_cache_key: &#key| __async_cache_key.0)
-            }
-        }
-        (false, None) => {
-            let build = respan(quote!(#krate::__private::build), span);
-            quote!(#build(#settings))
-        }
-        (false, Some(refresh)) => {
-            let build = respan(quote!(#krate::__private::build_refreshing), span);
-            quote!(#build(#settings, #refresh))
-        }
-    };
     let checks = trait_checks(model);
+    let ok = ok_const(model);
+    let checked = checked(model);
+    let slot = slot_type(model);
+    let build = if model.receiver.is_some() {
+        // Methods: the key starts with the receiver's identity, so dropped instances' entries can be swept.
+        let key = key_type(model);
+        quote! {
+            #checked::method_cache(
+                &__ASYNC_CACHE,
+                || (#settings),
+                |__async_cache_key: &#key| __async_cache_key.0,
+            )
+        }
+    } else {
+        quote!(#checked::cache(&__ASYNC_CACHE, || (#settings)))
+    };
     quote! {
         #checks
-        static __ASYNC_CACHE: #krate::__private::OnceLock<#ty> = #krate::__private::OnceLock::new();
-        __ASYNC_CACHE.get_or_init(|| #build)
+        #ok
+        static __ASYNC_CACHE: #slot = #runtime::OnceLock::new();
+        #build
     }
 }
 

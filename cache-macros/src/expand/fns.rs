@@ -5,8 +5,8 @@ use quote::{quote, ToTokens};
 use syn::{AttrStyle, Attribute, FnArg, GenericParam, Ident, ItemFn, Pat, Signature};
 
 use super::accessor::cache_expr;
-use super::key::{key_expr, primary_span, trait_checks};
-use super::{cfgs, doc, local, respan, Names};
+use super::key::{checked, key_expr, ok_const};
+use super::{cfgs, doc, local, Names};
 use crate::model::{Model, OutputKind, ReceiverKind};
 
 /// The user's signature with `mut` dropped from argument bindings (the cached fn only passes them on) and `_`
@@ -104,7 +104,6 @@ pub(super) fn cached_fn(model: &Model, names: &Names) -> TokenStream {
     let outer = attrs
         .iter()
         .filter(|a| matches!(a.style, AttrStyle::Outer) && !a.path().is_ident("expect"));
-    let krate = &model.krate;
     let key = key_expr(model);
     let cache = cache_expr(model, names);
     let helper = match model.output.kind {
@@ -123,33 +122,30 @@ pub(super) fn cached_fn(model: &Model, names: &Names) -> TokenStream {
         OutputKind::Option => quote!(::core::option::Option::Some(#hit_var)),
     };
     let call = call_uncached(model, names);
-    let checks = trait_checks(model);
-    let span = primary_span(model);
+    let ok = ok_const(model);
+    let checked = checked(model);
     let hit = if model.settings.refresh_after.is_some() {
         let helper = match model.output.kind {
             OutputKind::Plain => quote!(hit_refreshing_value),
             OutputKind::Result => quote!(hit_refreshing_result),
             OutputKind::Option => quote!(hit_refreshing_option),
         };
-        let hit = respan(quote!(#krate::__private::#helper), span);
         let reload = reload_future(model, names);
-        quote!(#hit(#cache_var, &#key_var, || #reload))
+        quote!(#checked::#helper(#cache_var, &#key_var, || #reload))
     } else {
-        let hit = respan(quote!(#krate::__private::hit), span);
-        quote!(#hit(#cache_var, &#key_var))
+        quote!(#checked::hit(#cache_var, &#key_var))
     };
-    let load = respan(quote!(#krate::__private::#helper), span);
     quote! {
         #(#outer)*
         #vis #sig {
-            #checks
+            #ok
             let #key_var = #key;
             let #cache_var = #cache;
             // A hit returns here, without building the loading future around the body.
             if let ::core::option::Option::Some(#hit_var) = #hit {
                 return #wrap_hit;
             }
-            #load(#cache_var, #key_var, #call).await
+            #checked::#helper(#cache_var, #key_var, #call).await
         }
     }
 }
@@ -157,7 +153,7 @@ pub(super) fn cached_fn(model: &Model, names: &Names) -> TokenStream {
 /// `refresh_after`: the body as a `Send + 'static` future for a background reload. It owns a copy of every
 /// argument (`&T` as `T::Owned`, lent back to the body as `&T`; others cloned) and of the receiver's `Arc`.
 fn reload_future(model: &Model, names: &Names) -> TokenStream {
-    let krate = &model.krate;
+    let runtime = model.runtime();
     let sig = &model.func.sig;
     let this = local("__async_cache_this");
     let mut owned = Vec::new();
@@ -180,7 +176,7 @@ fn reload_future(model: &Model, names: &Names) -> TokenStream {
                 let copy = local(&format!("__async_cache_owned{i}"));
                 if matches!(&*typed.ty, syn::Type::Reference(_)) {
                     owned.push(quote!(let #copy = ::std::borrow::ToOwned::to_owned(#name);));
-                    lent.push(quote!(let #name = #krate::__private::borrowed(&#copy);));
+                    lent.push(quote!(let #name = #runtime::borrowed(&#copy);));
                 } else {
                     owned.push(quote!(let #copy = ::core::clone::Clone::clone(&#name);));
                     lent.push(quote!(let #name = #copy;));
@@ -252,7 +248,6 @@ pub(super) fn refresh_fn(model: &Model, names: &Names) -> TokenStream {
     let mut sig = passing_signature(&func.sig);
     sig.ident = names.refresh.clone();
     let vis = &func.vis;
-    let krate = &model.krate;
     let key = key_expr(model);
     let cache = cache_expr(model, names);
     let call = call_uncached(model, names);
@@ -289,18 +284,18 @@ pub(super) fn refresh_fn(model: &Model, names: &Names) -> TokenStream {
             quote!(#[doc(hidden)]),
         )
     };
-    let checks = trait_checks(model);
-    let store = respan(quote!(#krate::__private::#store), primary_span(model));
+    let ok = ok_const(model);
+    let checked = checked(model);
     quote! {
         #(#cfgs)*
         #doc
         #hidden
         #[allow(dead_code)]
         #vis #sig {
-            #checks
+            #ok
             let #key_var = #key;
             let #ret_var = #call.await;
-            #store(#cache, #key_var, &#ret_var);
+            #checked::#store(#cache, #key_var, &#ret_var);
             #ret_var
         }
     }

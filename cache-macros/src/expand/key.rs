@@ -1,77 +1,107 @@
 //! The key: its type, the expression that builds it, and the trait checks of its parts and of the cached value.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
+use syn::Ident;
 
-use super::{local, respan};
+use super::local;
 use crate::model::{Conversion, Key, Model, ReceiverKind};
 
 /// Trait checks of the key parts and the cached value, each spanned on the type the user wrote, so that a missing
-/// `Hash`/`Eq`/`Clone` is reported there, once, with what to do (`__private::KeyArgument` & co. carry the
-/// messages). Emitted in every generated body that uses the cache.
+/// `Hash`/`Eq`/`Clone`/`Send`/`Sync` is reported there, once, with what to do (`__private::KeyArgument` & co.
+/// carry the messages). Emitted once per cached fn, in the accessor that holds the cache; every other use of the
+/// types goes through [`checked`], which asks nothing of them when they are wrong.
 pub(super) fn trait_checks(model: &Model) -> TokenStream {
-    let krate = &model.krate;
+    let runtime = model.runtime();
     let keys: TokenStream = match &model.key {
         Key::Args(params) => params
             .iter()
             .map(|p| match &p.conversion {
                 Conversion::Clone => {
                     let owned = &p.owned;
-                    quote_spanned!(p.span=> #krate::__private::key_argument::<#owned>();)
+                    quote_spanned!(p.span=> #runtime::key_argument::<#owned>();)
                 }
                 Conversion::ToOwned(elem) => {
-                    quote_spanned!(p.span=> #krate::__private::borrowed_key_argument::<#elem>();)
+                    quote_spanned!(p.span=> #runtime::borrowed_key_argument::<#elem>();)
                 }
             })
             .collect(),
         Key::Convert { ty, .. } => {
-            quote_spanned!(ty.span()=> #krate::__private::key_type::<#ty>();)
+            quote_spanned!(ty.span()=> #runtime::key_type::<#ty>();)
         }
     };
     let value = &model.output.value;
-    let value = quote_spanned!(model.output.span=> #krate::__private::cached_value::<#value>(););
+    let value = quote_spanned!(model.output.span=> #runtime::cached_value::<#value>(););
     quote!(#keys #value)
 }
 
-/// Where the generated calls that need the key's and value's traits are spanned: on the one key argument (or the
-/// `key` type) when there is one, so rustc folds their errors into the check's error on that type.
-pub(super) fn primary_span(model: &Model) -> Span {
-    match &model.key {
-        Key::Args(params) if params.len() == 1 => params[0].span,
-        Key::Convert { ty, .. } => ty.span(),
-        Key::Args(_) => Span::call_site(),
+/// The name of the constant that says whether the key and value types have the cache's traits.
+fn ok_name() -> Ident {
+    local("__ASYNC_CACHE_TYPES_OK")
+}
+
+/// `const __ASYNC_CACHE_TYPES_OK: bool = ..;`: whether the key type is a key and the value type a cached value
+/// (`__private::Probe`), for [`checked`]. Every generated body that uses the cache starts with it.
+pub(super) fn ok_const(model: &Model) -> TokenStream {
+    let runtime = model.runtime();
+    let key = key_type(model);
+    let value = &model.output.value;
+    let ok = ok_name();
+    quote! {
+        const #ok: ::core::primitive::bool = {
+            #[allow(unused_imports)]
+            use #runtime::ProbeFallback as _;
+            #runtime::Probe::<#key>::KEY && #runtime::Probe::<#value>::VALUE
+        };
     }
+}
+
+/// `<Checked<OK> as Cached<_, _>>`: the cache operations (the key and value types are inferred from the cache
+/// passed in), which ask nothing of wrong types (whose one error comes from [`trait_checks`]). Needs [`ok_const`]
+/// in scope.
+pub(super) fn checked(model: &Model) -> TokenStream {
+    let runtime = model.runtime();
+    let ok = ok_name();
+    quote!(<#runtime::Checked<#ok> as #runtime::Cached<_, _>>)
+}
+
+/// The type of the accessor's `static`: the cache, or `()` for wrong types. Needs [`ok_const`] in scope.
+pub(super) fn slot_type(model: &Model) -> TokenStream {
+    let runtime = model.runtime();
+    let key = key_type(model);
+    let value = &model.output.value;
+    let ok = ok_name();
+    quote!(#runtime::OnceLock<<#runtime::Checked<#ok> as #runtime::Cached<#key, #value>>::Slot>)
 }
 
 /// The key: `(identity, owned args...)`, or `(identity, convert)`; a free fn has no identity, and its
 /// `convert` key is not wrapped in a tuple.
 pub(super) fn key_expr(model: &Model) -> TokenStream {
-    let krate = &model.krate;
+    let runtime = model.runtime();
     let identity = model.receiver.as_ref().map(|r| {
         let this = r.self_token;
         match r.kind {
             ReceiverKind::Ref | ReceiverKind::Arc => {
-                quote!(#krate::__private::identity(&*#this))
+                quote!(#runtime::identity(&*#this))
             }
-            ReceiverKind::RefArc => quote!(#krate::__private::identity(&**#this)),
+            ReceiverKind::RefArc => quote!(#runtime::identity(&**#this)),
         }
     });
     match &model.key {
         Key::Args(params) => {
+            let ok = ok_name();
             let parts = params.iter().map(|p| {
                 let ident = &p.ident;
-                // Spanned on the argument's type, so a missing `Clone`/`ToOwned` is reported there.
+                let owned = &p.owned;
+                // Through `Checked`, so an argument that is not a key part gets only the check's error.
                 match &p.conversion {
-                    Conversion::Clone => {
-                        let clone = respan(quote!(::core::clone::Clone::clone), p.span);
-                        quote!(#clone(&#ident))
-                    }
-                    Conversion::ToOwned(elem) => {
-                        let to_owned =
-                            respan(quote!(<#elem as ::std::borrow::ToOwned>::to_owned), p.span);
-                        quote!(#to_owned(#ident))
-                    }
+                    Conversion::Clone => quote! {
+                        <#runtime::Checked<#ok> as #runtime::KeyPart<#owned, #owned>>::key_part(&#ident)
+                    },
+                    Conversion::ToOwned(elem) => quote! {
+                        <#runtime::Checked<#ok> as #runtime::KeyPart<#elem, #owned>>::key_part(#ident)
+                    },
                 }
             });
             let identity = identity.iter();

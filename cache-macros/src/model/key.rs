@@ -207,13 +207,11 @@ pub(super) fn key_param(param: Param<'_>, skipped: bool, errors: &mut Errors) ->
         }
         Type::Reference(r) => {
             let elem = (*r.elem).clone();
-            let owned: Type = if matches!(unwrap_type(&elem), Type::Path(p) if p.path.is_ident("str"))
-            {
-                parse_quote!(::std::string::String)
-            } else {
-                parse_quote!(<#elem as ::std::borrow::ToOwned>::Owned)
-            };
-            (owned, Conversion::ToOwned(Box::new(elem)), &*r.elem)
+            (
+                owned_of(&elem),
+                Conversion::ToOwned(Box::new(elem)),
+                &*r.elem,
+            )
         }
         ty => (ty.clone(), Conversion::Clone, ty),
     };
@@ -224,4 +222,28 @@ pub(super) fn key_param(param: Param<'_>, skipped: bool, errors: &mut Errors) ->
         conversion,
         span: param.ty.span(),
     })
+}
+
+/// The key part of a `&T` argument, `<T as ToOwned>::Owned`, spelled as plainly as the syntax allows (it shows in
+/// the accessor's type): `&str` -> `String`, `&[T]` -> `Vec<T>`, `&Path`/`&OsStr`/`&CStr` -> their owned types,
+/// another named type `&T` -> `T` (a sized type's `ToOwned` is its `Clone`).
+fn owned_of(elem: &Type) -> Type {
+    let last = match unwrap_type(elem) {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        _ => None,
+    };
+    match (unwrap_type(elem), last) {
+        // `str`, `core::primitive::str`.
+        (_, Some(last)) if last.ident == "str" && last.arguments.is_empty() => {
+            parse_quote!(::std::string::String)
+        }
+        (_, Some(last)) if !["Path", "OsStr", "CStr"].iter().any(|u| last.ident == u) => {
+            elem.clone()
+        }
+        (Type::Slice(slice), _) => {
+            let item = &slice.elem;
+            parse_quote!(::std::vec::Vec<#item>)
+        }
+        _ => parse_quote!(<#elem as ::std::borrow::ToOwned>::Owned),
+    }
 }

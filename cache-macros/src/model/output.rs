@@ -101,14 +101,14 @@ pub(super) fn output(
         (None | Some(OutputKind::Plain), _) => (OutputKind::Plain, (**ret).clone()),
         (Some(kind), Some((spelled_kind, value))) if kind == spelled_kind => (kind, value),
         // An alias (`ApiResult<User>`): its `Ok`/`Some` type through a trait that also checks it is one.
-        (Some(OutputKind::Result), _) => (
-            OutputKind::Result,
-            parse_quote!(<#ret as #krate::__private::ResultOutput>::Ok),
-        ),
-        (Some(OutputKind::Option), _) => (
-            OutputKind::Option,
-            parse_quote!(<#ret as #krate::__private::OptionOutput>::Some),
-        ),
+        (Some(OutputKind::Result), _) => (OutputKind::Result, {
+            let runtime = super::runtime(krate);
+            parse_quote!(<#ret as #runtime::ResultOutput>::Ok)
+        }),
+        (Some(OutputKind::Option), _) => (OutputKind::Option, {
+            let runtime = super::runtime(krate);
+            parse_quote!(<#ret as #runtime::OptionOutput>::Some)
+        }),
     };
     let place = match kind {
         OutputKind::Plain => "the output",
