@@ -35,6 +35,7 @@ const MIN_AUTO_SHARD_CAPACITY: usize = 512;
 #[must_use = "a builder does nothing until `.build()`"]
 pub struct CacheBuilder<K, V> {
     maxsize: Option<usize>,
+    max_weight: Option<u64>,
     policy: Policy,
     ttl: Option<Duration>,
     refresh_after: Option<Duration>,
@@ -58,6 +59,7 @@ impl<K, V> fmt::Debug for CacheBuilder<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CacheBuilder")
             .field("maxsize", &self.maxsize)
+            .field("max_weight", &self.max_weight)
             .field("policy", &self.policy)
             .field("ttl", &self.ttl)
             .field("refresh_after", &self.refresh_after)
@@ -75,6 +77,7 @@ impl<K, V> Default for CacheBuilder<K, V> {
     fn default() -> Self {
         Self {
             maxsize: None,
+            max_weight: None,
             policy: Policy::Lru,
             ttl: None,
             refresh_after: None,
@@ -115,6 +118,70 @@ where
     /// multi-core throughput (see [`shards`](Self::shards)).
     pub fn maxsize(mut self, maxsize: usize) -> Self {
         self.maxsize = Some(maxsize);
+        self
+    }
+
+    /// Weighs each entry (its size in bytes, say), so that the cache is bounded by the total weight of its
+    /// entries: set the bound with [`max_weight`](Self::max_weight). One without the other is a [`BuildError`].
+    ///
+    /// * **Both bounds apply.** [`maxsize`](Self::maxsize) is still required and still bounds the number of
+    ///   entries; `max_weight` bounds what they weigh together. A write evicts (expired entries first, then the
+    ///   policy's victims, reported as [`EvictionCause::Evicted`](crate::EvictionCause::Evicted)) until the new
+    ///   entry fits both. Set `maxsize` to the most entries you expect: it bounds entries of weight 0 (allowed:
+    ///   they count toward `maxsize` only) and sizes the policy's bookkeeping.
+    /// * **Too heavy to fit.** An entry heavier than `max_weight` (with several shards: than its shard's share,
+    ///   `max_weight / shards`, as with `maxsize`) is never stored: the write drops it, and any value its key had,
+    ///   counts it in [`Metrics::oversized`](crate::Metrics::oversized), not in `evictions`, and hands it to the
+    ///   [`on_evict`](Self::on_evict) listener as `Evicted`. A load still returns it to its callers. Use fewer
+    ///   shards (`.shards(1)`) where single entries may weigh that much.
+    /// * **Exact totals.** The weigher runs once per stored value, with its key (by `insert`, `insert_with_ttl`
+    ///   and every load), and the weight is kept with the entry: replacing a value changes the total by exactly
+    ///   the difference, and removals, expiry, `retain` and `clear` take off exactly what was added.
+    ///   [`Metrics::weight`](crate::Metrics::weight) and [`AsyncCache::weight`] report the total.
+    /// * **Policies.** LRU and LFU evict their usual victims until the entry fits; [`Policy::TinyLfu`] sizes its
+    ///   window and main regions (and their adaptation) in weight. An insert that makes its entry heavier counts
+    ///   as a use of it before the cache makes room, so under LRU it is never its own victim.
+    /// * It runs before any lock is taken, so it may use the cache. If it panics, that value is not stored, the
+    ///   cache is left as it was (totals included), and the panic reaches the caller that stored it (for loads:
+    ///   as with a panicking [`expire_after`](Self::expire_after)).
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache: AsyncCache<String, Vec<u8>> = AsyncCache::builder()
+    ///     .maxsize(1_000) // at most 1,000 entries (one shard: under 1,024)
+    ///     .weigher(|_key, value: &Vec<u8>| u32::try_from(value.len()).unwrap_or(u32::MAX))
+    ///     .max_weight(1_000) // and at most 1,000 bytes of values
+    ///     .build()?;
+    /// cache.insert("a".into(), vec![0; 600]);
+    /// cache.insert("b".into(), vec![0; 300]);
+    /// cache.insert("c".into(), vec![0; 300]); // 1,200 > 1,000: evicts "a", the least recently used
+    /// assert!(!cache.contains_key("a"));
+    /// assert_eq!(cache.metrics().weight, 600);
+    /// cache.insert("huge".into(), vec![0; 5_000]); // heavier than max_weight: never stored
+    /// assert!(!cache.contains_key("huge"));
+    /// assert_eq!(cache.metrics().oversized, 1);
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
+    pub fn weigher<F>(mut self, weigher: F) -> Self
+    where
+        F: Fn(&K, &V) -> u32 + Send + Sync + 'static,
+    {
+        self.hooks.weigher = Some(Arc::new(weigher));
+        self
+    }
+
+    /// The most the entries may weigh together, by the [`weigher`](Self::weigher) (required with it, at least 1
+    /// and at least the shard count). With several shards each shard holds its share, `max_weight / shards`.
+    ///
+    /// ```
+    /// use cache_core::{AsyncCache, BuildError};
+    ///
+    /// let no_weigher = AsyncCache::<u64, String>::builder().maxsize(100).max_weight(4_096).build();
+    /// assert_eq!(no_weigher.unwrap_err(), BuildError::MissingWeigher);
+    /// ```
+    pub fn max_weight(mut self, max_weight: u64) -> Self {
+        self.max_weight = Some(max_weight);
         self
     }
 
@@ -368,12 +435,20 @@ where
     /// # Errors
     /// [`BuildError`] when `maxsize` is missing or 0, `shards` is 0, more than `maxsize` or more than
     /// [`MAX_SHARDS`](Self::MAX_SHARDS), a shard would hold more than `u32::MAX - 1` entries, `ttl` or
-    /// `refresh_after` is zero, or `max_batch_size` is 0.
+    /// `refresh_after` is zero, `max_batch_size` is 0, or of `weigher` and `max_weight` only one is set,
+    /// `max_weight` is 0 or less than `shards`.
     pub fn build(self) -> Result<AsyncCache<K, V>, BuildError> {
         let maxsize = self.maxsize.ok_or(BuildError::MissingMaxsize)?;
         if maxsize == 0 {
             return Err(BuildError::ZeroMaxsize);
         }
+        let max_weight = match (self.hooks.weigher.is_some(), self.max_weight) {
+            (_, Some(0)) => return Err(BuildError::ZeroMaxWeight),
+            (true, Some(w)) => Some(w),
+            (true, None) => return Err(BuildError::MissingMaxWeight),
+            (false, Some(_)) => return Err(BuildError::MissingWeigher),
+            (false, None) => None,
+        };
         let shards = match self.shards {
             Some(0) => return Err(BuildError::ZeroShards),
             Some(n) if n > Self::MAX_SHARDS => {
@@ -383,8 +458,17 @@ where
                 })
             }
             Some(n) if n > maxsize => return Err(BuildError::TooManyShards { shards: n, maxsize }),
+            Some(n) if max_weight.is_some_and(|w| (n as u64) > w) => {
+                return Err(BuildError::TooManyShardsForWeight {
+                    shards: n,
+                    max_weight: max_weight.unwrap_or_default(),
+                })
+            }
             Some(n) => n,
-            None => auto_shards(maxsize),
+            // Each shard gets at least one unit of weight.
+            None => max_weight.map_or(auto_shards(maxsize), |w| {
+                auto_shards(maxsize).min(1 << w.min(1 << 20).ilog2())
+            }),
         };
         if maxsize.div_ceil(shards) >= u32::MAX as usize {
             return Err(BuildError::ShardTooLarge { maxsize, shards });
@@ -409,6 +493,7 @@ where
                 policy: self.policy,
                 ttl: self.ttl,
                 refresh_after: self.refresh_after,
+                max_weight,
                 seed: self.seed,
             },
             time,
@@ -467,6 +552,19 @@ pub enum BuildError {
     ZeroRefreshAfter,
     /// `.max_batch_size(0)`.
     ZeroBatchSize,
+    /// `.weigher(f)` without `.max_weight(n)`: a weigher needs a bound to weigh against.
+    MissingMaxWeight,
+    /// `.max_weight(n)` without `.weigher(f)`: nothing would weigh the entries.
+    MissingWeigher,
+    /// `.max_weight(0)`: no entry of any weight would fit. (An entry may weigh 0, but the bound must be at least 1.)
+    ZeroMaxWeight,
+    /// More shards than units of weight: some shard would hold no weight.
+    TooManyShardsForWeight {
+        /// The requested shard count.
+        shards: usize,
+        /// The requested max_weight.
+        max_weight: u64,
+    },
 }
 
 impl fmt::Display for BuildError {
@@ -496,6 +594,17 @@ impl fmt::Display for BuildError {
                 "cache refresh_after must be more than zero; leave it unset for no background refreshes",
             ),
             Self::ZeroBatchSize => f.write_str("max_batch_size must be at least 1, got 0"),
+            Self::MissingMaxWeight => f.write_str(
+                "cache has a weigher but no max_weight: call `.max_weight(n)` with n >= 1",
+            ),
+            Self::MissingWeigher => f.write_str(
+                "cache max_weight is set without a weigher: call `.weigher(|key, value| weight)`",
+            ),
+            Self::ZeroMaxWeight => f.write_str("cache max_weight must be at least 1, got 0"),
+            Self::TooManyShardsForWeight { shards, max_weight } => write!(
+                f,
+                "cache shards ({shards}) must not exceed max_weight ({max_weight}): every shard needs some weight"
+            ),
         }
     }
 }

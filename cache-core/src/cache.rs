@@ -9,7 +9,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::batch::{BatchConfig, Batcher};
-use crate::hooks::{Hooks, Ttl};
+use crate::hooks::{Hooks, Terms, Ttl};
 use crate::metrics::{LoadStats, Metrics};
 use crate::reaper::Reaper;
 use crate::sharded::Sharded;
@@ -29,6 +29,8 @@ pub(crate) struct Config {
     pub(crate) ttl: Option<Duration>,
     /// How old a value may get before a hit starts its refresh (see [`CacheBuilder::refresh_after`]).
     pub(crate) refresh_after: Option<Duration>,
+    /// The most total weight, for a cache with a weigher (see [`CacheBuilder::max_weight`]).
+    pub(crate) max_weight: Option<u64>,
     /// The seed of the hasher of keys, `None` for a random one (see [`CacheBuilder::hasher_seed`]).
     pub(crate) seed: Option<u64>,
 }
@@ -165,6 +167,7 @@ where
         let reaper = identity.map(|identity| Reaper::new(identity, config.maxsize));
         let mut shards = Sharded::with_hasher(
             config.maxsize,
+            config.max_weight,
             config.shards,
             // `.shards(1)` promises one exact order for all threads, so all threads share one read buffer.
             if config.exact_order {
@@ -346,30 +349,42 @@ where
     /// the default TTL, replacing any value. A load of `key` in progress is detached: its result goes to its
     /// callers but will not overwrite this value.
     ///
+    /// With a [`weigher`](CacheBuilder::weigher), a value heavier than its shard's share of
+    /// [`max_weight`](CacheBuilder::max_weight) is not stored (and any value `key` had is gone).
+    ///
     /// # Panics
-    /// If the `expire_after` callback panics: then nothing is stored and nothing changes.
+    /// If the `expire_after` callback or the weigher panics: then nothing is stored and nothing changes.
     pub fn insert(&self, key: K, value: V) {
-        let ttl = self.ttl_for(Ttl::Default, &key, &value);
-        self.insert_with_ttl(key, value, ttl);
+        let terms = self.terms_for(Ttl::Default, &key, &value);
+        let hash = self.inner.shards.hash(&key);
+        self.store(hash, key, value, terms, None);
     }
 
     /// Stores `value` under `key`: `Some(d)` expires after `d`, `None` never expires, whatever the default TTL
     /// (and without calling [`expire_after`](CacheBuilder::expire_after)).
+    ///
+    /// # Panics
+    /// If the weigher panics: then nothing is stored and nothing changes.
     pub fn insert_with_ttl(&self, key: K, value: V, ttl: Option<Duration>) {
+        let terms = self.terms_for(Ttl::Fixed(ttl), &key, &value);
         let hash = self.inner.shards.hash(&key);
-        self.store(hash, key, value, ttl, None);
+        self.store(hash, key, value, terms, None);
     }
 
-    /// The TTL to store `value` with: a fixed one as it is; otherwise what `expire_after` says, or the default
-    /// TTL. Called before any lock is taken: a panicking `expire_after` leaves the cache as it was.
-    pub(crate) fn ttl_for(&self, ttl: Ttl, key: &K, value: &V) -> Option<Duration> {
-        match ttl {
+    /// How to store `value`: with a fixed TTL as it is, otherwise the TTL `expire_after` says or the default
+    /// TTL; with the weight the weigher says. Called before any lock is taken: a panicking `expire_after` or
+    /// weigher leaves the cache as it was.
+    pub(crate) fn terms_for(&self, ttl: Ttl, key: &K, value: &V) -> Terms {
+        let hooks = &self.inner.hooks;
+        let ttl = match ttl {
             Ttl::Fixed(ttl) => ttl,
-            Ttl::Default => match &self.inner.hooks.expire_after {
+            Ttl::Default => match &hooks.expire_after {
                 Some(expire_after) => expire_after(key, value),
                 None => self.inner.config.ttl,
             },
-        }
+        };
+        let weight = hooks.weigher.as_ref().map_or(0, |weigh| weigh(key, value));
+        Terms { ttl, weight }
     }
 
     /// Stores a value. With `flight`, only if that flight is still attached (not detached by a remove, clear or
@@ -379,9 +394,10 @@ where
         hash: u64,
         key: K,
         value: V,
-        ttl: Option<Duration>,
+        terms: Terms,
         flight: Option<&Arc<crate::flight::Flight<V>>>,
     ) -> bool {
+        let Terms { ttl, weight } = terms;
         let mut shard = self.inner.shards.lock(hash);
         let (s, grave) = shard.split();
         let attached = match flight {
@@ -398,7 +414,8 @@ where
                 0
             };
             let deadline = ttl.map_or(NEVER, |ttl| Timebase::deadline(now, ttl));
-            s.store.insert(hash, key, value, deadline, now, grave);
+            s.store
+                .insert(hash, key, value, deadline, weight, now, grave);
         } else {
             // Not stored: the key and value go with the rest, after the lock is released.
             grave.push(Entry { key, value });
@@ -464,6 +481,18 @@ where
         self.inner.config.maxsize
     }
 
+    /// The most total weight the cache holds, for a cache built with a [`weigher`](CacheBuilder::weigher).
+    pub fn max_weight(&self) -> Option<u64> {
+        self.inner.config.max_weight
+    }
+
+    /// What the stored entries weigh together by the [`weigher`](CacheBuilder::weigher) (counting expired ones
+    /// not yet reclaimed, as [`len`](Self::len) does); 0 for a cache without one. Never more than
+    /// [`max_weight`](Self::max_weight).
+    pub fn weight(&self) -> u64 {
+        self.inner.shards.each().map(|s| s.store.weight()).sum()
+    }
+
     /// The eviction policy.
     pub fn policy(&self) -> Policy {
         self.inner.config.policy
@@ -499,6 +528,7 @@ where
     pub fn metrics(&self) -> Metrics {
         let mut m = Metrics {
             maxsize: self.inner.config.maxsize,
+            max_weight: self.inner.config.max_weight,
             ..Metrics::default()
         };
         for mut shard in self.inner.shards.each() {
@@ -507,7 +537,9 @@ where
             m.misses += c.misses;
             m.evictions += c.evictions;
             m.expirations += c.expirations;
+            m.oversized += c.oversized;
             m.size += shard.store.len();
+            m.weight += shard.store.weight();
         }
         m.listener_panics = self.inner.shards.listener_panics();
         let loads = self.inner.loads.lock();

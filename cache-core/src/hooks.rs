@@ -1,5 +1,5 @@
-//! The user's callbacks about entries: the TTL of a stored value (`expire_after`) and the eviction listener
-//! (`on_evict`), with the per-shard queue that delivers its calls.
+//! The user's callbacks about entries: the TTL of a stored value (`expire_after`), its weight (`weigher`) and the
+//! eviction listener (`on_evict`), with the per-shard queue that delivers its calls.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,9 +10,15 @@ use std::time::Duration;
 /// [`CacheBuilder::expire_after`]: crate::CacheBuilder::expire_after
 pub(crate) type ExpireFn<K, V> = Arc<dyn Fn(&K, &V) -> Option<Duration> + Send + Sync>;
 
+/// Weighs a stored value (see [`CacheBuilder::weigher`]).
+///
+/// [`CacheBuilder::weigher`]: crate::CacheBuilder::weigher
+pub(crate) type WeighFn<K, V> = Arc<dyn Fn(&K, &V) -> u32 + Send + Sync>;
+
 /// The callbacks given to the builder.
 pub(crate) struct Hooks<K, V> {
     pub(crate) expire_after: Option<ExpireFn<K, V>>,
+    pub(crate) weigher: Option<WeighFn<K, V>>,
     pub(crate) on_evict: Option<Listener<K, V>>,
 }
 
@@ -20,6 +26,7 @@ impl<K, V> Default for Hooks<K, V> {
     fn default() -> Self {
         Self {
             expire_after: None,
+            weigher: None,
             on_evict: None,
         }
     }
@@ -29,6 +36,7 @@ impl<K, V> fmt::Debug for Hooks<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hooks")
             .field("expire_after", &self.expire_after.is_some())
+            .field("weigher", &self.weigher.is_some())
             .field("on_evict", &self.on_evict.is_some())
             .finish()
     }
@@ -41,6 +49,16 @@ pub(crate) enum Ttl {
     Default,
     /// Exactly this (`None`: never expires): an explicit `*_with_ttl`.
     Fixed(Option<Duration>),
+}
+
+/// How a value is stored, as the user's callbacks decided before any lock was taken (see
+/// `AsyncCache::terms_for`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Terms {
+    /// Its TTL (`None`: never expires).
+    pub(crate) ttl: Option<Duration>,
+    /// Its weight (0 for a cache without a weigher: unused then).
+    pub(crate) weight: u32,
 }
 
 /// Why an entry left the cache: the third argument of the [`on_evict`](crate::CacheBuilder::on_evict) listener.

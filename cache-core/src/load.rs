@@ -347,15 +347,15 @@ where
     fn publish(mut self, key: K, value: &V) -> bool {
         let took = self.cache.since(self.started);
         self.cache.inner.loads.lock().record(took, true);
-        // Decide the TTL and copy before `registered` is cleared: if `expire_after` or a user `Clone` panics,
-        // `Drop` still unregisters the flight (and the waiters retry).
-        let ttl = self.cache.ttl_for(self.ttl, &key, value);
+        // Decide the TTL and weight and copy before `registered` is cleared: if `expire_after`, the weigher or a
+        // user `Clone` panics, `Drop` still unregisters the flight (and the waiters retry).
+        let terms = self.cache.terms_for(self.ttl, &key, value);
         let stored_copy = value.clone();
         // From here on `Drop` must not lock: `store` takes the shard lock and ends the flight itself.
         self.registered = false;
         let stored = self
             .cache
-            .store(self.hash, key, stored_copy, ttl, Some(&self.flight));
+            .store(self.hash, key, stored_copy, terms, Some(&self.flight));
         crate::model::switch();
         // If this `Clone` panics, `Drop` tells the waiters to retry: they find the stored value.
         share(&self.flight, value);

@@ -20,7 +20,8 @@ pub struct Metrics {
     pub size: usize,
     /// The most entries the cache holds.
     pub maxsize: usize,
-    /// Live entries removed by the eviction policy to make room.
+    /// Live entries removed by the eviction policy to make room (for an entry count or, with a
+    /// [`weigher`](crate::CacheBuilder::weigher), a weight over its bound).
     pub evictions: u64,
     /// Entries removed because their TTL had passed (on read, on write, or by `purge_expired`).
     pub expirations: u64,
@@ -36,6 +37,16 @@ pub struct Metrics {
     /// Background refreshes whose loader returned an error or panicked (the old value stays until its TTL). Not
     /// counted in `load_failures` or `load_time`. Cancelled refreshes (their task dropped) count in neither.
     pub refresh_failures: u64,
+    /// What the stored entries weigh together by the [`weigher`](crate::CacheBuilder::weigher), counting expired
+    /// entries not yet reclaimed (as `size` does); 0 without a weigher.
+    pub weight: u64,
+    /// The most total weight the cache holds: [`max_weight`](crate::CacheBuilder::max_weight), `None` without a
+    /// weigher.
+    pub max_weight: Option<u64>,
+    /// Values not stored because they alone weigh more than their shard's share of `max_weight` (each one is
+    /// handed to the [`on_evict`](crate::CacheBuilder::on_evict) listener as
+    /// [`Evicted`](crate::EvictionCause::Evicted), but counts here, not in `evictions`).
+    pub oversized: u64,
     /// Calls of the [`on_evict`](crate::CacheBuilder::on_evict) listener that panicked (each panic is caught;
     /// the entry is gone and counted all the same). Not reset by `clear()`.
     pub listener_panics: u64,

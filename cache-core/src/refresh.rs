@@ -240,13 +240,13 @@ where
     /// Stores a copy of the value, restarting its age and TTL (unless a `remove`, `insert` or `clear` detached
     /// the flight), and shares one with the callers waiting for the key.
     fn publish(mut self, value: &V) {
-        // Copies and the TTL first: if user code panics here, `Drop` still unregisters the flight (and counts a
-        // failure).
-        let ttl = self.cache.ttl_for(Ttl::Default, &self.key, value);
+        // Copies, the TTL and the weight first: if user code panics here, `Drop` still unregisters the flight
+        // (and counts a failure).
+        let terms = self.cache.terms_for(Ttl::Default, &self.key, value);
         let (key, copy) = (self.key.clone(), value.clone());
         self.registered = false;
         self.cache
-            .store(self.hash, key, copy, ttl, Some(&self.flight));
+            .store(self.hash, key, copy, terms, Some(&self.flight));
         // Counted once stored: whoever sees the count sees the value.
         self.cache.inner.loads.lock().record_refresh(true);
         share(&self.flight, value);

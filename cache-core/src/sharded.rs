@@ -231,12 +231,14 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         stripes: usize,
         policy: crate::Policy,
     ) -> Self {
-        Self::with_hasher(maxsize, shards, stripes, policy, Hasher::random())
+        Self::with_hasher(maxsize, None, shards, stripes, policy, Hasher::random())
     }
 
-    /// [`Self::new`] with the given hasher of keys.
+    /// [`Self::new`] with the given hasher of keys, and for a cache with a weigher, the most total weight (at
+    /// least `shards`), shared out between the shards as `maxsize` is.
     pub(crate) fn with_hasher(
         maxsize: usize,
+        max_weight: Option<u64>,
         shards: usize,
         stripes: usize,
         policy: crate::Policy,
@@ -248,8 +250,12 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         let shards = (0..count)
             .map(|i| {
                 let capacity = base + usize::from(i < extra);
+                let max_weight = max_weight.map(|w| {
+                    let n = count as u64;
+                    w / n + u64::from((i as u64) < w % n)
+                });
                 let shard = Shard {
-                    store: Store::new(capacity, count, policy, hasher),
+                    store: Store::new(capacity, max_weight, count, policy, hasher),
                     flights: Flights::default(),
                 };
                 // A shard of a handful of entries gets fewer stripes: a cache split into very many tiny shards
@@ -464,7 +470,7 @@ mod tests {
         let h = s.hash(&k);
         let mut guard = s.lock(h);
         let (shard, grave) = guard.split();
-        shard.store.insert(h, k, v, NEVER, 0, grave);
+        shard.store.insert(h, k, v, NEVER, 0, 0, grave);
     }
 
     /// Every exclusive guard publishes its store's probe as it lets go, so readers prefetch from where the

@@ -95,14 +95,14 @@ where
                 while let Some((hash, key, flight)) = self.keys.last() {
                     let (hash, flight) = (*hash, Arc::clone(flight));
                     if let Some(v) = found.get(key) {
-                        // Before any lock. If `expire_after` panics, this key fails as panicked (its waiters do
-                        // not retry a batch that would panic again), the others are stored, and the panic goes
-                        // on at the end.
-                        let ttl = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                            self.cache.ttl_for(crate::hooks::Ttl::Default, key, v)
+                        // Before any lock. If `expire_after` or the weigher panics, this key fails as panicked
+                        // (its waiters do not retry a batch that would panic again), the others are stored, and
+                        // the panic goes on at the end.
+                        let terms = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            self.cache.terms_for(crate::hooks::Ttl::Default, key, v)
                         }));
-                        let ttl = match ttl {
-                            Ok(ttl) => ttl,
+                        let terms = match terms {
+                            Ok(terms) => terms,
                             Err(panic) => {
                                 self.cache.forget(hash, &flight);
                                 flight.finish(Outcome::Panicked);
@@ -113,7 +113,7 @@ where
                         };
                         // By reference, each copy made in a small frame: see `docs/design/large-values.md`.
                         self.cache
-                            .store(hash, key.clone(), v.clone(), ttl, Some(&flight));
+                            .store(hash, key.clone(), v.clone(), terms, Some(&flight));
                         share(&flight, v);
                         out.insert(key.clone(), v.clone());
                     } else {

@@ -79,6 +79,38 @@ pub(crate) trait MetaSlots {
     fn meta_mut(&mut self, idx: u32) -> &mut Meta;
     /// How many slots there are.
     fn count(&self) -> usize;
+    /// The weight of the entry in slot `idx`: what the cache's weigher said, or 1 for every entry of a cache
+    /// without one (so that a policy sizing its regions in weight sizes them in entries then).
+    #[inline]
+    fn weight(&self, _idx: u32) -> u64 {
+        1
+    }
+}
+
+/// The slots as a store lends them: each one's [`Meta`] and, for a cache with a weigher, its weight (`weight` is
+/// empty without one: every entry weighs 1).
+pub(crate) struct Slots<'a> {
+    pub(crate) meta: &'a mut [Meta],
+    pub(crate) weight: &'a [u32],
+}
+
+impl MetaSlots for Slots<'_> {
+    #[inline]
+    fn meta(&self, idx: u32) -> &Meta {
+        &self.meta[idx as usize]
+    }
+    #[inline]
+    fn meta_mut(&mut self, idx: u32) -> &mut Meta {
+        &mut self.meta[idx as usize]
+    }
+    #[inline]
+    fn count(&self) -> usize {
+        self.meta.len()
+    }
+    #[inline]
+    fn weight(&self, idx: u32) -> u64 {
+        self.weight.get(idx as usize).map_or(1, |&w| u64::from(w))
+    }
 }
 
 impl MetaSlots for Vec<Meta> {
@@ -176,6 +208,9 @@ pub(crate) trait EvictionPolicy {
     /// [`order`](Self::order), when the store is full and about to insert a new entry. A policy may rearrange its
     /// order first (TinyLFU moves an admitted candidate into its main region), which is why it takes the slots.
     fn victim(&mut self, slots: &mut impl MetaSlots) -> Option<u32>;
+    /// The entry at `idx` now weighs `slots.weight(idx)` instead of `old` (an insert replaced its value). Only
+    /// policies that size their regions in weight care.
+    fn reweigh(&mut self, _slots: &mut impl MetaSlots, _idx: u32, _old: u64) {}
     /// Forget every entry.
     fn clear(&mut self);
 }
@@ -189,14 +224,18 @@ pub(crate) enum AnyPolicy {
 }
 
 impl AnyPolicy {
-    /// `capacity`: the most slots the store will have (LFU sizes its side vector by it).
-    pub(crate) fn new(kind: crate::Policy, capacity: usize) -> Self {
+    /// `capacity`: the most slots the store will have (LFU sizes its side vector by it). `max_weight`: the most
+    /// total weight it will hold, for a cache with a weigher (TinyLFU sizes its regions in weight then, in
+    /// entries otherwise). LRU and LFU need not know: the store evicts their victims until the new entry fits.
+    pub(crate) fn new(kind: crate::Policy, capacity: usize, max_weight: Option<u64>) -> Self {
         match kind {
             crate::Policy::Lru => Self::Lru(Lru::new(capacity <= UNORDERED_MAX)),
             crate::Policy::Lfu => Self::Lfu(Lfu::new(capacity, capacity <= UNORDERED_MAX)),
-            crate::Policy::TinyLfu => {
-                Self::TinyLfu(TinyLfu::new(capacity, capacity <= UNORDERED_MAX))
-            }
+            crate::Policy::TinyLfu => Self::TinyLfu(TinyLfu::new(
+                capacity,
+                max_weight.unwrap_or(capacity as u64),
+                capacity <= UNORDERED_MAX,
+            )),
         }
     }
 }
@@ -237,6 +276,9 @@ impl EvictionPolicy for AnyPolicy {
     #[inline]
     fn victim(&mut self, slots: &mut impl MetaSlots) -> Option<u32> {
         dispatch!(self, p => p.victim(slots))
+    }
+    fn reweigh(&mut self, slots: &mut impl MetaSlots, idx: u32, old: u64) {
+        dispatch!(self, p => p.reweigh(slots, idx, old));
     }
     fn clear(&mut self) {
         dispatch!(self, p => p.clear());

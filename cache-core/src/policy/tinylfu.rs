@@ -33,6 +33,11 @@
 //!
 //! The policy learns each key's hash from the store at insert (`EvictionPolicy::insert`).
 //!
+//! **Weights.** With a weigher, the shares above (the window's, protected's, main's) are shares of the shard's
+//! `max_weight`, and each list keeps the weight of its entries beside their count: a region is over its share
+//! when its entries weigh more than it. Without one every entry weighs 1 and the two are the same. Adaptation
+//! steps and ghost reaches, counted in entries, are converted at the shard's mean entry weight.
+//!
 //! **Unordered until first full**, as LRU (see `lru.rs`): until the store first needs a victim, a use only stamps
 //! the slot and counts one use beside the stamp (in the slot's own `Meta`: no sketch, no list), and
 //! [`EvictionPolicy::order`] then sorts the slots by stamp into the lists (the most recent into the window, the
@@ -68,6 +73,8 @@ struct List {
     head: u32,
     tail: u32,
     len: usize,
+    /// What the entries weigh together (`len` without a weigher).
+    weight: u64,
 }
 
 impl Default for List {
@@ -76,6 +83,7 @@ impl Default for List {
             head: NIL,
             tail: NIL,
             len: 0,
+            weight: 0,
         }
     }
 }
@@ -172,9 +180,12 @@ pub(crate) struct TinyLfu {
     lists: [List; 3],
     /// Per slot: `fingerprint << 2 | region`.
     info: Vec<u32>,
+    /// The most entries (sizes the side vectors, the sketch and the ghosts).
     capacity: usize,
-    window_max: usize,
-    protected_max: usize,
+    /// The most weight: what the regions' shares are shares of (`capacity` without a weigher).
+    size: u64,
+    window_max: u64,
+    protected_max: u64,
     /// Allocated once the shard first holds half its capacity.
     sketch: Option<Sketch>,
     ghosts: Ghosts,
@@ -210,13 +221,16 @@ fn fingerprint(hash: u64) -> u32 {
 }
 
 impl TinyLfu {
-    /// A policy for a shard of up to `capacity` entries that starts unordered if `unordered`.
-    pub(crate) fn new(capacity: usize, unordered: bool) -> Self {
+    /// A policy for a shard of up to `capacity` entries weighing up to `size` together (`capacity` again
+    /// without a weigher) that starts unordered if `unordered`.
+    pub(crate) fn new(capacity: usize, size: u64, unordered: bool) -> Self {
         let capacity = capacity.max(1);
+        let size = size.max(1);
         let mut this = Self {
             lists: [List::default(); 3],
             info: Vec::new(),
             capacity,
+            size,
             window_max: 0,
             protected_max: 0,
             sketch: None,
@@ -225,23 +239,34 @@ impl TinyLfu {
             unordered: unordered.then_some(0),
             starts_unordered: unordered,
         };
-        this.set_window((capacity * WINDOW_PERCENT).div_ceil(100));
+        this.set_window((size * WINDOW_PERCENT as u64).div_ceil(100));
         this
     }
 
-    /// Sets the window's share (clamped to `1..=capacity`) and main's shares with it.
-    fn set_window(&mut self, window: usize) {
-        self.window_max = window.clamp(1, self.capacity);
-        let main = self.capacity - self.window_max;
-        self.protected_max = main * PROTECTED_PERCENT / 100;
+    /// Sets the window's share (clamped to `1..=size`) and main's shares with it.
+    fn set_window(&mut self, window: u64) {
+        self.window_max = window.clamp(1, self.size);
+        let main = self.size - self.window_max;
+        self.protected_max = main * PROTECTED_PERCENT as u64 / 100;
     }
 
     fn main_len(&self) -> usize {
         self.lists[Region::Probation as usize].len + self.lists[Region::Protected as usize].len
     }
 
+    fn main_weight(&self) -> u64 {
+        self.lists[Region::Probation as usize].weight
+            + self.lists[Region::Protected as usize].weight
+    }
+
     fn tracked(&self) -> usize {
         self.lists[0].len + self.main_len()
+    }
+
+    /// The mean weight of the entries (at least 1; exactly 1 without a weigher), to count weight in entries.
+    fn mean_weight(&self) -> u64 {
+        let n = self.tracked() as u64;
+        ((self.lists[0].weight + self.main_weight()) / n.max(1)).max(1)
     }
 
     #[inline]
@@ -288,12 +313,14 @@ impl TinyLfu {
             &mut list.tail,
         );
         list.len -= 1;
+        list.weight -= slots.weight(idx);
     }
 
     fn push_front(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
         let list = &mut self.lists[region as usize];
         link_front(slots, idx, &mut list.head, &mut list.tail);
         list.len += 1;
+        list.weight += slots.weight(idx);
         self.set_region(idx, region);
     }
 
@@ -324,10 +351,10 @@ impl TinyLfu {
     /// while main has room, protected overflow drops back to probation.
     fn rebalance(&mut self, slots: &mut impl MetaSlots) {
         self.drain(slots, Region::Window, Region::Probation, |s| {
-            s.lists[0].len > s.window_max && s.main_len() < s.capacity - s.window_max
+            s.lists[0].weight > s.window_max && s.main_weight() < s.size - s.window_max
         });
         self.drain(slots, Region::Protected, Region::Probation, |s| {
-            s.lists[Region::Protected as usize].len > s.protected_max
+            s.lists[Region::Protected as usize].weight > s.protected_max
         });
     }
 
@@ -350,7 +377,7 @@ impl TinyLfu {
             }
             Region::Probation => {
                 self.move_to(slots, idx, Region::Probation, Region::Protected);
-                if self.lists[Region::Protected as usize].len > self.protected_max {
+                if self.lists[Region::Protected as usize].weight > self.protected_max {
                     let tail = self.lists[Region::Protected as usize].tail;
                     self.move_to(slots, tail, Region::Protected, Region::Probation);
                 }
@@ -370,12 +397,18 @@ impl TinyLfu {
             return;
         };
         let (window, main) = (self.ghosts.window.max(1), self.ghosts.main.max(1));
+        // Steps and reaches are counted in entries: one entry weighs `unit` (1 without a weigher).
+        let unit = self.mean_weight();
+        let (age, reach) = (age as u64, GHOST_REACH as u64);
         match kind {
-            Ghost::Window if age <= GHOST_REACH * self.window_max => {
-                self.set_window(self.window_max + (main / window).max(1));
+            Ghost::Window if age * unit <= reach * self.window_max => {
+                self.set_window(self.window_max + unit * (main / window).max(1) as u64);
             }
-            Ghost::Main if age <= GHOST_REACH * (self.capacity - self.window_max) => {
-                self.set_window(self.window_max.saturating_sub((window / main).max(1)));
+            Ghost::Main if age * unit <= reach * (self.size - self.window_max) => {
+                self.set_window(
+                    self.window_max
+                        .saturating_sub(unit * (window / main).max(1) as u64),
+                );
             }
             _ => return,
         }
@@ -525,9 +558,17 @@ impl EvictionPolicy for TinyLfu {
         }
         self.sketch = Some(sketch);
         by_use.sort_unstable();
-        // Oldest first, so the newest end up at the fronts: the most recent `window_max` in the window, the
-        // rest in probation (nothing has been used in main yet).
-        let to_main = len.saturating_sub(self.window_max);
+        // Oldest first, so the newest end up at the fronts: the most recent entries weighing up to `window_max`
+        // in the window, the rest in probation (nothing has been used in main yet).
+        let mut to_main = len;
+        let mut window = 0;
+        for &(_, i) in by_use.iter().rev() {
+            window += slots.weight(i);
+            if window > self.window_max {
+                break;
+            }
+            to_main -= 1;
+        }
         for (n, (_, i)) in by_use.into_iter().enumerate() {
             let region = if n < to_main {
                 Region::Probation
@@ -545,7 +586,7 @@ impl EvictionPolicy for TinyLfu {
         self.rebalance(slots);
         let window = self.lists[Region::Window as usize];
         let victim = self.main_victim();
-        let (evicted, kind) = if window.len == 0 || window.len < self.window_max {
+        let (evicted, kind) = if window.len == 0 || window.weight < self.window_max {
             // The window holds less than its share: main is over its own.
             if victim == NIL {
                 (window.tail, Ghost::Window)
@@ -565,8 +606,15 @@ impl EvictionPolicy for TinyLfu {
         Some(evicted)
     }
 
+    fn reweigh(&mut self, slots: &mut impl MetaSlots, idx: u32, old: u64) {
+        if self.unordered.is_none() {
+            let list = &mut self.lists[self.region(idx) as usize];
+            list.weight = list.weight - old + slots.weight(idx);
+        }
+    }
+
     fn clear(&mut self) {
-        *self = Self::new(self.capacity, self.starts_unordered);
+        *self = Self::new(self.capacity, self.size, self.starts_unordered);
     }
 }
 
@@ -596,7 +644,7 @@ mod tests {
     impl Harness {
         /// Counting from the first insert (a shard's sketch starts only once it is half full).
         fn new(capacity: usize) -> Self {
-            let mut p = TinyLfu::new(capacity, false);
+            let mut p = TinyLfu::new(capacity, capacity as u64, false);
             p.sketch = Some(Sketch::new(capacity));
             Self {
                 p,
@@ -652,7 +700,7 @@ mod tests {
     #[test]
     fn uses_before_the_first_eviction_are_sorted_into_the_lists() {
         let mut slots = vec![Meta::default(); 5];
-        let mut p = TinyLfu::new(10, true);
+        let mut p = TinyLfu::new(10, 10, true);
         for i in 0..5 {
             p.insert(&mut slots, i, u64::from(i));
         }
@@ -671,7 +719,7 @@ mod tests {
             p.unordered.is_some(),
             "a cleared policy starts unordered again"
         );
-        assert!(TinyLfu::new(10, false).unordered.is_none());
+        assert!(TinyLfu::new(10, 10, false).unordered.is_none());
     }
 
     #[test]

@@ -11,6 +11,12 @@
 //! beside the old one), so a panic leaves the store as it was before the step that called them: each step of
 //! a multi-step operation (a write's purge of expired entries, an eviction, the insert itself) is whole or
 //! absent. Counters are bumped only after the step they count. Values are never cloned or dropped here.
+//!
+//! # Weights
+//! A store built with a `max_weight` (a cache with a weigher) keeps each entry's weight (computed by the caller,
+//! before it locks: the weigher is user code) beside its policy links, and the total: a write evicts until the
+//! new entry fits both bounds, the count and the weight. An entry heavier than `max_weight` alone is not stored.
+//! Without one, no weight is kept and nothing on the read path changes.
 
 use std::borrow::Borrow;
 use std::collections::BTreeSet;
@@ -21,7 +27,7 @@ use hashbrown::HashTable;
 use crossbeam_utils::CachePadded;
 
 use crate::hooks::EvictionCause;
-use crate::policy::{AnyPolicy, EvictionPolicy, Meta};
+use crate::policy::{AnyPolicy, EvictionPolicy, Meta, Slots};
 use crate::prefetch::{Probe, BUCKET, PREFETCH_MIN_ENTRIES};
 // The order's mutex: `parking_lot`'s, or loom's in the loom models (see `crate::sync`).
 use crate::sync::Mutex;
@@ -69,54 +75,98 @@ pub(crate) struct Counters {
     pub(crate) misses: u64,
     pub(crate) evictions: u64,
     pub(crate) expirations: u64,
+    /// Values not stored because they weigh more than the store's `max_weight` alone.
+    pub(crate) oversized: u64,
 }
 
-/// The eviction order: the policy and the links it keeps for each slot (`meta[i]` belongs to `entries[i]`).
+/// The eviction order: the policy and the links it keeps for each slot (`meta[i]` belongs to `entries[i]`), and
+/// for a store with a weight bound, each slot's weight (`weight[i]`; empty otherwise).
 #[derive(Debug)]
 struct Order {
     policy: AnyPolicy,
     meta: Vec<Meta>,
+    weight: Vec<u32>,
+    /// Whether `weight` is kept (the store has a weight bound).
+    weighted: bool,
 }
 
 impl Order {
-    fn touch(&mut self, i: u32) {
-        self.policy.touch(&mut self.meta, i);
+    /// The policy, and the slots as it sees them.
+    #[inline]
+    fn parts(&mut self) -> (&mut AnyPolicy, Slots<'_>) {
+        let slots = Slots {
+            meta: &mut self.meta,
+            weight: &self.weight,
+        };
+        (&mut self.policy, slots)
     }
 
-    fn touch_many(&mut self, slots: &[u32]) {
-        self.policy.touch_many(&mut self.meta, slots);
+    fn touch(&mut self, i: u32) {
+        let (policy, mut slots) = self.parts();
+        policy.touch(&mut slots, i);
+    }
+
+    fn touch_many(&mut self, idxs: &[u32]) {
+        let (policy, mut slots) = self.parts();
+        policy.touch_many(&mut slots, idxs);
     }
 
     /// Builds the policy's order if it is not kept yet (before the first eviction; `len` slots).
     fn order(&mut self, len: usize) {
-        self.policy.order(&mut self.meta, len);
+        let (policy, mut slots) = self.parts();
+        policy.order(&mut slots, len);
     }
 
-    /// Slot `i` was just added to `meta`: the policy learns of its entry, whose key hashes to `hash`.
+    /// Slot `i` was just added to `meta` (and `weight`): the policy learns of its entry, whose key hashes to
+    /// `hash`.
     fn insert(&mut self, i: u32, hash: u64) {
-        self.policy.insert(&mut self.meta, i, hash);
+        let (policy, mut slots) = self.parts();
+        policy.insert(&mut slots, i, hash);
     }
 
     /// The slot to evict (the policy may rearrange its order to decide).
     fn victim(&mut self) -> Option<u32> {
-        self.policy.victim(&mut self.meta)
+        let (policy, mut slots) = self.parts();
+        policy.victim(&mut slots)
     }
 
-    /// The entry of slot `i` leaves: the policy forgets it, and the last slot's links move into its place.
-    fn remove(&mut self, i: u32) {
-        self.policy.remove(&mut self.meta, i);
+    /// The weight of slot `i` (0 without a weight bound).
+    fn weight(&self, i: u32) -> u64 {
+        self.weight.get(i as usize).map_or(0, |&w| u64::from(w))
+    }
+
+    /// Slot `i`'s entry now weighs `weight`; returns what it weighed.
+    fn reweigh(&mut self, i: u32, weight: u32) -> u64 {
+        let old = std::mem::replace(&mut self.weight[i as usize], weight);
+        let (policy, mut slots) = self.parts();
+        policy.reweigh(&mut slots, i, u64::from(old));
+        u64::from(old)
+    }
+
+    /// The entry of slot `i` leaves: the policy forgets it, and the last slot's links (and weight) move into its
+    /// place. Returns its weight (0 without a weight bound).
+    fn remove(&mut self, i: u32) -> u64 {
+        let (policy, mut slots) = self.parts();
+        policy.remove(&mut slots, i);
         self.meta.swap_remove(i as usize);
+        if self.weighted {
+            u64::from(self.weight.swap_remove(i as usize))
+        } else {
+            0
+        }
     }
 
     /// The entry of slot `from` now sits at `to`.
     fn relocate(&mut self, from: u32, to: u32) {
-        self.policy.relocate(&mut self.meta, from, to);
+        let (policy, mut slots) = self.parts();
+        policy.relocate(&mut slots, from, to);
     }
 
     /// Forgets every entry and releases the links' memory.
     fn clear(&mut self) {
         self.policy.clear();
         self.meta = Vec::new();
+        self.weight = Vec::new();
     }
 }
 
@@ -141,6 +191,10 @@ pub(crate) struct Store<K, V, S> {
     /// `(deadline, slot)` for every entry that has a deadline, soonest first.
     deadlines: BTreeSet<(u64, u32)>,
     capacity: usize,
+    /// The most total weight, for a cache with a weigher.
+    max_weight: Option<u64>,
+    /// What the entries weigh together (0 without a weight bound), expired ones not yet reclaimed included.
+    weight: u64,
     hasher: S,
     pub(crate) counters: Counters,
     /// Where a lookup of the table reads first, for readers to prefetch before they lock (see
@@ -168,21 +222,33 @@ where
     K: Hash + Eq,
     S: BuildHasher,
 {
-    /// A store holding at most `capacity` entries (`1..=u32::MAX - 1`; the builder checks), one of `shards`
-    /// alike (which decides from what size its [`probe`](Self::probe) is worth prefetching).
-    pub(crate) fn new(capacity: usize, shards: usize, policy: crate::Policy, hasher: S) -> Self {
+    /// A store holding at most `capacity` entries (`1..=u32::MAX - 1`; the builder checks) weighing at most
+    /// `max_weight` together (if given, at least 1), one of `shards` alike (which decides from what size its
+    /// [`probe`](Self::probe) is worth prefetching).
+    pub(crate) fn new(
+        capacity: usize,
+        max_weight: Option<u64>,
+        shards: usize,
+        policy: crate::Policy,
+        hasher: S,
+    ) -> Self {
         debug_assert!(capacity >= 1 && capacity < u32::MAX as usize);
+        debug_assert!(max_weight != Some(0));
         Self {
             table: HashTable::new(),
             entries: Vec::new(),
             deadline_of: Vec::new(),
             refresh: Refresh::new(NEVER),
             order: Box::new(CachePadded::new(Mutex::new(Order {
-                policy: AnyPolicy::new(policy, capacity),
+                policy: AnyPolicy::new(policy, capacity, max_weight),
                 meta: Vec::new(),
+                weight: Vec::new(),
+                weighted: max_weight.is_some(),
             }))),
             deadlines: BTreeSet::new(),
             capacity,
+            max_weight,
+            weight: 0,
             hasher,
             counters: Counters::default(),
             probe: Probe::default(),
@@ -226,6 +292,17 @@ where
         if let Some(i) = self.find(hash, key) {
             self.refresh.reset(i);
         }
+    }
+
+    /// What the entries weigh together (0 without a weight bound).
+    pub(crate) fn weight(&self) -> u64 {
+        self.weight
+    }
+
+    /// Whether one more entry weighing `weight` fits the weight bound as it is now (always without one).
+    fn fits(&self, weight: u32) -> bool {
+        self.max_weight
+            .is_none_or(|max| self.weight + u64::from(weight) <= max)
     }
 
     /// Whether any entry carries a deadline (if none does, the callers need not read the clock).
@@ -369,14 +446,22 @@ where
     }
 
     /// Inserts or replaces `key`. A new key in a full store first displaces an expired entry if there is one,
-    /// otherwise the policy's victim. `deadline` is [`NEVER`] or nanoseconds since the epoch; `now` is only read
-    /// when deadlines exist.
+    /// otherwise the policy's victim, until it fits (in count and, with a weight bound, in weight: `weight` is
+    /// ignored without one). `deadline` is [`NEVER`] or nanoseconds since the epoch; `now` is only read when
+    /// deadlines exist.
+    ///
+    /// With a weight bound: a value heavier than the bound alone is not stored (it goes to `grave` as evicted,
+    /// and a live value it would replace as replaced); a replacement that makes its entry heavier first counts
+    /// as a use of it, then evicts the policy's victims until it fits, and should the policy pick the entry
+    /// itself, the value is stored as a new entry.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn insert(
         &mut self,
         hash: u64,
         key: K,
         value: V,
         deadline: u64,
+        weight: u32,
         now: u64,
         grave: &mut Graveyard<K, V>,
     ) {
@@ -391,6 +476,24 @@ where
                 grave.bury(self.remove_at(hash, i), EvictionCause::Expired);
                 self.counters.expirations += 1;
                 existing = None;
+            }
+        }
+        if let Some(max) = self.max_weight {
+            if u64::from(weight) > max {
+                if let Some(i) = existing {
+                    grave.bury(self.remove_at(hash, i), EvictionCause::Replaced);
+                }
+                grave.bury(Entry { key, value }, EvictionCause::Evicted);
+                self.counters.oversized += 1;
+                return;
+            }
+            if let Some(i) = existing {
+                self.order.get_mut().touch(i);
+                existing = self.room_to_reweigh(i, weight, now, grave);
+                if let Some(i) = existing {
+                    let old = self.order.get_mut().reweigh(i, weight);
+                    self.weight = self.weight - old + u64::from(weight);
+                }
             }
         }
         if let Some(i) = existing {
@@ -411,14 +514,22 @@ where
             if deadline != NEVER {
                 self.deadlines.insert((deadline, i));
             }
-            self.order.get_mut().touch(i);
+            if self.max_weight.is_none() {
+                // (A weighted replacement was touched before it made room.)
+                self.order.get_mut().touch(i);
+            }
             return;
         }
-        if self.entries.len() >= self.capacity {
+        if self.entries.len() >= self.capacity || !self.fits(weight) {
             // The first eviction of the store's life builds the policy's order (see `policy::lru`).
             let len = self.entries.len();
             self.order.get_mut().order(len);
-            self.make_room(now, grave);
+            while self.entries.len() >= self.capacity || !self.fits(weight) {
+                if self.make_room(now, grave).is_none() {
+                    debug_assert!(false, "nothing to evict from a store that is full");
+                    break;
+                }
+            }
         }
         // Grow the table first: that calls the user's `Hash`, and if it panics the store must not already hold an
         // entry the table and the policy do not know.
@@ -432,14 +543,23 @@ where
                 .max(4)
                 .min(self.capacity - self.entries.len());
             self.entries.reserve_exact(want);
-            self.order.get_mut().meta.reserve_exact(want);
+            let order = self.order.get_mut();
+            order.meta.reserve_exact(want);
+            if order.weighted {
+                order.weight.reserve_exact(want);
+            }
             if !self.deadline_of.is_empty() {
                 self.deadline_of.reserve_exact(want);
             }
             self.refresh.reserve_exact(want);
         }
         self.entries.push(Entry { key, value });
-        self.order.get_mut().meta.push(Meta::default());
+        let order = self.order.get_mut();
+        order.meta.push(Meta::default());
+        if order.weighted {
+            order.weight.push(weight);
+            self.weight += u64::from(weight);
+        }
         if self.deadline_of.is_empty() {
             self.set_deadline(idx, deadline);
         } else {
@@ -469,21 +589,53 @@ where
         }
     }
 
-    /// Removes one entry: the soonest-expiring one if it has expired, otherwise the policy's victim.
-    fn make_room(&mut self, now: u64, grave: &mut Graveyard<K, V>) {
+    /// Removes one entry: the soonest-expiring one if it has expired, otherwise the policy's victim. Returns the
+    /// slot it was in (into which the last slot's entry moved), or `None` if there was none to remove.
+    fn make_room(&mut self, now: u64, grave: &mut Graveyard<K, V>) -> Option<u32> {
         if let Some(&(deadline, i)) = self.deadlines.first() {
             if deadline <= now {
                 let hash = self.hasher.hash_one(&self.entries[i as usize].key);
                 grave.bury(self.remove_at(hash, i), EvictionCause::Expired);
                 self.counters.expirations += 1;
-                return;
+                return Some(i);
             }
         }
-        if let Some(i) = self.order.get_mut().victim() {
-            let hash = self.hasher.hash_one(&self.entries[i as usize].key);
-            grave.bury(self.remove_at(hash, i), EvictionCause::Evicted);
-            self.counters.evictions += 1;
+        let i = self.order.get_mut().victim()?;
+        let hash = self.hasher.hash_one(&self.entries[i as usize].key);
+        grave.bury(self.remove_at(hash, i), EvictionCause::Evicted);
+        self.counters.evictions += 1;
+        Some(i)
+    }
+
+    /// Evicts until the entry of slot `i` may weigh `weight` (at most the bound) instead of what it weighs now.
+    /// Returns the slot it is in then, or `None` if it was evicted itself (the policy ranked it last).
+    fn room_to_reweigh(
+        &mut self,
+        mut i: u32,
+        weight: u32,
+        now: u64,
+        grave: &mut Graveyard<K, V>,
+    ) -> Option<u32> {
+        let max = self.max_weight.unwrap_or(u64::MAX);
+        let old = self.order.get_mut().weight(i);
+        let mut ordered = false;
+        while self.weight - old + u64::from(weight) > max {
+            if !ordered {
+                let len = self.entries.len();
+                self.order.get_mut().order(len);
+                ordered = true;
+            }
+            let last = u32::try_from(self.entries.len() - 1).expect("slot indices fit u32");
+            let removed = self.make_room(now, grave)?;
+            if removed == i {
+                return None;
+            }
+            if i == last {
+                // The last slot's entry moved into the hole.
+                i = removed;
+            }
         }
+        Some(i)
     }
 
     /// Removes `key` into `grave`; returns whether it was there and live (an expired value is not handed back).
@@ -556,6 +708,7 @@ where
         self.table = HashTable::new();
         self.probe = Probe::default();
         self.order.get_mut().clear();
+        self.weight = 0;
         self.deadline_of = Vec::new();
         self.refresh.clear();
         self.deadlines = BTreeSet::new();
@@ -622,7 +775,7 @@ where
             // Broken `Hash` impl: find the slot by scanning.
             self.table.retain(|i| *i != idx);
         }
-        self.order.get_mut().remove(idx);
+        self.weight -= self.order.get_mut().remove(idx);
         let entry = self.entries.swap_remove(idx as usize);
         self.refresh.swap_remove(idx);
         let deadline = if self.deadline_of.is_empty() {

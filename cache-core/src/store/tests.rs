@@ -4,7 +4,13 @@ use crate::Policy;
 type S = Store<u32, u32, foldhash::fast::FixedState>;
 
 fn store(cap: usize, policy: Policy) -> S {
-    Store::new(cap, 1, policy, foldhash::fast::FixedState::with_seed(7))
+    Store::new(
+        cap,
+        None,
+        1,
+        policy,
+        foldhash::fast::FixedState::with_seed(7),
+    )
 }
 
 fn h(k: u32) -> u64 {
@@ -13,7 +19,7 @@ fn h(k: u32) -> u64 {
 
 fn put(s: &mut S, k: u32, deadline: u64, now: u64) {
     let mut g = Graveyard::new();
-    s.insert(h(k), k, k * 10, deadline, now, &mut g);
+    s.insert(h(k), k, k * 10, deadline, 0, now, &mut g);
 }
 
 fn get(s: &mut S, k: u32, now: u64) -> Option<u32> {
@@ -81,7 +87,7 @@ fn replacing_updates_value_and_deadline() {
     let mut s = store(4, Policy::Lru);
     put(&mut s, 1, 5, 0);
     let mut g = Graveyard::new();
-    s.insert(h(1), 1, 99, NEVER, 0, &mut g);
+    s.insert(h(1), 1, 99, NEVER, 0, 0, &mut g);
     assert_eq!(g.entries(), 1);
     assert_eq!(get(&mut s, 1, 1_000), Some(99));
     assert!(!s.has_deadlines());
@@ -137,6 +143,7 @@ fn the_probe_locates_the_table_once_the_store_is_large_enough() {
     // One shard of 64: it publishes its probe from 16,384 / 64 = 256 entries on.
     let mut s: S = Store::new(
         4_000,
+        None,
         64,
         Policy::Lru,
         foldhash::fast::FixedState::with_seed(7),
@@ -241,7 +248,7 @@ impl BuildHasher for Identity {
 #[test]
 fn a_hash_that_panics_while_the_table_makes_room_loses_nothing() {
     let hasher = Identity;
-    let mut s: Store<Touchy, u32, _> = Store::new(1_000, 1, Policy::Lru, hasher);
+    let mut s: Store<Touchy, u32, _> = Store::new(1_000, None, 1, Policy::Lru, hasher);
     let mut oldest = 0;
     let (mut grown, mut rehashed) = (0, 0);
     for k in 0..2_000 {
@@ -254,12 +261,12 @@ fn a_hash_that_panics_while_the_table_makes_room_loses_nothing() {
             // The first hash of an existing entry panics.
             HASH_COUNTDOWN.with(|c| c.set(1));
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                s.insert(hash, key, k, NEVER, 0, &mut grave);
+                s.insert(hash, key, k, NEVER, 0, 0, &mut grave);
             }));
             assert!(r.is_err(), "the table had no room: it was rebuilt");
             assert_eq!(s.table.num_buckets(), buckets, "the old table stays");
         }
-        s.insert(hash, key, k, NEVER, 0, &mut grave);
+        s.insert(hash, key, k, NEVER, 0, 0, &mut grave);
         if full {
             if s.table.num_buckets() == buckets {
                 rehashed += 1;

@@ -1,0 +1,673 @@
+//! Weights (`weigher` + `max_weight`): the bound on the total weight with every policy (LRU and LFU step by step
+//! against a reference model, TinyLFU against the invariants), entries too heavy to fit, exact totals through
+//! replacement, removal, expiry, `retain` and `clear`, loads, concurrent writers, a panicking weigher, zero
+//! weights and the builder's errors.
+
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::Duration;
+
+use cache_core::clock::ManualClock;
+use cache_core::{AsyncCache, BuildError, EvictionCause, Policy};
+
+/// A value that carries its own weight: `(weight, tag)`.
+type Val = (u32, u64);
+type Log = Arc<Mutex<Vec<(u8, Val, EvictionCause)>>>;
+
+fn weighted(maxsize: usize, max_weight: u64, policy: Policy) -> (AsyncCache<u8, Val>, Log) {
+    let log: Log = Arc::default();
+    let seen = Arc::clone(&log);
+    let cache = AsyncCache::builder()
+        .maxsize(maxsize)
+        .shards(1)
+        .policy(policy)
+        .weigher(|_k: &u8, v: &Val| v.0)
+        .max_weight(max_weight)
+        .on_evict(move |k, v, cause| seen.lock().unwrap().push((k, v, cause)))
+        .build()
+        .unwrap();
+    (cache, log)
+}
+
+fn take(log: &Log) -> Vec<(u8, Val, EvictionCause)> {
+    std::mem::take(&mut *log.lock().unwrap())
+}
+
+/// The total weight of what the cache holds, by visiting every entry (`retain` keeping all).
+fn visited_weight<K, V>(cache: &AsyncCache<K, V>, weigh: impl Fn(&K, &V) -> u32) -> u64
+where
+    K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    let mut total = 0;
+    assert_eq!(
+        cache.retain(|k, v| {
+            total += u64::from(weigh(k, v));
+            true
+        }),
+        0
+    );
+    total
+}
+
+/// splitmix64.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ModelEntry {
+    value: Val,
+    /// LRU: last use. LFU: when the entry reached its current frequency.
+    tick: u64,
+    freq: u64,
+}
+
+/// The reference: a map, a logical clock, a linear scan for the victim, and the weight rules of the builder's
+/// docs (evict until the new entry fits both bounds; too heavy: not stored; a growing replacement is a use
+/// first, and if the policy then picks it, it is stored as a new entry).
+struct Model {
+    lfu: bool,
+    maxsize: usize,
+    max_weight: u64,
+    entries: BTreeMap<u8, ModelEntry>,
+    tick: u64,
+    log: Vec<(u8, Val, EvictionCause)>,
+    evictions: u64,
+    oversized: u64,
+    /// Growing replacements whose entry the policy then picked as the victim.
+    self_evicted: u64,
+}
+
+impl Model {
+    fn new(policy: Policy, maxsize: usize, max_weight: u64) -> Self {
+        Self {
+            lfu: policy == Policy::Lfu,
+            maxsize,
+            max_weight,
+            entries: BTreeMap::new(),
+            tick: 0,
+            log: Vec::new(),
+            evictions: 0,
+            oversized: 0,
+            self_evicted: 0,
+        }
+    }
+
+    fn weight(&self) -> u64 {
+        self.entries.values().map(|e| u64::from(e.value.0)).sum()
+    }
+
+    fn use_(&mut self, k: u8) {
+        self.tick += 1;
+        let e = self.entries.get_mut(&k).unwrap();
+        e.tick = self.tick;
+        e.freq += 1;
+    }
+
+    fn get(&mut self, k: u8) -> Option<Val> {
+        let value = self.entries.get(&k)?.value;
+        self.use_(k);
+        Some(value)
+    }
+
+    /// Evicts the victim; returns its key.
+    fn evict(&mut self) -> u8 {
+        let lfu = self.lfu;
+        let (&k, _) = self
+            .entries
+            .iter()
+            .min_by_key(|(_, e)| if lfu { (e.freq, e.tick) } else { (0, e.tick) })
+            .unwrap();
+        let e = self.entries.remove(&k).unwrap();
+        self.log.push((k, e.value, EvictionCause::Evicted));
+        self.evictions += 1;
+        k
+    }
+
+    fn insert(&mut self, k: u8, value: Val) {
+        let w = u64::from(value.0);
+        if w > self.max_weight {
+            if let Some(old) = self.entries.remove(&k) {
+                self.log.push((k, old.value, EvictionCause::Replaced));
+            }
+            self.log.push((k, value, EvictionCause::Evicted));
+            self.oversized += 1;
+            return;
+        }
+        if let Some(old) = self.entries.get(&k).map(|e| e.value) {
+            self.use_(k);
+            let mut present = true;
+            while self.weight() - u64::from(old.0) + w > self.max_weight {
+                if self.evict() == k {
+                    self.self_evicted += 1;
+                    present = false;
+                    break;
+                }
+            }
+            if present {
+                self.entries.get_mut(&k).unwrap().value = value;
+                self.log.push((k, old, EvictionCause::Replaced));
+                return;
+            }
+        }
+        while self.entries.len() >= self.maxsize || self.weight() + w > self.max_weight {
+            self.evict();
+        }
+        self.tick += 1;
+        self.entries.insert(
+            k,
+            ModelEntry {
+                value,
+                tick: self.tick,
+                freq: 1,
+            },
+        );
+    }
+
+    fn remove(&mut self, k: u8) -> Option<Val> {
+        let e = self.entries.remove(&k)?;
+        self.log.push((k, e.value, EvictionCause::Removed));
+        Some(e.value)
+    }
+}
+
+/// Random inserts (weights up to a third of the bound, now and then 0 or too heavy), gets and removes on a
+/// one-shard LRU and LFU cache, compared at every step with the model: values, listener calls (so the victims,
+/// in order), and the metrics.
+#[test]
+fn lru_and_lfu_match_a_weighted_reference_model() {
+    const MAXSIZE: usize = 8;
+    const MAX_WEIGHT: u64 = 100;
+    for policy in [Policy::Lru, Policy::Lfu] {
+        let mut self_evicted = 0;
+        for seed in 0..20 {
+            let (cache, log) = weighted(MAXSIZE, MAX_WEIGHT, policy);
+            let mut model = Model::new(policy, MAXSIZE, MAX_WEIGHT);
+            let mut rng = Rng(seed);
+            for step in 0..1_500u64 {
+                let k = rng.below(16) as u8;
+                let ctx = format!("{policy:?} seed {seed} step {step}");
+                match rng.below(10) {
+                    0..=4 => {
+                        let w = match rng.below(20) {
+                            0 => 0,
+                            1 => 101 + rng.below(50) as u32,
+                            _ => rng.below(MAX_WEIGHT / 3) as u32 + 1,
+                        };
+                        cache.insert(k, (w, step));
+                        model.insert(k, (w, step));
+                    }
+                    5..=8 => assert_eq!(cache.get(&k), model.get(k), "{ctx}"),
+                    _ => assert_eq!(cache.remove(&k), model.remove(k), "{ctx}"),
+                }
+                assert_eq!(take(&log), std::mem::take(&mut model.log), "{ctx}");
+                let m = cache.metrics();
+                assert_eq!(m.weight, model.weight(), "{ctx}");
+                assert_eq!(m.size, model.entries.len(), "{ctx}");
+                assert_eq!(
+                    (m.evictions, m.oversized),
+                    (model.evictions, model.oversized),
+                    "{ctx}"
+                );
+                assert!(m.weight <= MAX_WEIGHT && m.size <= MAXSIZE, "{ctx}");
+            }
+            assert_eq!(visited_weight(&cache, |_, v| v.0), model.weight());
+            self_evicted += model.self_evicted;
+        }
+        // LRU never picks the entry just used; LFU may, and the runs cover that path.
+        assert_eq!(self_evicted == 0, policy == Policy::Lru, "{policy:?}");
+    }
+}
+
+/// TinyLFU decides its victims by estimated frequency, so no simple model says which: the test checks what
+/// must hold whatever it picks. Every present key has its latest value, the bounds hold, the total is exact,
+/// and every key that disappeared was reported to the listener.
+#[test]
+fn tinylfu_keeps_the_weight_bound_and_exact_totals() {
+    const MAXSIZE: usize = 64;
+    const MAX_WEIGHT: u64 = 1_000;
+    for seed in 0..10 {
+        let (cache, log) = weighted(MAXSIZE, MAX_WEIGHT, Policy::TinyLfu);
+        // The latest value written for each key (whether or not the cache kept it).
+        let mut latest: HashMap<u8, Val> = HashMap::new();
+        let mut rng = Rng(seed);
+        for step in 0..4_000u64 {
+            // Skewed keys, so that frequencies differ.
+            let k = (rng.below(128) * rng.below(128) / 127) as u8;
+            match rng.below(10) {
+                0..=3 => {
+                    let w = match rng.below(30) {
+                        0 => 0,
+                        1 => 1_001,
+                        _ => rng.below(120) as u32 + 1,
+                    };
+                    cache.insert(k, (w, step));
+                    latest.insert(k, (w, step));
+                }
+                4..=8 => {
+                    if let Some(v) = cache.get(&k) {
+                        assert_eq!(Some(&v), latest.get(&k), "seed {seed} step {step}");
+                    }
+                }
+                _ => {
+                    cache.remove(&k);
+                    latest.remove(&k);
+                }
+            }
+            let m = cache.metrics();
+            assert!(m.weight <= MAX_WEIGHT && m.size <= MAXSIZE);
+            if step % 100 == 0 {
+                assert_eq!(visited_weight(&cache, |_, v| v.0), m.weight);
+            }
+        }
+        let calls = take(&log);
+        let evicted = calls
+            .iter()
+            .filter(|c| c.2 == EvictionCause::Evicted)
+            .count();
+        let m = cache.metrics();
+        assert_eq!(evicted as u64, m.evictions + m.oversized, "seed {seed}");
+        assert!(m.evictions > 100, "the bound was reached: {m:?}");
+        // Keys written last and absent now were reported leaving with that value.
+        for (k, v) in &latest {
+            if cache.peek(k).is_none() {
+                assert!(
+                    calls.iter().any(|c| c.0 == *k && c.1 == *v),
+                    "seed {seed}: key {k} vanished unreported"
+                );
+            }
+        }
+    }
+}
+
+/// Under TinyLFU a scan of one-off entries does not flush a popular working set, with weights as without:
+/// admission still compares frequencies when the window and main are sized in weight. LRU, for contrast, keeps
+/// none of it.
+#[test]
+fn tinylfu_admission_works_in_weight() {
+    let hot_kept = |policy| {
+        let cache: AsyncCache<u32, u32> = AsyncCache::builder()
+            .maxsize(1_000)
+            .shards(1)
+            .policy(policy)
+            .hasher_seed(7)
+            .weigher(|_, w: &u32| *w)
+            .max_weight(1_000)
+            .build()
+            .unwrap();
+        // 40 hot keys of weight 10 (400), read often.
+        for _ in 0..20 {
+            for k in 0..40 {
+                if cache.get(&k).is_none() {
+                    cache.insert(k, 10);
+                }
+            }
+        }
+        // A scan: 300 new keys of weight 10, each read once after its insert.
+        for k in 1_000..1_300 {
+            cache.insert(k, 10);
+            cache.get(&k);
+        }
+        assert!(cache.weight() <= 1_000);
+        (0..40).filter(|k| cache.contains_key(k)).count()
+    };
+    let tiny = hot_kept(Policy::TinyLfu);
+    assert!(tiny >= 36, "TinyLFU kept {tiny} of 40 hot keys");
+    assert_eq!(hot_kept(Policy::Lru), 0);
+}
+
+#[test]
+fn an_entry_heavier_than_the_bound_is_not_stored() {
+    for policy in [Policy::Lru, Policy::Lfu, Policy::TinyLfu] {
+        let (cache, log) = weighted(10, 100, policy);
+        cache.insert(1, (60, 0));
+        cache.insert(2, (101, 0));
+        assert!(!cache.contains_key(&2));
+        // Over a live value: the old one goes too (its key would otherwise keep a stale value).
+        cache.insert(1, (500, 1));
+        assert!(!cache.contains_key(&1));
+        assert_eq!(
+            take(&log),
+            [
+                (2, (101, 0), EvictionCause::Evicted),
+                (1, (60, 0), EvictionCause::Replaced),
+                (1, (500, 1), EvictionCause::Evicted),
+            ],
+            "{policy:?}"
+        );
+        let m = cache.metrics();
+        assert_eq!((m.oversized, m.evictions, m.weight, m.size), (2, 0, 0, 0));
+        // Exactly the bound fits.
+        cache.insert(3, (100, 0));
+        assert_eq!(cache.weight(), 100);
+    }
+}
+
+/// With several shards the bound is per shard, as `maxsize` is: 4 shards of 400 hold 100 each.
+#[test]
+fn the_heaviest_entry_is_a_shards_share() {
+    let cache: AsyncCache<u64, u32> = AsyncCache::builder()
+        .maxsize(4_000)
+        .shards(4)
+        .weigher(|_, w: &u32| *w)
+        .max_weight(400)
+        .build()
+        .unwrap();
+    for k in 0..16 {
+        cache.insert(k, 100);
+        cache.insert(k + 100, 101);
+    }
+    assert_eq!(cache.metrics().oversized, 16);
+    assert!((100..116).all(|k| !cache.contains_key(&k)));
+    assert!(cache.weight() <= 400);
+    assert_eq!(visited_weight(&cache, |_, w| *w), cache.weight());
+}
+
+/// The weight is kept with the entry: a weigher that answers differently each time still leaves exact totals.
+#[test]
+fn replacement_changes_the_total_exactly() {
+    let next = Arc::new(AtomicU32::new(0));
+    let answer = Arc::clone(&next);
+    let cache: AsyncCache<u8, &str> = AsyncCache::builder()
+        .maxsize(10)
+        .weigher(move |_, _| answer.load(Ordering::SeqCst))
+        .max_weight(1_000)
+        .build()
+        .unwrap();
+    let mut model = HashMap::new();
+    let mut rng = Rng(3);
+    for _ in 0..500 {
+        let k = rng.below(6) as u8;
+        let w = rng.below(150) as u32;
+        next.store(w, Ordering::SeqCst);
+        match rng.below(4) {
+            0 => {
+                cache.remove(&k);
+                model.remove(&k);
+            }
+            _ => {
+                cache.insert(k, "v");
+                model.insert(k, u64::from(w));
+            }
+        }
+        // Six keys of at most 149 never reach the bound: nothing is evicted, the total is the model's.
+        assert_eq!(cache.weight(), model.values().sum::<u64>());
+    }
+    assert_eq!(cache.metrics().evictions, 0);
+    cache.retain(|k, _| k % 2 == 0);
+    model.retain(|k, _| k % 2 == 0);
+    assert_eq!(cache.weight(), model.values().sum::<u64>());
+    cache.clear();
+    assert_eq!((cache.weight(), cache.metrics().weight), (0, 0));
+}
+
+/// Expired entries weigh until reclaimed (as they count in `len`), and give their weight back when they are:
+/// by `purge_expired`, or first, when a write must make room.
+#[test]
+fn expired_entries_give_their_weight_back() {
+    let clock = ManualClock::new();
+    let log: Log = Arc::default();
+    let seen = Arc::clone(&log);
+    let cache: AsyncCache<u8, Val> = AsyncCache::builder()
+        .maxsize(10)
+        .clock(clock.clone())
+        .expire_after(|_, v: &Val| (v.1 > 0).then(|| Duration::from_secs(v.1)))
+        .weigher(|_, v: &Val| v.0)
+        .max_weight(100)
+        .on_evict(move |k, v, cause| seen.lock().unwrap().push((k, v, cause)))
+        .build()
+        .unwrap();
+    cache.insert(1, (40, 5));
+    cache.insert(2, (40, 0));
+    clock.advance(Duration::from_secs(6));
+    assert_eq!(cache.weight(), 80, "not reclaimed yet");
+    // 80 + 30 > 100: the expired entry goes first, and the live one stays.
+    cache.insert(3, (30, 0));
+    assert_eq!(take(&log), [(1, (40, 5), EvictionCause::Expired)]);
+    assert_eq!(cache.weight(), 70);
+    cache.insert(4, (10, 1));
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(cache.purge_expired(), 1);
+    assert_eq!(cache.weight(), 70);
+    assert_eq!(cache.metrics().evictions, 0);
+}
+
+/// Entries of weight 0 are allowed: they count toward `maxsize` only, which still bounds them.
+#[test]
+fn zero_weight_entries_are_bounded_by_maxsize() {
+    for policy in [Policy::Lru, Policy::Lfu, Policy::TinyLfu] {
+        let (cache, _log) = weighted(8, 50, policy);
+        for k in 0..100 {
+            cache.insert(k, (0, 0));
+            assert!(cache.len() <= 8);
+        }
+        assert_eq!(cache.len(), 8, "{policy:?}");
+        assert_eq!(cache.weight(), 0);
+        // A weighed entry fits beside them, displacing one by count.
+        cache.insert(200, (50, 0));
+        assert_eq!((cache.len(), cache.weight()), (8, 50));
+        assert!(cache.contains_key(&200));
+    }
+}
+
+/// `get_or_load`, `try_get_or_load`, `get_many` and the windowed `load` all weigh what they store.
+#[tokio::test(start_paused = true)]
+async fn loads_are_weighed() {
+    let cache: AsyncCache<u64, Vec<u8>> = AsyncCache::builder()
+        .maxsize(100)
+        .weigher(|_, v: &Vec<u8>| u32::try_from(v.len()).unwrap())
+        .max_weight(1_000)
+        .batch_loader(|keys: Vec<u64>| async move {
+            keys.into_iter()
+                .map(|k| (k, vec![0; k as usize]))
+                .collect::<Vec<_>>()
+        })
+        .build()
+        .unwrap();
+    cache.get_or_load(10, async { vec![0; 10] }).await;
+    cache
+        .try_get_or_load(20, async { Ok::<_, ()>(vec![0; 20]) })
+        .await
+        .unwrap();
+    let got = cache
+        .get_many(vec![30, 40], |keys| async move {
+            keys.into_iter()
+                .map(|k| (k, vec![0; k as usize]))
+                .collect::<Vec<_>>()
+        })
+        .await;
+    assert_eq!(got.len(), 2);
+    assert_eq!(cache.load(50).await.map(|v| v.len()), Some(50));
+    assert_eq!(cache.weight(), 150);
+    // A load too heavy to store still reaches its caller.
+    let big = cache.get_or_load(99, async { vec![0; 5_000] }).await;
+    assert_eq!(big.len(), 5_000);
+    assert!(!cache.contains_key(&99));
+    assert_eq!(cache.metrics().oversized, 1);
+    // Loads evict by weight like inserts: 10 entries of 100 fill it.
+    for k in 1_000..1_010u64 {
+        cache.get_or_load(k, async { vec![0; 100] }).await;
+    }
+    assert_eq!(cache.weight(), 1_000);
+    assert!(cache.metrics().evictions >= 5);
+}
+
+/// Many threads insert, replace, read and remove on a sharded cache at once; a watcher checks the bound while
+/// they run. At the end the total is what the entries present weigh.
+#[test]
+fn concurrent_writers_keep_the_bound_and_the_total() {
+    const THREADS: u64 = 8;
+    const MAX_WEIGHT: u64 = 4_000;
+    for policy in [Policy::Lru, Policy::Lfu, Policy::TinyLfu] {
+        let cache: AsyncCache<u64, u64> = AsyncCache::builder()
+            .maxsize(2_048)
+            .shards(4)
+            .policy(policy)
+            .weigher(|k, v| u32::try_from((k ^ v) % 97).unwrap())
+            .max_weight(MAX_WEIGHT)
+            .build()
+            .unwrap();
+        let start = Barrier::new(THREADS as usize + 1);
+        let running = std::sync::atomic::AtomicBool::new(true);
+        std::thread::scope(|s| {
+            let writers: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let (cache, start) = (&cache, &start);
+                    s.spawn(move || {
+                        let mut rng = Rng(t);
+                        start.wait();
+                        for _ in 0..3_000 {
+                            let k = rng.below(600);
+                            match rng.below(8) {
+                                0 => {
+                                    cache.remove(&k);
+                                }
+                                1..=3 => {
+                                    cache.get(&k);
+                                }
+                                _ => cache.insert(k, rng.next()),
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let watcher = s.spawn(|| {
+                start.wait();
+                let mut looks = 0u64;
+                while running.load(Ordering::Relaxed) {
+                    let m = cache.metrics();
+                    assert!(m.weight <= MAX_WEIGHT, "{m:?}");
+                    looks += 1;
+                    std::thread::yield_now();
+                }
+                looks
+            });
+            for w in writers {
+                w.join().unwrap();
+            }
+            running.store(false, Ordering::Relaxed);
+            assert!(watcher.join().unwrap() >= 1);
+        });
+        let m = cache.metrics();
+        assert!(
+            m.weight <= MAX_WEIGHT && m.size <= 2_048,
+            "{policy:?}: {m:?}"
+        );
+        let weigh = |k: &u64, v: &u64| u32::try_from((k ^ v) % 97).unwrap();
+        assert_eq!(visited_weight(&cache, weigh), m.weight, "{policy:?}");
+        assert!(m.evictions > 0, "{policy:?}: the bound was reached");
+    }
+}
+
+/// A weigher that panics stores nothing and changes nothing; the panic reaches the caller that stored the value.
+#[tokio::test(start_paused = true)]
+async fn a_panicking_weigher_changes_nothing() {
+    let cache: AsyncCache<u64, u32> = AsyncCache::builder()
+        .maxsize(4)
+        .weigher(|_, v: &u32| {
+            assert!(*v != 13, "unlucky");
+            *v
+        })
+        .max_weight(100)
+        .build()
+        .unwrap();
+    for k in 0..4 {
+        cache.insert(k, 25);
+    }
+    let before = cache.metrics();
+    assert!(catch_unwind(AssertUnwindSafe(|| cache.insert(9, 13))).is_err());
+    assert!(catch_unwind(AssertUnwindSafe(|| cache.insert(0, 13))).is_err());
+    assert!(catch_unwind(AssertUnwindSafe(|| cache.insert_with_ttl(1, 13, None))).is_err());
+    assert_eq!(cache.metrics(), before);
+    assert_eq!(cache.get(&0), Some(25));
+    // A load whose value's weigher panics: the panic reaches the loader's caller, nothing is stored, and the
+    // key can be loaded again.
+    let task = tokio::spawn({
+        let cache = cache.clone();
+        async move { cache.get_or_load(7, async { 13 }).await }
+    });
+    assert!(task.await.unwrap_err().is_panic());
+    assert!(!cache.contains_key(&7));
+    assert_eq!(cache.get_or_load(7, async { 10 }).await, 10);
+    // `get_many`: the other keys are stored, then the panic goes on.
+    let many = tokio::spawn({
+        let cache = cache.clone();
+        async move {
+            cache
+                .get_many(vec![20, 21], |keys| async move {
+                    keys.into_iter()
+                        .map(|k| (k, if k == 20 { 13 } else { 1 }))
+                        .collect::<Vec<_>>()
+                })
+                .await
+        }
+    });
+    assert!(many.await.unwrap_err().is_panic());
+    assert_eq!(cache.peek(&21), Some(1));
+    assert!(!cache.contains_key(&20));
+    assert_eq!(
+        cache.weight(),
+        visited_weight(&cache, |_, v| *v),
+        "the total is exact"
+    );
+    assert!(cache.weight() <= 100);
+}
+
+#[test]
+fn one_without_the_other_is_a_build_error() {
+    let base = || AsyncCache::<u64, u64>::builder().maxsize(100);
+    let err = |b: cache_core::CacheBuilder<u64, u64>| b.build().unwrap_err();
+    assert_eq!(err(base().weigher(|_, _| 1)), BuildError::MissingMaxWeight);
+    assert_eq!(err(base().max_weight(10)), BuildError::MissingWeigher);
+    assert_eq!(
+        err(base().weigher(|_, _| 1).max_weight(0)),
+        BuildError::ZeroMaxWeight
+    );
+    assert_eq!(
+        err(base().weigher(|_, _| 1).max_weight(3).shards(4)),
+        BuildError::TooManyShardsForWeight {
+            shards: 4,
+            max_weight: 3
+        }
+    );
+    for e in [
+        BuildError::MissingMaxWeight,
+        BuildError::MissingWeigher,
+        BuildError::ZeroMaxWeight,
+    ] {
+        assert!(e.to_string().contains("max_weight"), "{e}");
+    }
+    // Chosen automatically, the shard count stays within the weight: every shard can hold something.
+    let cache = AsyncCache::<u64, u64>::builder()
+        .maxsize(1_000_000)
+        .weigher(|_, _| 1)
+        .max_weight(2)
+        .build()
+        .unwrap();
+    assert!(cache.shards() <= 2);
+    assert_eq!(cache.max_weight(), Some(2));
+    assert_eq!(cache.metrics().max_weight, Some(2));
+    cache.insert(1, 1);
+    cache.insert(2, 2);
+    cache.insert(3, 3);
+    assert!(cache.weight() <= 2);
+    // Without a weigher nothing is weighed.
+    let plain = AsyncCache::<u64, u64>::new(10);
+    plain.insert(1, 1);
+    assert_eq!((plain.weight(), plain.max_weight()), (0, None));
+}
