@@ -3,12 +3,11 @@
 //!
 //! Use them through `cache_core`, which re-exports both (default feature `macros`):
 //!
-//! ```ignore
+//! ```
 //! use cache_core::{async_cache, CacheIdentity, InstanceId};
 //! ```
 //!
-//! The examples here are not compiled (this crate cannot depend on `cache-core`); the same examples run as
-//! `cache-core`'s integration tests and examples.
+//! The examples here are doctests, compiled and run against `cache-core` (a dev-dependency).
 //!
 //! # Layout
 //! * `args`: the attribute's options, parsed into typed values with their spans.
@@ -37,8 +36,12 @@ mod syntax;
 /// Memoizes an `async fn`: concurrent calls with the same arguments run the body once, and later calls get the
 /// stored value until it is evicted or expires.
 ///
-/// ```ignore
+/// ```
 /// use cache_core::async_cache;
+/// # #[derive(Clone, Debug, PartialEq)] pub struct User { id: u64 }
+/// # #[derive(Debug)] pub struct DbError;
+/// # pub struct Db;
+/// # impl Db { async fn query_user(&self, id: u64) -> Result<User, DbError> { Ok(User { id }) } }
 ///
 /// /// Looks a user up in the database (the first argument, a connection, is not part of the key).
 /// #[async_cache(maxsize = 1000, policy = "lfu", ttl = 60, skip_args = 1)]
@@ -46,11 +49,17 @@ mod syntax;
 ///     db.query_user(id).await
 /// }
 ///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), DbError> {
+/// # let db = Db;
 /// let user = fetch_user(&db, 42).await?;     // runs the query
 /// let again = fetch_user(&db, 42).await?;    // from the cache
-/// fetch_user::cache().metrics().hits;        // the cache: &'static AsyncCache<(u64,), User>
+/// assert_eq!(again, user);
+/// assert_eq!(fetch_user::cache().metrics().hits, 1); // the cache: &'static AsyncCache<(u64,), User>
 /// fetch_user::cache().insert((7,), user);    // prime an entry
 /// fetch_user::cache().clear();
+/// # Ok(())
+/// # }
 /// ```
 ///
 /// # Options
@@ -86,21 +95,43 @@ mod syntax;
 /// a `HashMap`, an `Rc`, a handle in any position), keys can be normalised, and `skip_args` is not used.
 /// `cached`'s quoted spelling is accepted too: `key = "String", convert = r#"{ format!("{a}{b}") }"#`.
 ///
-/// ```ignore
+/// ```
+/// # use cache_core::async_cache;
+/// # pub struct Db;
+/// # impl Db { async fn account(&self, email: &str) -> Option<u64> { Some(email.len() as u64) } }
 /// #[async_cache(key = String, convert = email.trim().to_lowercase())]
-/// async fn account(db: &Db, email: &str) -> Option<Account> { db.account(email).await }
+/// async fn account(db: &Db, email: &str) -> Option<u64> { db.account(email).await }
 ///
 /// #[async_cache(key = (i64, u32), convert = ((price * 100.0).round() as i64, qty))]
 /// async fn quote(price: f64, qty: u32) -> f64 { price * f64::from(qty) }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// account(&Db, "Ada@Example.com").await;
+/// account(&Db, " ada@example.com").await;      // the same key
+/// assert_eq!(account::cache().len(), 1);
+/// assert_eq!(quote(1.5, 2).await, 3.0);
+/// assert!(quote::cache().contains_key(&(150, 2)));
+/// # }
 /// ```
 ///
 /// **Generic fns** (type or const parameters, `impl Trait` arguments) can be cached with `key`/`convert` when
 /// neither the `key` type nor the cached value type mentions a generic parameter: the cache is one `static`
 /// shared by every instantiation. Otherwise the attribute refuses with an error on the parameter's use.
 ///
-/// ```ignore
+/// ```
+/// # use cache_core::async_cache;
+/// use std::fmt::Display;
+///
 /// #[async_cache(key = String, convert = value.to_string())]
 /// async fn render<T: Display>(value: T) -> String { format!("<{value}>") }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// assert_eq!(render(7).await, "<7>");
+/// assert_eq!(render("7").await, "<7>");  // another type, the same key: from the cache
+/// assert_eq!(render::cache().metrics().hits, 1);
+/// # }
 /// ```
 ///
 /// # What is cached
@@ -141,24 +172,31 @@ mod syntax;
 /// attribute adds an associated fn `<method>_cache()` returning the cache, shared by all instances and keyed
 /// by `(u64, args...)`, and `<method>_uncached(..)` / `<method>_refresh(..)` methods (see Companions):
 ///
-/// ```ignore
+/// ```
 /// use cache_core::{async_cache, CacheIdentity, InstanceId};
+/// # async fn load(id: u64) -> String { format!("user-{id}") }
 ///
-/// #[derive(CacheIdentity)]
+/// #[derive(CacheIdentity, Default)]
 /// struct UserService {
 ///     id: InstanceId,
 /// }
 ///
 /// impl UserService {
 ///     #[async_cache(maxsize = 100, ttl = 0.5)]
-///     async fn user(&self, id: u64) -> User {
+///     async fn user(&self, id: u64) -> String {
 ///         load(id).await
 ///     }
 /// }
 ///
-/// UserService::user_cache().len();
-/// service.user_uncached(7).await;   // the body, no cache
-/// service.user_refresh(7).await;    // run the body, store the result
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let service = UserService::default();
+/// assert_eq!(service.user(7).await, "user-7");
+/// assert_eq!(UserService::user_cache().len(), 1);
+/// service.user_uncached(8).await;   // the body, no cache
+/// service.user_refresh(9).await;    // run the body, store the result
+/// assert_eq!(UserService::user_cache().len(), 2);
+/// # }
 /// ```
 ///
 /// The entries of a dropped instance are never hit again, and they do not pin memory: dropping an `InstanceId`
@@ -171,23 +209,38 @@ mod syntax;
 /// fn. Put `#[async_cache]` (without options) on the impl as well: it caches the fns marked `#[async_cache(..)]`
 /// inside it, with their options.
 ///
-/// ```ignore
+/// ```
+/// # use cache_core::{async_cache, CacheIdentity, InstanceId};
+/// trait Repo {
+///     async fn find(&self, id: u64) -> Option<String>;
+/// }
+/// #[derive(CacheIdentity, Default)]
+/// struct PgRepo { id: InstanceId }
+/// struct Rates;
+///
 /// #[async_cache]
 /// impl Repo for PgRepo {
 ///     #[async_cache(ttl = 60)]
-///     async fn find(&self, id: u64) -> Option<Row> { .. }   // keyed by (identity, id)
+///     async fn find(&self, id: u64) -> Option<String> { Some(format!("row {id}")) } // keyed by (identity, id)
 /// }
 ///
 /// #[async_cache]
 /// impl Rates {
 ///     #[async_cache(maxsize = 10)]
-///     async fn rate(currency: &str) -> f64 { .. }           // no `self`: keyed by (currency,)
+///     async fn rate(currency: &str) -> f64 { currency.len() as f64 } // no `self`: keyed by (currency,)
 /// }
 ///
-/// PgRepo::find_cache();      // the companions, in an inherent impl beside a trait impl
-/// PgRepo__find_cache();      // the same cache, from a fn beside the impl
-/// repo.find_uncached(1).await;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let repo = PgRepo::default();
+/// assert_eq!(repo.find(1).await.as_deref(), Some("row 1"));
+/// assert_eq!(PgRepo::find_cache().len(), 1); // the companions, in an inherent impl beside a trait impl
+/// assert_eq!(PgRepo__find_cache().len(), 1); // the same cache, from a fn beside the impl
+/// repo.find_uncached(2).await;
+/// assert_eq!(Rates::rate("EUR").await, 3.0);
 /// Rates::rate_refresh("EUR").await;
+/// assert_eq!(Rates::rate_cache().len(), 1);
+/// # }
 /// ```
 ///
 /// The cache is a `static`, one for all instantiations of a generic impl: `Type__method_cache()` reaches it
@@ -240,7 +293,7 @@ pub fn async_cache(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Implements `cache_core::CacheIdentity` by delegating to one field: the one marked `#[cache_identity]`, else
 /// the only field whose type is named `InstanceId`.
 ///
-/// ```ignore
+/// ```
 /// use cache_core::{CacheIdentity, InstanceId};
 ///
 /// #[derive(CacheIdentity)]
@@ -251,6 +304,12 @@ pub fn async_cache(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// #[derive(CacheIdentity)]
 /// struct Tenant(String, #[cache_identity] std::sync::Arc<UserService>);
+///
+/// let service = std::sync::Arc::new(UserService { id: InstanceId::new(), base_url: "http://db".into() });
+/// let tenant = Tenant("acme".into(), service.clone());
+/// assert_eq!(tenant.cache_identity(), service.cache_identity());
+/// let other = UserService { id: InstanceId::new(), base_url: "http://db".into() };
+/// assert_ne!(other.cache_identity(), service.cache_identity());
 /// ```
 ///
 /// Works on named and tuple structs, generic ones included (the field's type must implement `CacheIdentity`;
