@@ -8,7 +8,10 @@
 //! every round, over many short rounds; each round gives one ratio per subject, and the median of those ratios
 //! is the result (with their range). Scenarios: 100, 1,000 and 100,000 `u64` keys, every key
 //! present, looked up in a fixed random order; 1 thread, and 2 threads each walking the order from its own
-//! offset (the time is the slower thread's).
+//! offset (the time is the slower thread's). Each scenario runs twice: on plain threads outside any tokio runtime,
+//! and on threads inside a multi-thread tokio runtime (`Handle::enter`), where a service's hits happen: the read
+//! path asks tokio which clock applies, and inside a multi-thread runtime it may keep the answer for a tick
+//! (`docs/design/time.md`), while outside any runtime it asks on every hit.
 //!
 //! Run: `cargo bench -p cache-benches --bench ttl_hit` (under a minute; `BENCH_QUICK=1` for fewer rounds).
 
@@ -47,8 +50,23 @@ fn main() {
             .and_then(|s| s.split_whitespace().next().map(str::to_owned))
             .unwrap_or_default()
     );
-    println!("| keys | threads | plain ns/get (median) | TTL ns/get (median) | TTL / plain: median of per-round ratios (min–max) | TTL+refresh ns/get (median) | TTL+refresh / plain (min–max) |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| context | keys | threads | plain ns/get (median) | TTL ns/get (median) | TTL / plain: median of per-round ratios (min–max) | TTL+refresh ns/get (median) | TTL+refresh / plain (min–max) |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .expect("a tokio runtime");
+    for context in [None, Some(runtime.handle())] {
+        let label = if context.is_some() {
+            "multi-thread runtime"
+        } else {
+            "no runtime"
+        };
+        scenarios(rounds, label, context);
+    }
+}
+
+fn scenarios(rounds: usize, label: &str, context: Option<&tokio::runtime::Handle>) {
     for n in [100usize, 1_000, 100_000] {
         let keys: Vec<u64> = (0..n).map(u64_key).collect();
         let pattern = access_pattern(n, BATCH, 0x77_1E5 ^ n as u64);
@@ -72,6 +90,7 @@ fn main() {
         for threads in [1usize, 2] {
             let time = |cache: &AsyncCache<u64, u64>| {
                 let took = timed_on_threads(threads, |t| {
+                    let _entered = context.map(tokio::runtime::Handle::enter);
                     let sum = batch(cache, &keys, &pattern, t * BATCH / threads);
                     assert_eq!(sum, expected, "a get missed");
                 });
@@ -104,7 +123,7 @@ fn main() {
             };
             let ((lo, hi), (flo, fhi)) = (range(&r), range(&rf));
             println!(
-                "| {n} | {threads} | {:.1} | {:.1} | {:.2}× ({lo:.2}–{hi:.2}) | {:.1} | {:.2}× ({flo:.2}–{fhi:.2}) |",
+                "| {label} | {n} | {threads} | {:.1} | {:.1} | {:.2}× ({lo:.2}–{hi:.2}) | {:.1} | {:.2}× ({flo:.2}–{fhi:.2}) |",
                 median(&p),
                 median(&t),
                 median(&r),
