@@ -312,6 +312,35 @@ async fn get_and_get_or_load_never_refresh() {
     assert_eq!(cache.get(&1), Some(20));
 }
 
+#[tokio::test(start_paused = true)]
+async fn get_many_and_load_return_the_stale_value_without_refreshing() {
+    let batch_calls = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&batch_calls);
+    let cache: AsyncCache<u64, u64> = AsyncCache::builder()
+        .maxsize(10)
+        .refresh_after(S(10))
+        .batch_loader(move |keys: Vec<u64>| {
+            seen.fetch_add(1, SeqCst);
+            async move { keys.into_iter().map(|k| (k, k + 100)).collect::<Vec<_>>() }
+        })
+        .build()
+        .unwrap();
+    cache.insert(1, 10);
+    cache.insert(2, 20);
+    advance(S(11)).await;
+    let many = cache
+        .get_many([1, 2], |_| async {
+            unreachable!("all hits") as Vec<(u64, u64)>
+        })
+        .await;
+    assert_eq!((many[&1], many[&2]), (10, 20));
+    assert_eq!(cache.load(1).await, Some(10));
+    settle().await;
+    assert_eq!(batch_calls.load(SeqCst), 0);
+    assert_eq!(cache.metrics().refreshes, 0);
+    assert_eq!(cache.get(&1), Some(10));
+}
+
 #[test]
 fn without_a_runtime_nothing_is_spawned() {
     let clock = ManualClock::new();
