@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use cache_core::clock::ManualClock;
-use cache_core::{AsyncCache, BuildError};
+use cache_core::{AsyncCache, BuildError, Policy};
 use futures::FutureExt;
 use tokio::sync::Notify;
 use tokio::time::advance;
@@ -551,4 +551,62 @@ async fn the_attribute_refreshes_an_arc_self_method_and_keeps_the_value_on_error
     assert_eq!(p().profile(7).await.unwrap(), "user 7 v2");
     assert_eq!(PROFILE_CALLS.load(SeqCst), 3);
     assert_eq!(Profiles::profile_cache().metrics().refreshes, 1);
+}
+
+/// Removing an entry moves the store's last entry into its slot: the moved entry keeps its own refresh time.
+#[tokio::test(start_paused = true)]
+async fn refresh_times_follow_entries_moved_by_removals() {
+    let cache = cache();
+    cache.insert(1, 10);
+    cache.insert(2, 20);
+    advance(S(8)).await;
+    cache.insert(3, 30); // due at 18 s; 1 and 2 at 10 s
+    advance(S(3)).await; // 11 s
+    assert_eq!(cache.remove(&1), Some(10)); // 3 moves into 1's slot
+    let calls = Arc::new(AtomicUsize::new(0));
+    assert_eq!(cache.get_or_refresh(3, loader(&calls, None, 31)).await, 30);
+    settle().await;
+    assert_eq!(calls.load(SeqCst), 0, "3 is fresh");
+    assert_eq!(cache.get_or_refresh(2, loader(&calls, None, 21)).await, 20);
+    settle().await;
+    assert_eq!(calls.load(SeqCst), 1, "2 is stale");
+    assert_eq!(cache.get(&2), Some(21));
+}
+
+/// Every policy, several shards, a weigher: a stale hit reloads once and the value is replaced.
+#[tokio::test(start_paused = true)]
+async fn refresh_works_with_every_policy_and_sharding() {
+    for policy in [Policy::Lru, Policy::Lfu, Policy::TinyLfu] {
+        let cache: AsyncCache<u64, u64> = AsyncCache::builder()
+            .maxsize(4_096)
+            .shards(4)
+            .policy(policy)
+            .weigher(|_, v: &u64| u32::from(*v >= 1_000) + 1)
+            .max_weight(100_000)
+            .ttl(S(60))
+            .refresh_after(S(10))
+            .build()
+            .unwrap();
+        for k in 0..100 {
+            cache.insert(k, k);
+        }
+        advance(S(11)).await;
+        let calls = Arc::new(AtomicUsize::new(0));
+        for k in 0..100 {
+            assert_eq!(
+                cache
+                    .get_or_refresh(k, loader(&calls, None, k + 1_000))
+                    .await,
+                k
+            );
+        }
+        settle().await;
+        assert_eq!(calls.load(SeqCst), 100, "{policy}");
+        for k in 0..100 {
+            assert_eq!(cache.get(&k), Some(k + 1_000), "{policy}");
+        }
+        let m = cache.metrics();
+        assert_eq!(m.refreshes, 100, "{policy}");
+        assert_eq!(m.weight, 200, "{policy}: reloaded values weigh 2");
+    }
 }
