@@ -103,8 +103,12 @@ mod striped;
 mod sync;
 mod timebase;
 
+/// What `#[async_cache]` expansions call: not public API. The version in the name ties an expansion to the
+/// runtime it was made for (`cache-core` pins `cache-macros` with `=`), so a mismatched pair fails to compile
+/// instead of calling a changed function.
 #[doc(hidden)]
-pub mod __private;
+#[path = "__private.rs"]
+pub mod __private_v0_1;
 
 pub use batch::LoadError;
 pub use builder::{BuildError, CacheBuilder};

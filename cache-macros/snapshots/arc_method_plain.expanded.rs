@@ -2,23 +2,23 @@ impl UserService {
     async fn names(self: Arc<Self>) -> Vec<String> {
         const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
             #[allow(unused_imports)]
-            use my::cache::__private::ProbeFallback as _;
-            my::cache::__private::Probe::<(::core::primitive::u64,)>::KEY
-                && my::cache::__private::Probe::<Vec<String>>::VALUE
+            use my::cache::__private_v0_1::ProbeFallback as _;
+            my::cache::__private_v0_1::Probe::<(::core::primitive::u64,)>::KEY
+                && my::cache::__private_v0_1::Probe::<Vec<String>>::VALUE
         };
-        let __async_cache_key = (my::cache::__private::identity(&*self),);
+        let __async_cache_key = (my::cache::__private_v0_1::identity(&*self),);
         let __async_cache = Self::names_cache();
-        if let ::core::option::Option::Some(__async_cache_hit) = <my::cache::__private::Checked<
+        if let ::core::option::Option::Some(__async_cache_hit) = <my::cache::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as my::cache::__private::Cached<
+        > as my::cache::__private_v0_1::Cached<
             _,
             _,
         >>::hit(__async_cache, &__async_cache_key) {
             return __async_cache_hit;
         }
-        <my::cache::__private::Checked<
+        <my::cache::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as my::cache::__private::Cached<
+        > as my::cache::__private_v0_1::Cached<
             _,
             _,
         >>::value(__async_cache, __async_cache_key, Self::names_uncached(self))
@@ -37,24 +37,24 @@ impl UserService {
         (::core::primitive::u64,),
         Vec<String>,
     > {
-        my::cache::__private::cached_value::<Vec<String>>();
+        my::cache::__private_v0_1::cached_value::<Vec<String>>();
         const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
             #[allow(unused_imports)]
-            use my::cache::__private::ProbeFallback as _;
-            my::cache::__private::Probe::<(::core::primitive::u64,)>::KEY
-                && my::cache::__private::Probe::<Vec<String>>::VALUE
+            use my::cache::__private_v0_1::ProbeFallback as _;
+            my::cache::__private_v0_1::Probe::<(::core::primitive::u64,)>::KEY
+                && my::cache::__private_v0_1::Probe::<Vec<String>>::VALUE
         };
-        static __ASYNC_CACHE: my::cache::__private::OnceLock<
-            <my::cache::__private::Checked<
+        static __ASYNC_CACHE: my::cache::__private_v0_1::OnceLock<
+            <my::cache::__private_v0_1::Checked<
                 __ASYNC_CACHE_TYPES_OK,
-            > as my::cache::__private::Cached<
+            > as my::cache::__private_v0_1::Cached<
                 (::core::primitive::u64,),
                 Vec<String>,
             >>::Slot,
-        > = my::cache::__private::OnceLock::new();
-        <my::cache::__private::Checked<
+        > = my::cache::__private_v0_1::OnceLock::new();
+        <my::cache::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as my::cache::__private::Cached<
+        > as my::cache::__private_v0_1::Cached<
             _,
             _,
         >>::method_cache(
@@ -74,15 +74,15 @@ impl UserService {
     async fn names_refresh(self: Arc<Self>) -> Vec<String> {
         const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
             #[allow(unused_imports)]
-            use my::cache::__private::ProbeFallback as _;
-            my::cache::__private::Probe::<(::core::primitive::u64,)>::KEY
-                && my::cache::__private::Probe::<Vec<String>>::VALUE
+            use my::cache::__private_v0_1::ProbeFallback as _;
+            my::cache::__private_v0_1::Probe::<(::core::primitive::u64,)>::KEY
+                && my::cache::__private_v0_1::Probe::<Vec<String>>::VALUE
         };
-        let __async_cache_key = (my::cache::__private::identity(&*self),);
+        let __async_cache_key = (my::cache::__private_v0_1::identity(&*self),);
         let __async_cache_ret = Self::names_uncached(self).await;
-        <my::cache::__private::Checked<
+        <my::cache::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as my::cache::__private::Cached<
+        > as my::cache::__private_v0_1::Cached<
             _,
             _,
         >>::store_value(Self::names_cache(), __async_cache_key, &__async_cache_ret);

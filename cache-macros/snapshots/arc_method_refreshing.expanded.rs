@@ -2,20 +2,23 @@ impl UserService {
     async fn names(self: &Arc<Self>, prefix: String) -> Option<Vec<String>> {
         const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
             #[allow(unused_imports)]
-            use ::cache_core::__private::ProbeFallback as _;
-            ::cache_core::__private::Probe::<(::core::primitive::u64, String)>::KEY
-                && ::cache_core::__private::Probe::<Vec<String>>::VALUE
+            use ::cache_core::__private_v0_1::ProbeFallback as _;
+            ::cache_core::__private_v0_1::Probe::<(::core::primitive::u64, String)>::KEY
+                && ::cache_core::__private_v0_1::Probe::<Vec<String>>::VALUE
         };
         let __async_cache_key = (
-            ::cache_core::__private::identity(&**self),
-            <::cache_core::__private::Checked<
+            ::cache_core::__private_v0_1::identity(&**self),
+            <::cache_core::__private_v0_1::Checked<
                 __ASYNC_CACHE_TYPES_OK,
-            > as ::cache_core::__private::KeyPart<String, String>>::key_part(&prefix),
+            > as ::cache_core::__private_v0_1::KeyPart<
+                String,
+                String,
+            >>::key_part(&prefix),
         );
         let __async_cache = Self::names_cache();
-        if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private::Checked<
+        if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<
+        > as ::cache_core::__private_v0_1::Cached<
             _,
             _,
         >>::hit_refreshing_option(
@@ -32,9 +35,9 @@ impl UserService {
         ) {
             return ::core::option::Option::Some(__async_cache_hit);
         }
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<
+        > as ::cache_core::__private_v0_1::Cached<
             _,
             _,
         >>::option(__async_cache, __async_cache_key, Self::names_uncached(self, prefix))
@@ -53,25 +56,25 @@ impl UserService {
         (::core::primitive::u64, String),
         Vec<String>,
     > {
-        ::cache_core::__private::key_argument::<String>();
-        ::cache_core::__private::cached_value::<Vec<String>>();
+        ::cache_core::__private_v0_1::key_argument::<String>();
+        ::cache_core::__private_v0_1::cached_value::<Vec<String>>();
         const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
             #[allow(unused_imports)]
-            use ::cache_core::__private::ProbeFallback as _;
-            ::cache_core::__private::Probe::<(::core::primitive::u64, String)>::KEY
-                && ::cache_core::__private::Probe::<Vec<String>>::VALUE
+            use ::cache_core::__private_v0_1::ProbeFallback as _;
+            ::cache_core::__private_v0_1::Probe::<(::core::primitive::u64, String)>::KEY
+                && ::cache_core::__private_v0_1::Probe::<Vec<String>>::VALUE
         };
-        static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-            <::cache_core::__private::Checked<
+        static __ASYNC_CACHE: ::cache_core::__private_v0_1::OnceLock<
+            <::cache_core::__private_v0_1::Checked<
                 __ASYNC_CACHE_TYPES_OK,
-            > as ::cache_core::__private::Cached<
+            > as ::cache_core::__private_v0_1::Cached<
                 (::core::primitive::u64, String),
                 Vec<String>,
             >>::Slot,
-        > = ::cache_core::__private::OnceLock::new();
-        <::cache_core::__private::Checked<
+        > = ::cache_core::__private_v0_1::OnceLock::new();
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<
+        > as ::cache_core::__private_v0_1::Cached<
             _,
             _,
         >>::method_cache(
@@ -81,7 +84,10 @@ impl UserService {
                 ::cache_core::Policy::Lru,
                 ::core::option::Option::None,
                 ::core::option::Option::Some(
-                    ::cache_core::__private::refresh_nanos(const { REFRESH }, "names"),
+                    ::cache_core::__private_v0_1::refresh_nanos(
+                        const { REFRESH },
+                        "names",
+                    ),
                 ),
             ),
             |__async_cache_key: &(::core::primitive::u64, String)| __async_cache_key.0,
@@ -93,20 +99,23 @@ impl UserService {
     async fn names_refresh(self: &Arc<Self>, prefix: String) -> Option<Vec<String>> {
         const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
             #[allow(unused_imports)]
-            use ::cache_core::__private::ProbeFallback as _;
-            ::cache_core::__private::Probe::<(::core::primitive::u64, String)>::KEY
-                && ::cache_core::__private::Probe::<Vec<String>>::VALUE
+            use ::cache_core::__private_v0_1::ProbeFallback as _;
+            ::cache_core::__private_v0_1::Probe::<(::core::primitive::u64, String)>::KEY
+                && ::cache_core::__private_v0_1::Probe::<Vec<String>>::VALUE
         };
         let __async_cache_key = (
-            ::cache_core::__private::identity(&**self),
-            <::cache_core::__private::Checked<
+            ::cache_core::__private_v0_1::identity(&**self),
+            <::cache_core::__private_v0_1::Checked<
                 __ASYNC_CACHE_TYPES_OK,
-            > as ::cache_core::__private::KeyPart<String, String>>::key_part(&prefix),
+            > as ::cache_core::__private_v0_1::KeyPart<
+                String,
+                String,
+            >>::key_part(&prefix),
         );
         let __async_cache_ret = Self::names_uncached(self, prefix).await;
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<
+        > as ::cache_core::__private_v0_1::Cached<
             _,
             _,
         >>::store_option(Self::names_cache(), __async_cache_key, &__async_cache_ret);

@@ -1,25 +1,25 @@
 pub async fn rate(client: &Client, currency: &str, day: u32) -> Result<Rate, Error> {
     const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
         #[allow(unused_imports)]
-        use ::cache_core::__private::ProbeFallback as _;
-        ::cache_core::__private::Probe::<(::std::string::String, u32)>::KEY
-            && ::cache_core::__private::Probe::<Rate>::VALUE
+        use ::cache_core::__private_v0_1::ProbeFallback as _;
+        ::cache_core::__private_v0_1::Probe::<(::std::string::String, u32)>::KEY
+            && ::cache_core::__private_v0_1::Probe::<Rate>::VALUE
     };
     let __async_cache_key = (
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::KeyPart<
+        > as ::cache_core::__private_v0_1::KeyPart<
             str,
             ::std::string::String,
         >>::key_part(currency),
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::KeyPart<u32, u32>>::key_part(&day),
+        > as ::cache_core::__private_v0_1::KeyPart<u32, u32>>::key_part(&day),
     );
     let __async_cache = __async_cache_cache_rate();
-    if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private::Checked<
+    if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<
+    > as ::cache_core::__private_v0_1::Cached<
         _,
         _,
     >>::hit_refreshing_result(
@@ -30,8 +30,12 @@ pub async fn rate(client: &Client, currency: &str, day: u32) -> Result<Rate, Err
             let __async_cache_owned1 = ::std::borrow::ToOwned::to_owned(currency);
             let __async_cache_owned2 = ::core::clone::Clone::clone(&day);
             async move {
-                let client = ::cache_core::__private::borrowed(&__async_cache_owned0);
-                let currency = ::cache_core::__private::borrowed(&__async_cache_owned1);
+                let client = ::cache_core::__private_v0_1::borrowed(
+                    &__async_cache_owned0,
+                );
+                let currency = ::cache_core::__private_v0_1::borrowed(
+                    &__async_cache_owned1,
+                );
                 let day = __async_cache_owned2;
                 __async_cache_uncached_rate(client, currency, day).await
             }
@@ -39,9 +43,9 @@ pub async fn rate(client: &Client, currency: &str, day: u32) -> Result<Rate, Err
     ) {
         return ::core::result::Result::Ok(__async_cache_hit);
     }
-    <::cache_core::__private::Checked<
+    <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<
+    > as ::cache_core::__private_v0_1::Cached<
         _,
         _,
     >>::result(
@@ -70,23 +74,26 @@ pub fn __async_cache_cache_rate() -> &'static ::cache_core::AsyncCache<
     (::std::string::String, u32),
     Rate,
 > {
-    ::cache_core::__private::borrowed_key_argument::<str>();
-    ::cache_core::__private::key_argument::<u32>();
-    ::cache_core::__private::cached_value::<Rate>();
+    ::cache_core::__private_v0_1::borrowed_key_argument::<str>();
+    ::cache_core::__private_v0_1::key_argument::<u32>();
+    ::cache_core::__private_v0_1::cached_value::<Rate>();
     const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
         #[allow(unused_imports)]
-        use ::cache_core::__private::ProbeFallback as _;
-        ::cache_core::__private::Probe::<(::std::string::String, u32)>::KEY
-            && ::cache_core::__private::Probe::<Rate>::VALUE
+        use ::cache_core::__private_v0_1::ProbeFallback as _;
+        ::cache_core::__private_v0_1::Probe::<(::std::string::String, u32)>::KEY
+            && ::cache_core::__private_v0_1::Probe::<Rate>::VALUE
     };
-    static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-        <::cache_core::__private::Checked<
+    static __ASYNC_CACHE: ::cache_core::__private_v0_1::OnceLock<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<(::std::string::String, u32), Rate>>::Slot,
-    > = ::cache_core::__private::OnceLock::new();
-    <::cache_core::__private::Checked<
+        > as ::cache_core::__private_v0_1::Cached<
+            (::std::string::String, u32),
+            Rate,
+        >>::Slot,
+    > = ::cache_core::__private_v0_1::OnceLock::new();
+    <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<
+    > as ::cache_core::__private_v0_1::Cached<
         _,
         _,
     >>::cache(
@@ -110,25 +117,25 @@ pub async fn __async_cache_refresh_rate(
 ) -> Result<Rate, Error> {
     const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
         #[allow(unused_imports)]
-        use ::cache_core::__private::ProbeFallback as _;
-        ::cache_core::__private::Probe::<(::std::string::String, u32)>::KEY
-            && ::cache_core::__private::Probe::<Rate>::VALUE
+        use ::cache_core::__private_v0_1::ProbeFallback as _;
+        ::cache_core::__private_v0_1::Probe::<(::std::string::String, u32)>::KEY
+            && ::cache_core::__private_v0_1::Probe::<Rate>::VALUE
     };
     let __async_cache_key = (
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::KeyPart<
+        > as ::cache_core::__private_v0_1::KeyPart<
             str,
             ::std::string::String,
         >>::key_part(currency),
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::KeyPart<u32, u32>>::key_part(&day),
+        > as ::cache_core::__private_v0_1::KeyPart<u32, u32>>::key_part(&day),
     );
     let __async_cache_ret = __async_cache_uncached_rate(client, currency, day).await;
-    <::cache_core::__private::Checked<
+    <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<
+    > as ::cache_core::__private_v0_1::Cached<
         _,
         _,
     >>::store_result(__async_cache_cache_rate(), __async_cache_key, &__async_cache_ret);

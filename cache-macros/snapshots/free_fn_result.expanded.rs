@@ -2,30 +2,33 @@
 pub async fn fetch_user(db: &Db, name: &str, id: u64) -> Result<User, DbError> {
     const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
         #[allow(unused_imports)]
-        use ::cache_core::__private::ProbeFallback as _;
-        ::cache_core::__private::Probe::<(::std::string::String, u64)>::KEY
-            && ::cache_core::__private::Probe::<User>::VALUE
+        use ::cache_core::__private_v0_1::ProbeFallback as _;
+        ::cache_core::__private_v0_1::Probe::<(::std::string::String, u64)>::KEY
+            && ::cache_core::__private_v0_1::Probe::<User>::VALUE
     };
     let __async_cache_key = (
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::KeyPart<
+        > as ::cache_core::__private_v0_1::KeyPart<
             str,
             ::std::string::String,
         >>::key_part(name),
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::KeyPart<u64, u64>>::key_part(&id),
+        > as ::cache_core::__private_v0_1::KeyPart<u64, u64>>::key_part(&id),
     );
     let __async_cache = __async_cache_cache_fetch_user();
-    if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private::Checked<
+    if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<_, _>>::hit(__async_cache, &__async_cache_key) {
+    > as ::cache_core::__private_v0_1::Cached<
+        _,
+        _,
+    >>::hit(__async_cache, &__async_cache_key) {
         return ::core::result::Result::Ok(__async_cache_hit);
     }
-    <::cache_core::__private::Checked<
+    <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<
+    > as ::cache_core::__private_v0_1::Cached<
         _,
         _,
     >>::result(
@@ -54,23 +57,26 @@ pub fn __async_cache_cache_fetch_user() -> &'static ::cache_core::AsyncCache<
     (::std::string::String, u64),
     User,
 > {
-    ::cache_core::__private::borrowed_key_argument::<str>();
-    ::cache_core::__private::key_argument::<u64>();
-    ::cache_core::__private::cached_value::<User>();
+    ::cache_core::__private_v0_1::borrowed_key_argument::<str>();
+    ::cache_core::__private_v0_1::key_argument::<u64>();
+    ::cache_core::__private_v0_1::cached_value::<User>();
     const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
         #[allow(unused_imports)]
-        use ::cache_core::__private::ProbeFallback as _;
-        ::cache_core::__private::Probe::<(::std::string::String, u64)>::KEY
-            && ::cache_core::__private::Probe::<User>::VALUE
+        use ::cache_core::__private_v0_1::ProbeFallback as _;
+        ::cache_core::__private_v0_1::Probe::<(::std::string::String, u64)>::KEY
+            && ::cache_core::__private_v0_1::Probe::<User>::VALUE
     };
-    static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-        <::cache_core::__private::Checked<
+    static __ASYNC_CACHE: ::cache_core::__private_v0_1::OnceLock<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<(::std::string::String, u64), User>>::Slot,
-    > = ::cache_core::__private::OnceLock::new();
-    <::cache_core::__private::Checked<
+        > as ::cache_core::__private_v0_1::Cached<
+            (::std::string::String, u64),
+            User,
+        >>::Slot,
+    > = ::cache_core::__private_v0_1::OnceLock::new();
+    <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<
+    > as ::cache_core::__private_v0_1::Cached<
         _,
         _,
     >>::cache(
@@ -94,25 +100,25 @@ pub async fn __async_cache_refresh_fetch_user(
 ) -> Result<User, DbError> {
     const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
         #[allow(unused_imports)]
-        use ::cache_core::__private::ProbeFallback as _;
-        ::cache_core::__private::Probe::<(::std::string::String, u64)>::KEY
-            && ::cache_core::__private::Probe::<User>::VALUE
+        use ::cache_core::__private_v0_1::ProbeFallback as _;
+        ::cache_core::__private_v0_1::Probe::<(::std::string::String, u64)>::KEY
+            && ::cache_core::__private_v0_1::Probe::<User>::VALUE
     };
     let __async_cache_key = (
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::KeyPart<
+        > as ::cache_core::__private_v0_1::KeyPart<
             str,
             ::std::string::String,
         >>::key_part(name),
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::KeyPart<u64, u64>>::key_part(&id),
+        > as ::cache_core::__private_v0_1::KeyPart<u64, u64>>::key_part(&id),
     );
     let __async_cache_ret = __async_cache_uncached_fetch_user(db, name, id).await;
-    <::cache_core::__private::Checked<
+    <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<
+    > as ::cache_core::__private_v0_1::Cached<
         _,
         _,
     >>::store_result(

@@ -2,28 +2,28 @@ impl UserService {
     pub(crate) async fn user(&self, id: &UserId) -> Option<User> {
         const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
             #[allow(unused_imports)]
-            use ::cache_core::__private::ProbeFallback as _;
-            ::cache_core::__private::Probe::<(::core::primitive::u64, UserId)>::KEY
-                && ::cache_core::__private::Probe::<User>::VALUE
+            use ::cache_core::__private_v0_1::ProbeFallback as _;
+            ::cache_core::__private_v0_1::Probe::<(::core::primitive::u64, UserId)>::KEY
+                && ::cache_core::__private_v0_1::Probe::<User>::VALUE
         };
         let __async_cache_key = (
-            ::cache_core::__private::identity(&*self),
-            <::cache_core::__private::Checked<
+            ::cache_core::__private_v0_1::identity(&*self),
+            <::cache_core::__private_v0_1::Checked<
                 __ASYNC_CACHE_TYPES_OK,
-            > as ::cache_core::__private::KeyPart<UserId, UserId>>::key_part(id),
+            > as ::cache_core::__private_v0_1::KeyPart<UserId, UserId>>::key_part(id),
         );
         let __async_cache = Self::user_cache();
-        if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private::Checked<
+        if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<
+        > as ::cache_core::__private_v0_1::Cached<
             _,
             _,
         >>::hit(__async_cache, &__async_cache_key) {
             return ::core::option::Option::Some(__async_cache_hit);
         }
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<
+        > as ::cache_core::__private_v0_1::Cached<
             _,
             _,
         >>::option(__async_cache, __async_cache_key, Self::user_uncached(self, id))
@@ -42,25 +42,25 @@ impl UserService {
         (::core::primitive::u64, UserId),
         User,
     > {
-        ::cache_core::__private::borrowed_key_argument::<UserId>();
-        ::cache_core::__private::cached_value::<User>();
+        ::cache_core::__private_v0_1::borrowed_key_argument::<UserId>();
+        ::cache_core::__private_v0_1::cached_value::<User>();
         const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
             #[allow(unused_imports)]
-            use ::cache_core::__private::ProbeFallback as _;
-            ::cache_core::__private::Probe::<(::core::primitive::u64, UserId)>::KEY
-                && ::cache_core::__private::Probe::<User>::VALUE
+            use ::cache_core::__private_v0_1::ProbeFallback as _;
+            ::cache_core::__private_v0_1::Probe::<(::core::primitive::u64, UserId)>::KEY
+                && ::cache_core::__private_v0_1::Probe::<User>::VALUE
         };
-        static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-            <::cache_core::__private::Checked<
+        static __ASYNC_CACHE: ::cache_core::__private_v0_1::OnceLock<
+            <::cache_core::__private_v0_1::Checked<
                 __ASYNC_CACHE_TYPES_OK,
-            > as ::cache_core::__private::Cached<
+            > as ::cache_core::__private_v0_1::Cached<
                 (::core::primitive::u64, UserId),
                 User,
             >>::Slot,
-        > = ::cache_core::__private::OnceLock::new();
-        <::cache_core::__private::Checked<
+        > = ::cache_core::__private_v0_1::OnceLock::new();
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<
+        > as ::cache_core::__private_v0_1::Cached<
             _,
             _,
         >>::method_cache(
@@ -80,20 +80,20 @@ impl UserService {
     pub(crate) async fn user_refresh(&self, id: &UserId) -> Option<User> {
         const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
             #[allow(unused_imports)]
-            use ::cache_core::__private::ProbeFallback as _;
-            ::cache_core::__private::Probe::<(::core::primitive::u64, UserId)>::KEY
-                && ::cache_core::__private::Probe::<User>::VALUE
+            use ::cache_core::__private_v0_1::ProbeFallback as _;
+            ::cache_core::__private_v0_1::Probe::<(::core::primitive::u64, UserId)>::KEY
+                && ::cache_core::__private_v0_1::Probe::<User>::VALUE
         };
         let __async_cache_key = (
-            ::cache_core::__private::identity(&*self),
-            <::cache_core::__private::Checked<
+            ::cache_core::__private_v0_1::identity(&*self),
+            <::cache_core::__private_v0_1::Checked<
                 __ASYNC_CACHE_TYPES_OK,
-            > as ::cache_core::__private::KeyPart<UserId, UserId>>::key_part(id),
+            > as ::cache_core::__private_v0_1::KeyPart<UserId, UserId>>::key_part(id),
         );
         let __async_cache_ret = Self::user_uncached(self, id).await;
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<
+        > as ::cache_core::__private_v0_1::Cached<
             _,
             _,
         >>::store_option(Self::user_cache(), __async_cache_key, &__async_cache_ret);

@@ -1,20 +1,23 @@
 pub(super) async fn ping() {
     const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
         #[allow(unused_imports)]
-        use ::cache_core::__private::ProbeFallback as _;
-        ::cache_core::__private::Probe::<()>::KEY
-            && ::cache_core::__private::Probe::<()>::VALUE
+        use ::cache_core::__private_v0_1::ProbeFallback as _;
+        ::cache_core::__private_v0_1::Probe::<()>::KEY
+            && ::cache_core::__private_v0_1::Probe::<()>::VALUE
     };
     let __async_cache_key = ();
     let __async_cache = __async_cache_cache_ping();
-    if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private::Checked<
+    if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<_, _>>::hit(__async_cache, &__async_cache_key) {
+    > as ::cache_core::__private_v0_1::Cached<
+        _,
+        _,
+    >>::hit(__async_cache, &__async_cache_key) {
         return __async_cache_hit;
     }
-    <::cache_core::__private::Checked<
+    <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<
+    > as ::cache_core::__private_v0_1::Cached<
         _,
         _,
     >>::value(__async_cache, __async_cache_key, __async_cache_uncached_ping())
@@ -30,21 +33,21 @@ pub(super) async fn __async_cache_uncached_ping() {}
 #[doc(hidden)]
 #[must_use]
 pub(super) fn __async_cache_cache_ping() -> &'static ::cache_core::AsyncCache<(), ()> {
-    ::cache_core::__private::cached_value::<()>();
+    ::cache_core::__private_v0_1::cached_value::<()>();
     const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
         #[allow(unused_imports)]
-        use ::cache_core::__private::ProbeFallback as _;
-        ::cache_core::__private::Probe::<()>::KEY
-            && ::cache_core::__private::Probe::<()>::VALUE
+        use ::cache_core::__private_v0_1::ProbeFallback as _;
+        ::cache_core::__private_v0_1::Probe::<()>::KEY
+            && ::cache_core::__private_v0_1::Probe::<()>::VALUE
     };
-    static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-        <::cache_core::__private::Checked<
+    static __ASYNC_CACHE: ::cache_core::__private_v0_1::OnceLock<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<(), ()>>::Slot,
-    > = ::cache_core::__private::OnceLock::new();
-    <::cache_core::__private::Checked<
+        > as ::cache_core::__private_v0_1::Cached<(), ()>>::Slot,
+    > = ::cache_core::__private_v0_1::OnceLock::new();
+    <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<
+    > as ::cache_core::__private_v0_1::Cached<
         _,
         _,
     >>::cache(
@@ -64,15 +67,15 @@ pub(super) fn __async_cache_cache_ping() -> &'static ::cache_core::AsyncCache<()
 pub(super) async fn __async_cache_refresh_ping() {
     const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
         #[allow(unused_imports)]
-        use ::cache_core::__private::ProbeFallback as _;
-        ::cache_core::__private::Probe::<()>::KEY
-            && ::cache_core::__private::Probe::<()>::VALUE
+        use ::cache_core::__private_v0_1::ProbeFallback as _;
+        ::cache_core::__private_v0_1::Probe::<()>::KEY
+            && ::cache_core::__private_v0_1::Probe::<()>::VALUE
     };
     let __async_cache_key = ();
     let __async_cache_ret = __async_cache_uncached_ping().await;
-    <::cache_core::__private::Checked<
+    <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<
+    > as ::cache_core::__private_v0_1::Cached<
         _,
         _,
     >>::store_value(__async_cache_cache_ping(), __async_cache_key, &__async_cache_ret);

@@ -2,26 +2,26 @@ impl<T: Send> Repo for PgRepo<T> {
     async fn find(&self, name: &str) -> Option<Row> {
         const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
             #[allow(unused_imports)]
-            use ::cache_core::__private::ProbeFallback as _;
-            ::cache_core::__private::Probe::<(::core::primitive::u64, String)>::KEY
-                && ::cache_core::__private::Probe::<Row>::VALUE
+            use ::cache_core::__private_v0_1::ProbeFallback as _;
+            ::cache_core::__private_v0_1::Probe::<(::core::primitive::u64, String)>::KEY
+                && ::cache_core::__private_v0_1::Probe::<Row>::VALUE
         };
         let __async_cache_key = {
             let __async_cache_converted: String = name.to_lowercase();
-            (::cache_core::__private::identity(&*self), __async_cache_converted)
+            (::cache_core::__private_v0_1::identity(&*self), __async_cache_converted)
         };
         let __async_cache = Self::find_cache();
-        if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private::Checked<
+        if let ::core::option::Option::Some(__async_cache_hit) = <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<
+        > as ::cache_core::__private_v0_1::Cached<
             _,
             _,
         >>::hit(__async_cache, &__async_cache_key) {
             return ::core::option::Option::Some(__async_cache_hit);
         }
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<
+        > as ::cache_core::__private_v0_1::Cached<
             _,
             _,
         >>::option(__async_cache, __async_cache_key, Self::find_uncached(self, name))
@@ -51,18 +51,18 @@ impl<T: Send> PgRepo<T> {
     async fn find_refresh(&self, name: &str) -> Option<Row> {
         const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
             #[allow(unused_imports)]
-            use ::cache_core::__private::ProbeFallback as _;
-            ::cache_core::__private::Probe::<(::core::primitive::u64, String)>::KEY
-                && ::cache_core::__private::Probe::<Row>::VALUE
+            use ::cache_core::__private_v0_1::ProbeFallback as _;
+            ::cache_core::__private_v0_1::Probe::<(::core::primitive::u64, String)>::KEY
+                && ::cache_core::__private_v0_1::Probe::<Row>::VALUE
         };
         let __async_cache_key = {
             let __async_cache_converted: String = name.to_lowercase();
-            (::cache_core::__private::identity(&*self), __async_cache_converted)
+            (::cache_core::__private_v0_1::identity(&*self), __async_cache_converted)
         };
         let __async_cache_ret = Self::find_uncached(self, name).await;
-        <::cache_core::__private::Checked<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<
+        > as ::cache_core::__private_v0_1::Cached<
             _,
             _,
         >>::store_option(Self::find_cache(), __async_cache_key, &__async_cache_ret);
@@ -77,25 +77,25 @@ fn PgRepo__find_cache() -> &'static ::cache_core::AsyncCache<
     (::core::primitive::u64, String),
     Row,
 > {
-    ::cache_core::__private::key_type::<String>();
-    ::cache_core::__private::cached_value::<Row>();
+    ::cache_core::__private_v0_1::key_type::<String>();
+    ::cache_core::__private_v0_1::cached_value::<Row>();
     const __ASYNC_CACHE_TYPES_OK: ::core::primitive::bool = {
         #[allow(unused_imports)]
-        use ::cache_core::__private::ProbeFallback as _;
-        ::cache_core::__private::Probe::<(::core::primitive::u64, String)>::KEY
-            && ::cache_core::__private::Probe::<Row>::VALUE
+        use ::cache_core::__private_v0_1::ProbeFallback as _;
+        ::cache_core::__private_v0_1::Probe::<(::core::primitive::u64, String)>::KEY
+            && ::cache_core::__private_v0_1::Probe::<Row>::VALUE
     };
-    static __ASYNC_CACHE: ::cache_core::__private::OnceLock<
-        <::cache_core::__private::Checked<
+    static __ASYNC_CACHE: ::cache_core::__private_v0_1::OnceLock<
+        <::cache_core::__private_v0_1::Checked<
             __ASYNC_CACHE_TYPES_OK,
-        > as ::cache_core::__private::Cached<
+        > as ::cache_core::__private_v0_1::Cached<
             (::core::primitive::u64, String),
             Row,
         >>::Slot,
-    > = ::cache_core::__private::OnceLock::new();
-    <::cache_core::__private::Checked<
+    > = ::cache_core::__private_v0_1::OnceLock::new();
+    <::cache_core::__private_v0_1::Checked<
         __ASYNC_CACHE_TYPES_OK,
-    > as ::cache_core::__private::Cached<
+    > as ::cache_core::__private_v0_1::Cached<
         _,
         _,
     >>::method_cache(

@@ -65,7 +65,7 @@ pub(crate) struct Model {
 
 /// The hidden runtime module under `krate` (the one place that names it).
 pub(crate) fn runtime(krate: &Path) -> TokenStream {
-    quote!(#krate::__private)
+    quote!(#krate::__private_v0_1)
 }
 
 /// How the key is made.
@@ -116,7 +116,7 @@ pub(crate) struct Output {
     pub(crate) kind: OutputKind,
     /// The cached value type: `T` of `Result<T, E>` / `Option<T>`, else `ret`. For `result = true` /
     /// `option = true` on a type not spelled `Result<T, ..>` / `Option<T>` (an alias), a projection through
-    /// `__private::ResultOutput` / `OptionOutput`.
+    /// `__private_v0_1::ResultOutput` / `OptionOutput`.
     pub(crate) value: Type,
     /// Where the value type is written (the return type for an alias), for trait errors.
     pub(crate) span: Span,
@@ -141,7 +141,7 @@ impl Model {
         !matches!(self.place, Place::Free)
     }
 
-    /// The hidden runtime module the expansion calls: `cache_core::__private` (or under `crate = "..."`).
+    /// The hidden runtime module the expansion calls: `cache_core::__private_v0_1` (or under `crate = "..."`).
     pub(crate) fn runtime(&self) -> TokenStream {
         runtime(&self.krate)
     }

@@ -27,7 +27,7 @@ pub(super) fn cache_expr(model: &Model, names: &Names) -> TokenStream {
     }
 }
 
-/// The settings as arguments of `__private::build`: literals as checked constants; constant expressions
+/// The settings as arguments of `__private_v0_1::build`: literals as checked constants; constant expressions
 /// evaluated in `const` blocks (a `maxsize` out of range fails to compile, with the fn's name in the message; a
 /// `ttl` is checked when the cache is built).
 fn settings_args(model: &Model) -> TokenStream {

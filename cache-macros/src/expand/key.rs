@@ -9,7 +9,7 @@ use super::local;
 use crate::model::{Conversion, Key, Model, ReceiverKind};
 
 /// Trait checks of the key parts and the cached value, each spanned on the type the user wrote, so that a missing
-/// `Hash`/`Eq`/`Clone`/`Send`/`Sync` is reported there, once, with what to do (`__private::KeyArgument` & co.
+/// `Hash`/`Eq`/`Clone`/`Send`/`Sync` is reported there, once, with what to do (`__private_v0_1::KeyArgument` & co.
 /// carry the messages). Emitted once per cached fn, in the accessor that holds the cache; every other use of the
 /// types goes through [`checked`], which asks nothing of them when they are wrong.
 pub(super) fn trait_checks(model: &Model) -> TokenStream {
@@ -42,7 +42,7 @@ fn ok_name() -> Ident {
 }
 
 /// `const __ASYNC_CACHE_TYPES_OK: bool = ..;`: whether the key type is a key and the value type a cached value
-/// (`__private::Probe`), for [`checked`]. Every generated body that uses the cache starts with it.
+/// (`__private_v0_1::Probe`), for [`checked`]. Every generated body that uses the cache starts with it.
 pub(super) fn ok_const(model: &Model) -> TokenStream {
     let runtime = model.runtime();
     let key = key_type(model);
