@@ -98,9 +98,16 @@ impl<K, V> Default for CacheBuilder<K, V> {
 
 impl<K, V> CacheBuilder<K, V> {
     /// The most shards a cache may have (and never more than its `maxsize`: each shard holds at least one
-    /// entry). Each shard costs some memory up front whatever it holds (its lock's stripes and their read
-    /// buffers, about 0.7 KiB on a 2-CPU machine, more with more CPUs), and past a few shards per core more
-    /// shards spread contention no further; the automatic choice stays at or under four per core.
+    /// entry). More is a [`BuildError::ShardsOverLimit`]. Each shard costs some memory up front whatever it
+    /// holds (`docs/design/sharding.md`).
+    ///
+    /// ```
+    /// use cache_core::{AsyncCache, BuildError, CacheBuilder};
+    ///
+    /// let too_many = CacheBuilder::<u64, u64>::MAX_SHARDS + 1;
+    /// let err = AsyncCache::<u64, u64>::builder().maxsize(1 << 20).shards(too_many).build().unwrap_err();
+    /// assert!(matches!(err, BuildError::ShardsOverLimit { .. }));
+    /// ```
     pub const MAX_SHARDS: usize = 1_024;
 }
 
@@ -111,11 +118,20 @@ where
 {
     /// The most entries the cache holds (required, at least 1). `len()` never exceeds it.
     ///
-    /// With several shards (caches of 1,024 entries or more, by default) each shard holds its share,
-    /// `maxsize / shards`, and evicts when *its* share is full: since keys do not spread perfectly evenly, a
-    /// sharded cache starts evicting a little before `len()` reaches `maxsize` (about 0.1% below at 1M entries
-    /// over 8 shards). Use `.shards(1)` where the exact bound and exact policy order matter more than
-    /// multi-core throughput (see [`shards`](Self::shards)).
+    /// With several shards (caches of 1,024 entries or more, by default) each shard holds its share and evicts
+    /// when *its* share is full, so a sharded cache may start evicting a little before `len()` reaches
+    /// `maxsize` (about 0.1 % below at 1M entries over 8 shards). `.shards(1)` evicts only at `maxsize`.
+    ///
+    /// ```
+    /// use cache_core::{AsyncCache, BuildError};
+    ///
+    /// let cache = AsyncCache::<u64, u64>::builder().maxsize(2).build()?;
+    /// (0..10).for_each(|i| cache.insert(i, i));
+    /// assert_eq!(cache.len(), 2);
+    /// assert_eq!(AsyncCache::<u64, u64>::builder().build().unwrap_err(), BuildError::MissingMaxsize);
+    /// assert_eq!(AsyncCache::<u64, u64>::builder().maxsize(0).build().unwrap_err(), BuildError::ZeroMaxsize);
+    /// # Ok::<(), BuildError>(())
+    /// ```
     pub fn maxsize(mut self, maxsize: usize) -> Self {
         self.maxsize = Some(maxsize);
         self
@@ -185,14 +201,35 @@ where
         self
     }
 
-    /// The eviction policy (default [`Policy::Lru`]).
+    /// The eviction policy (default [`Policy::Lru`]). How to choose: the README's "Choosing a policy".
+    ///
+    /// ```
+    /// use cache_core::{AsyncCache, Policy};
+    ///
+    /// let cache = AsyncCache::<u64, u64>::builder().maxsize(100).policy("tinylfu".parse()?).build()?;
+    /// assert_eq!(cache.policy(), Policy::TinyLfu);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
         self
     }
 
     /// The default time to live of entries stored by `insert` and the loading operations (default: never expire).
-    /// Must be more than zero; leave it unset for no expiry.
+    /// Must be more than zero ([`BuildError::ZeroTtl`]); leave it unset for no expiry. An expired entry is never
+    /// returned.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::{clock::ManualClock, AsyncCache};
+    ///
+    /// let clock = ManualClock::new();
+    /// let cache = AsyncCache::builder().maxsize(10).ttl(Duration::from_secs(5)).clock(clock.clone()).build()?;
+    /// cache.insert("a", 1);
+    /// clock.advance(Duration::from_secs(5));
+    /// assert_eq!(cache.get("a"), None);
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = Some(ttl);
         self
@@ -344,32 +381,54 @@ where
     }
 
     /// How many independently locked shards to split the cache into (default: one for caches under 1,024
-    /// entries, otherwise up to four per core while each shard keeps at least 512 entries).
+    /// entries, otherwise up to four per core while each shard keeps at least 512 entries). At least 1, at most
+    /// `maxsize` and [`MAX_SHARDS`](Self::MAX_SHARDS), or [`build`](Self::build) refuses it.
     ///
-    /// * **`.shards(1)`, asked for explicitly**: the eviction order is exact: every `get` and write, from any
-    ///   thread, reaches the policy in the order the operations took the shard's lock. The price: all threads'
-    ///   hits take one lock, so hits do not scale across cores (two threads hammering one such cache get less
-    ///   done than one).
-    /// * **Otherwise** (several shards, or the one shard a cache under 1,024 entries gets by default): a shard's
-    ///   lock has several *stripes* (twice as many as CPUs; a shard of under 16 entries gets one, a small shard
-    ///   `capacity / 8` rounded up to a power of two). Its readers share the first stripe, and with it the exact
-    ///   order of a single shard, until a reader first finds it taken (by another reader or by a writer: two
-    ///   threads met on the shard). From then on, for good, each thread records its hits in a
-    ///   stripe of its own, so that a hit writes nothing that another core's hits write and reads scale with
-    ///   cores; the stripes' hits are applied to the policy in batches, a stripe's batch when its buffer fills
-    ///   or before the shard's next change. One thread's hits are still applied in its order, but hits recorded
-    ///   in *different* stripes since the shard's last write are applied batch by batch, so between threads the
-    ///   recency order (and LFU's tie order) is only approximate: a quiet thread's hits can be applied after
-    ///   later hits of busy threads. Reads made one after another, on one thread or handed from thread to thread,
-    ///   keep their exact order as long as no reader has found the lock taken. With several shards, each shard also
-    ///   applies the policy to its share of the keys only. See `docs/design/read-path.md`.
+    /// What you may rely on:
+    /// * **`.shards(1)`, asked for explicitly**: one exact LRU or LFU order over the whole cache, whatever the
+    ///   threads: every `get` and write reaches the policy in the order it took the lock. The price: hits from
+    ///   several threads do not scale across cores.
+    /// * **Otherwise**: each shard applies the policy to its share of the keys. Within a shard the order is
+    ///   exact until two threads first meet on it; from then on each thread's hits reach the policy in that
+    ///   thread's order, but hits from different threads may be applied in a different order than they were
+    ///   made. In exchange, hits scale across cores.
+    ///
+    /// How (striped locks, read buffers): `docs/design/sharding.md` and `docs/design/read-path.md`.
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// // Exact LRU across threads, e.g. to compare decisions with the `lru` crate.
+    /// let cache = AsyncCache::<u64, u64>::builder().maxsize(100_000).shards(1).build()?;
+    /// assert_eq!(cache.shards(), 1);
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     pub fn shards(mut self, shards: usize) -> Self {
         self.shards = Some(shards);
         self
     }
 
     /// The loader behind [`AsyncCache::load`]: given distinct keys, it returns the values it found; keys it leaves
-    /// out are absent and not cached.
+    /// out are absent and not cached. Never given a key another load is already fetching.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use cache_core::AsyncCache;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), cache_core::BuildError> {
+    /// let cache: AsyncCache<u64, String> = AsyncCache::builder()
+    ///     .maxsize(1_000)
+    ///     .batch_loader(|ids: Vec<u64>| async move {
+    ///         // one query for the whole batch: SELECT .. WHERE id IN (..)
+    ///         ids.into_iter().filter(|id| *id != 0).map(|id| (id, format!("user-{id}"))).collect::<HashMap<_, _>>()
+    ///     })
+    ///     .build()?;
+    /// let (a, b, none) = tokio::join!(cache.load(1), cache.load(2), cache.load(0)); // one batch-loader call
+    /// assert_eq!((a.as_deref(), b.as_deref(), none), (Some("user-1"), Some("user-2"), None));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn batch_loader<F, Fut, M>(mut self, loader: F) -> Self
     where
         F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
@@ -382,6 +441,24 @@ where
 
     /// A fallible [`batch_loader`](Self::batch_loader): an error reaches every caller of that batch (as `None`
     /// from [`AsyncCache::load`], as the error from [`AsyncCache::try_load`]) and nothing is cached.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use cache_core::AsyncCache;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), cache_core::BuildError> {
+    /// let cache: AsyncCache<u64, u64> = AsyncCache::builder()
+    ///     .maxsize(100)
+    ///     .try_batch_loader(|_ids: Vec<u64>| async {
+    ///         Err::<HashMap<u64, u64>, _>(std::io::Error::other("backend down"))
+    ///     })
+    ///     .build()?;
+    /// assert!(cache.try_load(1).await.is_err());
+    /// assert!(cache.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn try_batch_loader<F, Fut, M, E>(mut self, loader: F) -> Self
     where
         F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
@@ -393,13 +470,35 @@ where
         self
     }
 
-    /// How long [`AsyncCache::load`] waits for more keys before calling the batch loader (default 5 ms).
+    /// How long [`AsyncCache::load`] waits for more keys before calling the batch loader (default 5 ms). The
+    /// window starts with the first key of a batch; a full batch ([`max_batch_size`](Self::max_batch_size)) is
+    /// sent at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::<u64, u64>::builder()
+    ///     .maxsize(100)
+    ///     .batch_loader(|ids: Vec<u64>| async move { ids.into_iter().map(|id| (id, id * 2)).collect::<Vec<_>>() })
+    ///     .batch_window(Duration::from_millis(1))
+    ///     .build()?;
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     pub fn batch_window(mut self, window: Duration) -> Self {
         self.batch_window = window;
         self
     }
 
-    /// The most distinct keys in one batch-loader call (default 100, at least 1). A full batch is sent at once.
+    /// The most distinct keys in one batch-loader call (default 100; 0 is [`BuildError::ZeroBatchSize`]). A
+    /// full batch is sent at once.
+    ///
+    /// ```
+    /// use cache_core::{AsyncCache, BuildError};
+    ///
+    /// let err = AsyncCache::<u64, u64>::builder().maxsize(10).max_batch_size(0).build().unwrap_err();
+    /// assert_eq!(err, BuildError::ZeroBatchSize);
+    /// ```
     pub fn max_batch_size(mut self, size: usize) -> Self {
         self.max_batch_size = size;
         self
@@ -407,6 +506,18 @@ where
 
     /// The clock used for TTLs and load timing (default [`TokioClock`], whose docs give its exact rule). Any
     /// other clock is read as it is, on every operation that needs the time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::{clock::ManualClock, AsyncCache};
+    ///
+    /// let clock = ManualClock::new(); // moves only when told: TTL tests without a runtime or a sleep
+    /// let cache = AsyncCache::builder().maxsize(10).clock(clock.clone()).build()?;
+    /// cache.insert_with_ttl(1, "a", Some(Duration::from_secs(1)));
+    /// clock.advance(Duration::from_secs(1));
+    /// assert!(!cache.contains_key(&1));
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     pub fn clock(mut self, clock: impl Clock) -> Self {
         let is_default = (&clock as &dyn std::any::Any).is::<TokioClock>();
         self.clock = (!is_default).then(|| Arc::new(clock) as Arc<dyn Clock>);
@@ -431,6 +542,17 @@ where
     }
 
     /// Checks the settings and builds the cache.
+    ///
+    /// ```
+    /// use cache_core::{AsyncCache, BuildError};
+    ///
+    /// let cache = AsyncCache::<String, u64>::builder().maxsize(100).build()?;
+    /// assert_eq!(cache.maxsize(), 100);
+    /// let err = AsyncCache::<String, u64>::builder().maxsize(4).shards(8).build().unwrap_err();
+    /// assert_eq!(err, BuildError::TooManyShards { shards: 8, maxsize: 4 });
+    /// println!("{err}"); // says what to change
+    /// # Ok::<(), BuildError>(())
+    /// ```
     ///
     /// # Errors
     /// [`BuildError`] when `maxsize` is missing or 0, `shards` is 0, more than `maxsize` or more than
@@ -515,7 +637,16 @@ fn auto_shards(maxsize: usize) -> usize {
     1 << wanted.ilog2()
 }
 
-/// Why [`CacheBuilder::build`] refused its settings.
+/// Why [`CacheBuilder::build`] refused its settings. `Display` says what to change; new variants may be added.
+///
+/// ```
+/// use std::time::Duration;
+/// use cache_core::{AsyncCache, BuildError};
+///
+/// let err = AsyncCache::<u64, u64>::builder().maxsize(10).ttl(Duration::ZERO).build().unwrap_err();
+/// assert_eq!(err, BuildError::ZeroTtl);
+/// let _: &dyn std::error::Error = &err;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BuildError {

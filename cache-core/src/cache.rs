@@ -142,6 +142,13 @@ where
 {
     /// An LRU cache of at most `maxsize` entries that never expire.
     ///
+    /// ```
+    /// use cache_core::{AsyncCache, Policy};
+    ///
+    /// let cache: AsyncCache<u64, String> = AsyncCache::new(1_000);
+    /// assert_eq!((cache.maxsize(), cache.policy(), cache.default_ttl()), (1_000, Policy::Lru, None));
+    /// ```
+    ///
     /// # Panics
     /// If `maxsize` is 0. Use [`builder`](Self::builder) to get that as an error instead.
     #[must_use]
@@ -152,7 +159,21 @@ where
         }
     }
 
-    /// A builder for every setting: maxsize, policy, TTL, shards, batch loading, clock.
+    /// A builder for every setting: maxsize, policy, TTL, shards, batch loading, clock. Invalid settings are a
+    /// [`BuildError`](crate::BuildError) from [`build`](CacheBuilder::build), never a panic.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::{AsyncCache, Policy};
+    ///
+    /// let cache: AsyncCache<u64, u64> = AsyncCache::builder()
+    ///     .maxsize(10_000)
+    ///     .policy(Policy::TinyLfu)
+    ///     .ttl(Duration::from_secs(60))
+    ///     .build()?;
+    /// assert_eq!(cache.default_ttl(), Some(Duration::from_secs(60)));
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     pub fn builder() -> CacheBuilder<K, V> {
         CacheBuilder::default()
     }
@@ -227,8 +248,19 @@ where
         removed
     }
 
-    /// The value for `key` if it is present and live. Counts a hit or a miss and refreshes the entry for the
-    /// policy. Looking up a `String` key by `&str` allocates nothing.
+    /// The value for `key` if it is present and live (never an expired one). Counts a hit or a miss and
+    /// refreshes the entry for the policy. Never blocks on a load in progress. Looking up a `String` key by
+    /// `&str` allocates nothing.
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::new(100);
+    /// cache.insert("a".to_string(), 1);
+    /// assert_eq!(cache.get("a"), Some(1)); // a hit, looked up by &str
+    /// assert_eq!(cache.get("b"), None);    // a miss
+    /// assert_eq!((cache.metrics().hits, cache.metrics().misses), (1, 1));
+    /// ```
     #[inline]
     pub fn get<Q>(&self, key: &Q) -> Option<V>
     where
@@ -315,7 +347,17 @@ where
             .lookup::<Q, _, HITS, MISSES>(hash, key, now, grave, V::clone)
     }
 
-    /// The value for `key` if present and live, without counting it or refreshing it.
+    /// The value for `key` if present and live, without counting it in the metrics or refreshing it for the
+    /// policy: looking does not change what is evicted next.
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::new(100);
+    /// cache.insert(1, "one");
+    /// assert_eq!(cache.peek(&1), Some("one"));
+    /// assert_eq!(cache.metrics().hits, 0);
+    /// ```
     pub fn peek<Q>(&self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
@@ -331,6 +373,15 @@ where
     }
 
     /// Whether `key` has a live value. Like [`peek`](Self::peek), it neither counts nor refreshes.
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::new(100);
+    /// cache.insert(1, "one");
+    /// assert!(cache.contains_key(&1));
+    /// assert!(!cache.contains_key(&2));
+    /// ```
     pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
@@ -347,7 +398,20 @@ where
 
     /// Stores `value` under `key` with the TTL [`expire_after`](CacheBuilder::expire_after) gives it, or else
     /// the default TTL, replacing any value. A load of `key` in progress is detached: its result goes to its
-    /// callers but will not overwrite this value.
+    /// callers but will not overwrite this value. When the cache is full, the policy evicts an entry (an
+    /// expired one first).
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::new(2);
+    /// cache.insert(1, "one");
+    /// cache.insert(1, "uno"); // replaces
+    /// cache.insert(2, "two");
+    /// cache.insert(3, "three"); // evicts the least recently used: 1
+    /// assert_eq!(cache.get(&1), None);
+    /// assert_eq!(cache.len(), 2);
+    /// ```
     ///
     /// With a [`weigher`](CacheBuilder::weigher), a value heavier than its shard's share of
     /// [`max_weight`](CacheBuilder::max_weight) is not stored (and any value `key` had is gone).
@@ -361,7 +425,25 @@ where
     }
 
     /// Stores `value` under `key`: `Some(d)` expires after `d`, `None` never expires, whatever the default TTL
-    /// (and without calling [`expire_after`](CacheBuilder::expire_after)).
+    /// (and without calling [`expire_after`](CacheBuilder::expire_after)). Otherwise as [`insert`](Self::insert).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::{clock::ManualClock, AsyncCache};
+    ///
+    /// let clock = ManualClock::new();
+    /// let cache = AsyncCache::builder()
+    ///     .maxsize(10)
+    ///     .ttl(Duration::from_secs(60))
+    ///     .clock(clock.clone())
+    ///     .build()?;
+    /// cache.insert_with_ttl("short", 1, Some(Duration::from_secs(1)));
+    /// cache.insert_with_ttl("forever", 2, None);
+    /// clock.advance(Duration::from_secs(3_600));
+    /// assert_eq!(cache.get("short"), None);
+    /// assert_eq!(cache.get("forever"), Some(2));
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     ///
     /// # Panics
     /// If the weigher panics: then nothing is stored and nothing changes.
@@ -425,6 +507,15 @@ where
 
     /// Removes `key`, returning its value if it was live. A load of `key` in progress is detached: its result
     /// goes to its callers but is not stored, so it cannot bring the entry back.
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::new(10);
+    /// cache.insert("a".to_string(), 1);
+    /// assert_eq!(cache.remove("a"), Some(1));
+    /// assert_eq!(cache.remove("a"), None);
+    /// ```
     pub fn remove<Q>(&self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
@@ -451,7 +542,19 @@ where
         live?.then_some(entry?.value)
     }
 
-    /// Drops every entry, detaches every load in progress and resets the metrics.
+    /// Drops every entry, detaches every load in progress (their results reach their callers but are not
+    /// stored) and resets the metrics.
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::new(10);
+    /// cache.insert(1, 1);
+    /// cache.get(&1);
+    /// cache.clear();
+    /// assert!(cache.is_empty());
+    /// assert_eq!(cache.metrics().hits, 0);
+    /// ```
     pub fn clear(&self) {
         let mut dead = Graveyard::new();
         for mut shard in self.inner.shards.each() {
@@ -467,16 +570,39 @@ where
     }
 
     /// How many entries are stored, counting expired ones not yet reclaimed. Never more than `maxsize`.
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::new(2);
+    /// for i in 0..5 {
+    ///     cache.insert(i, i);
+    /// }
+    /// assert_eq!(cache.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.inner.shards.each().map(|s| s.store.len()).sum()
     }
 
-    /// Whether no entry is stored.
+    /// Whether no entry is stored (expired entries not yet reclaimed count as stored, as in
+    /// [`len`](Self::len)).
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::<u64, u64>::new(2);
+    /// assert!(cache.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// The most entries the cache holds.
+    /// The most entries the cache holds, as built.
+    ///
+    /// ```
+    /// let cache = cache_core::AsyncCache::<u64, u64>::new(500);
+    /// assert_eq!(cache.maxsize(), 500);
+    /// ```
     pub fn maxsize(&self) -> usize {
         self.inner.config.maxsize
     }
@@ -493,22 +619,64 @@ where
         self.inner.shards.each().map(|s| s.store.weight()).sum()
     }
 
-    /// The eviction policy.
+    /// The eviction policy, as built.
+    ///
+    /// ```
+    /// use cache_core::{AsyncCache, Policy};
+    ///
+    /// let cache = AsyncCache::<u64, u64>::builder().maxsize(10).policy(Policy::Lfu).build()?;
+    /// assert_eq!(cache.policy(), Policy::Lfu);
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     pub fn policy(&self) -> Policy {
         self.inner.config.policy
     }
 
     /// The default TTL, `None` when entries never expire by default.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::<u64, u64>::builder().maxsize(10).ttl(Duration::from_secs(5)).build()?;
+    /// assert_eq!(cache.default_ttl(), Some(Duration::from_secs(5)));
+    /// assert_eq!(AsyncCache::<u64, u64>::new(10).default_ttl(), None);
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     pub fn default_ttl(&self) -> Option<Duration> {
         self.inner.config.ttl
     }
 
-    /// How many shards the cache is split into.
+    /// How many shards the cache is split into: what [`CacheBuilder::shards`] asked for, or the default.
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::<u64, u64>::builder().maxsize(10_000).shards(4).build()?;
+    /// assert_eq!(cache.shards(), 4);
+    /// assert_eq!(AsyncCache::<u64, u64>::new(100).shards(), 1); // small caches: one shard
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     pub fn shards(&self) -> usize {
         self.inner.shards.count()
     }
 
-    /// Reclaims every expired entry now; returns how many.
+    /// Reclaims every expired entry now; returns how many. (Expired entries are never returned anyway, and
+    /// writes reclaim them as they go: this frees their memory at a moment of your choosing.)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::{clock::ManualClock, AsyncCache};
+    ///
+    /// let clock = ManualClock::new();
+    /// let cache = AsyncCache::builder().maxsize(10).clock(clock.clone()).build()?;
+    /// cache.insert_with_ttl(1, "a", Some(Duration::from_secs(1)));
+    /// cache.insert_with_ttl(2, "b", None);
+    /// clock.advance(Duration::from_secs(2));
+    /// assert_eq!(cache.purge_expired(), 1);
+    /// assert_eq!(cache.len(), 1);
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     pub fn purge_expired(&self) -> usize {
         let now = self.inner.time.now();
         let mut purged = 0;
@@ -524,7 +692,20 @@ where
         purged
     }
 
-    /// A snapshot of the counters: exact once the operations it counts have finished.
+    /// A snapshot of the counters: exact once the operations it counts have finished. Counting adds no
+    /// shared-counter contention to hits.
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::new(10);
+    /// cache.insert(1, 10);
+    /// cache.get(&1);
+    /// cache.get(&2);
+    /// let m = cache.metrics();
+    /// assert_eq!((m.hits, m.misses, m.size, m.maxsize), (1, 1, 1, 10));
+    /// assert_eq!(m.hit_rate(), 0.5);
+    /// ```
     pub fn metrics(&self) -> Metrics {
         let mut m = Metrics {
             maxsize: self.inner.config.maxsize,

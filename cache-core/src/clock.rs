@@ -13,7 +13,25 @@ use std::time::{Duration, Instant};
 
 /// A source of the current time.
 ///
-/// Implementations must be monotonic: a later call never returns an earlier instant.
+/// Implementations must be monotonic: a later call never returns an earlier instant. The cache reads it on every
+/// operation that needs the time, so it should be cheap.
+///
+/// ```
+/// use std::time::Instant;
+/// use cache_core::{clock::Clock, AsyncCache};
+///
+/// #[derive(Debug)]
+/// struct SystemClock;
+///
+/// impl Clock for SystemClock {
+///     fn now(&self) -> Instant {
+///         Instant::now()
+///     }
+/// }
+///
+/// let cache = AsyncCache::<u64, u64>::builder().maxsize(10).clock(SystemClock).build()?;
+/// # Ok::<(), cache_core::BuildError>(())
+/// ```
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// The current time.
     fn now(&self) -> Instant;
@@ -58,6 +76,22 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// before), so a paused-time test sees an expiry the moment `advance` reaches it. Whether a thread is in such a
 /// runtime is asked of tokio on each write, and on every hit except in a multi-thread runtime (asked once per
 /// millisecond there) (`docs/design/time.md` has the details).
+///
+/// ```
+/// use std::time::Duration;
+/// use cache_core::AsyncCache;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// // In a `#[tokio::test(start_paused = true)]`: the default clock follows the paused time.
+/// let cache = AsyncCache::builder().maxsize(10).ttl(Duration::from_secs(30)).build().unwrap();
+/// cache.insert(1, "one");
+/// tokio::time::advance(Duration::from_secs(29)).await;
+/// assert_eq!(cache.get(&1), Some("one"));
+/// tokio::time::advance(Duration::from_secs(1)).await;
+/// assert_eq!(cache.get(&1), None);
+/// # }
+/// ```
 ///
 /// [`CacheBuilder::clock`](crate::CacheBuilder::clock) takes any other [`Clock`], read as it is on every
 /// operation that needs the time.
@@ -104,6 +138,12 @@ struct ManualInner {
 
 impl ManualClock {
     /// A clock standing at the moment it is created.
+    ///
+    /// ```
+    /// use cache_core::clock::ManualClock;
+    ///
+    /// assert_eq!(ManualClock::new().elapsed(), std::time::Duration::ZERO);
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         let base = Instant::now();
@@ -118,7 +158,17 @@ impl ManualClock {
 
     /// Moves the clock forward by `by`. It saturates: once it has been moved by `u64::MAX` nanoseconds (about
     /// 584 years; less where the platform's `Instant` cannot go that far) it stays there, never wrapping
-    /// around to an earlier time.
+    /// around to an earlier time. Every clone sees the move.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::clock::{Clock, ManualClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// let before = clock.now();
+    /// clock.clone().advance(Duration::from_secs(2));
+    /// assert_eq!(clock.now() - before, Duration::from_secs(2));
+    /// ```
     pub fn advance(&self, by: Duration) {
         let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
         let max = self.inner.max_nanos;
@@ -132,6 +182,15 @@ impl ManualClock {
     }
 
     /// How far the clock has been moved since it was created.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::clock::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// clock.advance(Duration::from_millis(1_500));
+    /// assert_eq!(clock.elapsed(), Duration::from_millis(1_500));
+    /// ```
     #[must_use]
     pub fn elapsed(&self) -> Duration {
         Duration::from_nanos(self.inner.offset_nanos.load(Ordering::SeqCst))

@@ -62,6 +62,28 @@ pub(crate) struct Terms {
 }
 
 /// Why an entry left the cache: the third argument of the [`on_evict`](crate::CacheBuilder::on_evict) listener.
+/// New causes may be added.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use cache_core::{AsyncCache, EvictionCause};
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let log = seen.clone();
+/// let cache = AsyncCache::builder()
+///     .maxsize(1)
+///     .on_evict(move |key: u64, _value: u64, cause| log.lock().unwrap().push((key, cause)))
+///     .build()?;
+/// cache.insert(1, 10);
+/// cache.insert(1, 11); // replaced
+/// cache.insert(2, 20); // 1 evicted
+/// cache.remove(&2);
+/// assert_eq!(
+///     *seen.lock().unwrap(),
+///     [(1, EvictionCause::Replaced), (1, EvictionCause::Evicted), (2, EvictionCause::Removed)]
+/// );
+/// # Ok::<(), cache_core::BuildError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EvictionCause {

@@ -25,12 +25,27 @@ pub struct InstanceId(u64);
 
 impl InstanceId {
     /// A fresh identity, different from every other one made in this process.
+    ///
+    /// ```
+    /// use cache_core::InstanceId;
+    ///
+    /// assert_ne!(InstanceId::new(), InstanceId::new());
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Self(NEXT_ID.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// The identity as a number (for logging; the cache uses it in keys).
+    /// The identity as a number (for logging; the cache uses it in keys). Never 0, never reused in this
+    /// process.
+    ///
+    /// ```
+    /// use cache_core::InstanceId;
+    ///
+    /// let id = InstanceId::new();
+    /// assert_ne!(id.get(), 0);
+    /// assert_ne!(id.get(), InstanceId::new().get());
+    /// ```
     #[must_use]
     pub fn get(&self) -> u64 {
         self.0

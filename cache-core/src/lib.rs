@@ -40,17 +40,10 @@
 //! ```
 //!
 //! # Design
-//! * The keys are spread over shards, each a plain single-threaded store (hash table of slot indices, a dense
-//!   slab of entries, an index-linked eviction policy, a deadline index) behind a reader-striped lock on its own
-//!   cache line. No lock is held across an `.await`, and entries leaving the cache are dropped after the lock is
-//!   released.
-//! * A hit takes one stripe of the shard's lock and records the policy update and its count there; the policy
-//!   replays the recorded hits before the shard next changes. Once two threads have met on a shard (a reader
-//!   found its stripe taken), each thread
-//!   takes a stripe of its own, so a hit writes no cache line that another core's hits write, while each
-//!   thread's hits still reach the policy in order (see `docs/design/read-path.md`).
-//! * Time comes from a [`clock::Clock`]; the default follows tokio's clock, so `tokio::time::pause()` drives TTLs
-//!   in tests.
+//! Keys are spread over shards, each a single-threaded store behind a striped lock; no lock is held across an
+//! `.await`, and entries leaving the cache are dropped after the lock is released. Time comes from a
+//! [`clock::Clock`]; the default follows tokio's clock, so `tokio::time::pause()` drives TTLs in tests. The
+//! reasoning is in the repository's `docs/design/`, the user guide in `docs/guide.md`.
 //!
 //! # Guarantees
 //! * `len() <= maxsize()` at every moment. With `.shards(1)` the eviction order is exactly LRU or LFU, whatever
@@ -126,3 +119,8 @@ pub use cache_macros::{async_cache, CacheIdentity};
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+/// `docs/guide.md`'s examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/guide.md")]
+struct GuideDoctests;

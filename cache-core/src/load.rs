@@ -15,7 +15,12 @@ use crate::load_future::{LoadOne, Loaded};
 use crate::reentry::{self, RunId};
 use crate::AsyncCache;
 
-/// How many loads [`AsyncCache::warmup`] runs at once.
+/// How many loads [`AsyncCache::warmup`] runs at once; [`AsyncCache::warmup_with_concurrency`] takes another
+/// number.
+///
+/// ```
+/// assert_eq!(cache_core::DEFAULT_WARMUP_CONCURRENCY, 16);
+/// ```
 pub const DEFAULT_WARMUP_CONCURRENCY: usize = 16;
 
 /// What a lookup found, under the shard lock.
@@ -136,6 +141,21 @@ where
     }
 
     /// Like [`get_or_load`](Self::get_or_load) with a fallible loader. Errors are never cached.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::new(100);
+    /// let failed = cache.try_get_or_load(1u64, async { Err::<u64, _>("backend down") }).await;
+    /// assert_eq!(failed, Err("backend down"));
+    /// assert!(!cache.contains_key(&1)); // the error was not cached: the next call loads again
+    /// let ok = cache.try_get_or_load(1, async { Ok::<_, &str>(10) }).await;
+    /// assert_eq!(ok, Ok(10));
+    /// assert_eq!(cache.get(&1), Some(10));
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// The error of this caller's own `load`, if it ran and failed.
@@ -263,6 +283,16 @@ where
     }
 
     /// [`warmup`](Self::warmup) with at most `concurrency` loads at once (0 is taken as 1).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let cache = cache_core::AsyncCache::new(100);
+    /// let entries = (0..10u64).map(|k| (k, async move { k.to_string() }));
+    /// assert_eq!(cache.warmup_with_concurrency(entries, 2).await, 10);
+    /// assert_eq!(cache.get(&3).as_deref(), Some("3"));
+    /// # }
+    /// ```
     pub async fn warmup_with_concurrency<I, F>(&self, entries: I, concurrency: usize) -> usize
     where
         I: IntoIterator<Item = (K, F)>,

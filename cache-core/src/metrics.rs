@@ -8,7 +8,24 @@ use std::time::Duration;
 
 /// A point-in-time view of a cache's counters, from [`crate::AsyncCache::metrics`].
 ///
-/// Counts are exact when read after the operations they count have finished. `clear()` resets them.
+/// Counts are exact when read after the operations they count have finished. `clear()` resets them (except
+/// `listener_panics`). New fields may be added.
+///
+/// ```
+/// use cache_core::AsyncCache;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let cache = AsyncCache::new(1);
+/// cache.get_or_load(1, async { "one" }).await; // a miss, then a load
+/// cache.get_or_load(1, async { "one" }).await; // a hit
+/// cache.insert(2, "two");                      // evicts 1
+/// let m = cache.metrics();
+/// assert_eq!((m.hits, m.misses, m.loads, m.evictions), (1, 1, 1, 1));
+/// assert_eq!((m.size, m.maxsize), (1, 1));
+/// assert_eq!(m.load_time.count, 1);
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Metrics {
@@ -54,6 +71,17 @@ pub struct Metrics {
 
 impl Metrics {
     /// `hits / (hits + misses)`, or `0.0` when nothing was looked up.
+    ///
+    /// ```
+    /// let cache = cache_core::AsyncCache::new(10);
+    /// assert_eq!(cache.metrics().hit_rate(), 0.0);
+    /// cache.insert(1, 1);
+    /// cache.get(&1);
+    /// cache.get(&1);
+    /// cache.get(&1);
+    /// cache.get(&2);
+    /// assert_eq!(cache.metrics().hit_rate(), 0.75);
+    /// ```
     #[must_use]
     #[allow(clippy::cast_precision_loss)]
     pub fn hit_rate(&self) -> f64 {
@@ -66,7 +94,27 @@ impl Metrics {
     }
 }
 
-/// Durations of finished loader calls, as measured by the cache's clock.
+/// Durations of finished loader calls (successful or failed; cancelled ones are not timed), as measured by the
+/// cache's clock.
+///
+/// ```
+/// use std::time::Duration;
+/// use cache_core::AsyncCache;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let cache = AsyncCache::new(10);
+/// for (key, ms) in [(1, 10), (2, 30)] {
+///     cache.get_or_load(key, async move {
+///         tokio::time::sleep(Duration::from_millis(ms)).await;
+///         key
+///     }).await;
+/// }
+/// let t = cache.metrics().load_time;
+/// assert_eq!((t.count, t.min, t.max), (2, Duration::from_millis(10), Duration::from_millis(30)));
+/// assert_eq!(t.mean(), Duration::from_millis(20));
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LoadTime {
@@ -82,6 +130,11 @@ pub struct LoadTime {
 
 impl LoadTime {
     /// `total / count`, or zero when nothing was timed.
+    ///
+    /// ```
+    /// let cache = cache_core::AsyncCache::<u64, u64>::new(10);
+    /// assert_eq!(cache.metrics().load_time.mean(), std::time::Duration::ZERO);
+    /// ```
     #[must_use]
     pub fn mean(&self) -> Duration {
         if self.count == 0 {

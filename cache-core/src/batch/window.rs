@@ -20,7 +20,17 @@ use crate::model::{self, Spawner};
 use crate::reentry::{self, RunId};
 use crate::AsyncCache;
 
-/// Why [`AsyncCache::try_load`] has no answer.
+/// Why [`AsyncCache::try_load`] has no answer. `Display` says what happened; new variants may be added.
+///
+/// ```
+/// use cache_core::{AsyncCache, LoadError};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let cache = AsyncCache::<u64, u64>::new(10); // no batch loader
+/// assert!(matches!(cache.try_load(1).await, Err(LoadError::NoBatchLoader)));
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum LoadError {
@@ -113,6 +123,31 @@ where
     /// The batch runs on a task spawned on the current tokio runtime (which needs its time driver), so a caller
     /// that is dropped never breaks the batch for the others.
     ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use cache_core::AsyncCache;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), cache_core::BuildError> {
+    /// let calls = Arc::new(AtomicUsize::new(0));
+    /// let counter = calls.clone();
+    /// let cache: AsyncCache<u64, u64> = AsyncCache::builder()
+    ///     .maxsize(100)
+    ///     .batch_loader(move |ids: Vec<u64>| {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///         async move { ids.into_iter().map(|id| (id, id * 10)).collect::<Vec<_>>() }
+    ///     })
+    ///     .build()?;
+    /// let (a, b, c) = tokio::join!(cache.load(1), cache.load(2), cache.load(1));
+    /// assert_eq!((a, b, c), (Some(10), Some(20), Some(10)));
+    /// assert_eq!(calls.load(Ordering::SeqCst), 1); // one batch: keys [1, 2]
+    /// assert_eq!(cache.load(2).await, Some(20));   // a hit: no call
+    /// assert_eq!(calls.load(Ordering::SeqCst), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Panics
     /// If the batch loader panics, every caller of that batch panics with "the batch loader panicked". If this
     /// call is made from within the loading of `key` itself (the batch loader asking for a key of its own batch,
@@ -127,6 +162,24 @@ where
     }
 
     /// [`load`](Self::load), with the reason when there is no value.
+    ///
+    /// ```
+    /// use cache_core::{AsyncCache, LoadError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), cache_core::BuildError> {
+    /// let cache: AsyncCache<u64, u64> = AsyncCache::builder()
+    ///     .maxsize(100)
+    ///     .batch_loader(|ids: Vec<u64>| async move {
+    ///         ids.into_iter().filter(|id| id % 2 == 0).map(|id| (id, id)).collect::<Vec<_>>()
+    ///     })
+    ///     .build()?;
+    /// assert_eq!(cache.try_load(2).await.unwrap(), Some(2));
+    /// assert_eq!(cache.try_load(3).await.unwrap(), None); // left out by the loader: not cached
+    /// assert!(matches!(AsyncCache::<u64, u64>::new(1).try_load(1).await, Err(LoadError::NoBatchLoader)));
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// [`LoadError::NoBatchLoader`] without a batch loader; [`LoadError::NoRuntime`] outside a tokio runtime;

@@ -332,7 +332,14 @@ pub enum Policy {
 }
 
 impl Policy {
-    /// The lowercase name, as parsed.
+    /// The lowercase name, as parsed (and as `Display` prints it).
+    ///
+    /// ```
+    /// use cache_core::Policy;
+    ///
+    /// assert_eq!(Policy::TinyLfu.name(), "tinylfu");
+    /// assert_eq!("LRU".parse::<Policy>(), Ok(Policy::Lru)); // parsing ignores case
+    /// ```
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
@@ -349,7 +356,14 @@ impl std::fmt::Display for Policy {
     }
 }
 
-/// The error of parsing a [`Policy`] from a string it does not name.
+/// The error of parsing a [`Policy`] from a string it does not name; `Display` lists the valid names.
+///
+/// ```
+/// use cache_core::Policy;
+///
+/// let err = "fifo".parse::<Policy>().unwrap_err();
+/// assert_eq!(err.to_string(), r#"unknown cache policy "fifo": expected "lru", "lfu" or "tinylfu""#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsePolicyError {
     input: String,
