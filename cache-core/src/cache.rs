@@ -607,7 +607,21 @@ where
         self.inner.config.maxsize
     }
 
-    /// The most total weight the cache holds, for a cache built with a [`weigher`](CacheBuilder::weigher).
+    /// The most total weight the cache holds, for a cache built with a [`weigher`](CacheBuilder::weigher);
+    /// `None` without one.
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::<u64, String>::builder()
+    ///     .maxsize(100)
+    ///     .weigher(|_, v: &String| v.len() as u32)
+    ///     .max_weight(4_096)
+    ///     .build()?;
+    /// assert_eq!(cache.max_weight(), Some(4_096));
+    /// assert_eq!(AsyncCache::<u64, u64>::new(10).max_weight(), None);
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     pub fn max_weight(&self) -> Option<u64> {
         self.inner.config.max_weight
     }
@@ -615,6 +629,22 @@ where
     /// What the stored entries weigh together by the [`weigher`](CacheBuilder::weigher) (counting expired ones
     /// not yet reclaimed, as [`len`](Self::len) does); 0 for a cache without one. Never more than
     /// [`max_weight`](Self::max_weight).
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let cache = AsyncCache::<u64, String>::builder()
+    ///     .maxsize(100)
+    ///     .weigher(|_, v: &String| v.len() as u32)
+    ///     .max_weight(4_096)
+    ///     .build()?;
+    /// cache.insert(1, "abc".to_string());
+    /// cache.insert(2, "de".to_string());
+    /// assert_eq!(cache.weight(), 5);
+    /// cache.insert(1, "a".to_string()); // replaced: the total moves by the difference
+    /// assert_eq!(cache.weight(), 3);
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     pub fn weight(&self) -> u64 {
         self.inner.shards.each().map(|s| s.store.weight()).sum()
     }
