@@ -52,8 +52,16 @@ pub struct CacheBuilder<K, V> {
     /// Set for the caches of cached methods: the identity part of their keys, to drop dead instances' entries.
     pub(crate) reap_identity: Option<fn(&K) -> u64>,
     hooks: crate::hooks::Hooks<K, V>,
+    /// The cache's name (in a shared tier's keys).
+    name: Option<String>,
+    /// Makes the shared tier, given the cache's name (feature `redis`: [`CacheBuilder::redis`]).
+    pub(crate) tier: Option<TierMaker<K, V>>,
     _types: PhantomData<fn() -> (K, V)>,
 }
+
+/// Makes a cache's shared tier from the cache's name.
+pub(crate) type TierMaker<K, V> =
+    Box<dyn FnOnce(&str) -> Arc<dyn crate::tier::Tier<K, V>> + Send + Sync>;
 
 impl<K, V> fmt::Debug for CacheBuilder<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -69,6 +77,8 @@ impl<K, V> fmt::Debug for CacheBuilder<K, V> {
             .field("max_batch_size", &self.max_batch_size)
             .field("clock", &self.clock)
             .field("hooks", &self.hooks)
+            .field("name", &self.name)
+            .field("tier", &self.tier.is_some())
             .finish()
     }
 }
@@ -91,6 +101,8 @@ impl<K, V> Default for CacheBuilder<K, V> {
             test_time: None,
             reap_identity: None,
             hooks: crate::hooks::Hooks::default(),
+            name: None,
+            tier: None,
             _types: PhantomData,
         }
     }
@@ -524,6 +536,20 @@ where
         self
     }
 
+    /// The cache's name: with a shared tier (feature `redis`, `.redis(tier)`) it names the cache in the tier's
+    /// keys, so replicas that build a cache with the same name (and tier namespace) share it. Required with a
+    /// tier: 1 to 64 characters, each an ASCII letter, digit, `_`, `-` or `.`.
+    ///
+    /// ```
+    /// let cache = cache_core::AsyncCache::<u64, u64>::builder().maxsize(10).name("users").build()?;
+    /// assert_eq!(cache.name(), Some("users"));
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_owned());
+        self
+    }
+
     /// Seeds the hasher of keys with `seed` instead of at random, so that the shards keys land in and the
     /// eviction decisions of [`Policy::TinyLfu`] (whose frequency estimates are indexed by the keys' hashes)
     /// repeat from run to run: for tests and benchmarks that must reproduce. Not for production: whoever knows the
@@ -604,6 +630,16 @@ where
         if self.max_batch_size == 0 {
             return Err(BuildError::ZeroBatchSize);
         }
+        if let Some(name) = &self.name {
+            if !valid_name(name) {
+                return Err(BuildError::InvalidName(name.clone()));
+            }
+        }
+        let tier = match (self.tier, &self.name) {
+            (Some(make), Some(name)) => Some(make(name)),
+            (Some(_), None) => return Err(BuildError::MissingName),
+            (None, _) => None,
+        };
         let time = self.clock.map_or_else(Timebase::tokio, Timebase::custom);
         #[cfg(test)]
         let time = self.test_time.unwrap_or(time);
@@ -617,6 +653,7 @@ where
                 refresh_after: self.refresh_after,
                 max_weight,
                 seed: self.seed,
+                name: self.name,
             },
             time,
             BatchConfig {
@@ -626,8 +663,17 @@ where
             },
             self.reap_identity,
             self.hooks,
+            tier,
         ))
     }
+}
+
+/// A cache name: 1 to 64 ASCII letters, digits, `_`, `-`, `.` (safe inside a shared tier's keys and patterns).
+pub(crate) fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 fn auto_shards(maxsize: usize) -> usize {
@@ -696,6 +742,11 @@ pub enum BuildError {
         /// The requested max_weight.
         max_weight: u64,
     },
+    /// A shared tier (`.redis(tier)`) without `.name(..)`: the name is part of the tier's keys.
+    MissingName,
+    /// `.name(..)` is empty, longer than 64 characters, or has a character other than an ASCII letter, digit,
+    /// `_`, `-` or `.`.
+    InvalidName(String),
 }
 
 impl fmt::Display for BuildError {
@@ -735,6 +786,13 @@ impl fmt::Display for BuildError {
             Self::TooManyShardsForWeight { shards, max_weight } => write!(
                 f,
                 "cache shards ({shards}) must not exceed max_weight ({max_weight}): every shard needs some weight"
+            ),
+            Self::MissingName => f.write_str(
+                "a cache with a shared tier needs a name: call `.name(\"...\")` (it is part of the tier's keys)",
+            ),
+            Self::InvalidName(name) => write!(
+                f,
+                "cache name {name:?} is invalid: use 1 to 64 ASCII letters, digits, `_`, `-` or `.`"
             ),
         }
     }

@@ -18,7 +18,7 @@ use crate::timebase::Timebase;
 use crate::{CacheBuilder, Policy};
 
 /// The settings a cache was built with.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub(crate) maxsize: usize,
     pub(crate) shards: usize,
@@ -33,6 +33,8 @@ pub(crate) struct Config {
     pub(crate) max_weight: Option<u64>,
     /// The seed of the hasher of keys, `None` for a random one (see [`CacheBuilder::hasher_seed`]).
     pub(crate) seed: Option<u64>,
+    /// The cache's name ([`CacheBuilder::name`]).
+    pub(crate) name: Option<String>,
 }
 
 pub(crate) struct Inner<K, V> {
@@ -45,6 +47,8 @@ pub(crate) struct Inner<K, V> {
     pub(crate) reaper: Option<Reaper<K>>,
     /// The user's callbacks (`expire_after`).
     pub(crate) hooks: Hooks<K, V>,
+    /// The shared second tier (feature `redis`), if the builder was given one.
+    pub(crate) tier: Option<Arc<dyn crate::tier::Tier<K, V>>>,
 }
 
 /// A bounded, concurrent, async-aware in-memory cache. Cheap to clone: clones share one store.
@@ -184,6 +188,7 @@ where
         batch: BatchConfig<K, V>,
         identity: Option<fn(&K) -> u64>,
         hooks: Hooks<K, V>,
+        tier: Option<Arc<dyn crate::tier::Tier<K, V>>>,
     ) -> Self {
         let reaper = identity.map(|identity| Reaper::new(identity, config.maxsize));
         let mut shards = Sharded::with_hasher(
@@ -216,7 +221,11 @@ where
             batcher: Batcher::new(batch),
             reaper,
             hooks,
+            tier,
         });
+        if let Some(tier) = &inner.tier {
+            tier.attach(Arc::downgrade(&inner));
+        }
         if inner.reaper.is_some() {
             crate::reaper::listen(&inner);
         }
@@ -420,6 +429,9 @@ where
     /// If the `expire_after` callback or the weigher panics: then nothing is stored and nothing changes.
     pub fn insert(&self, key: K, value: V) {
         let terms = self.terms_for(Ttl::Default, &key, &value);
+        if let Some(tier) = &self.inner.tier {
+            tier.inserted(&key, &value, terms.ttl);
+        }
         let hash = self.inner.shards.hash(&key);
         self.store(hash, key, value, terms, None);
     }
@@ -449,6 +461,9 @@ where
     /// If the weigher panics: then nothing is stored and nothing changes.
     pub fn insert_with_ttl(&self, key: K, value: V, ttl: Option<Duration>) {
         let terms = self.terms_for(Ttl::Fixed(ttl), &key, &value);
+        if let Some(tier) = &self.inner.tier {
+            tier.inserted(&key, &value, ttl);
+        }
         let hash = self.inner.shards.hash(&key);
         self.store(hash, key, value, terms, None);
     }
@@ -521,6 +536,23 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        self.remove_here(key, true)
+    }
+
+    /// [`remove`](Self::remove); with `announce`, a shared tier is told too (not for a removal the tier asked for).
+    pub(crate) fn remove_here<Q>(&self, key: &Q, announce: bool) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if announce {
+            if let Some(tier) = &self.inner.tier {
+                // The shared tier needs the owned key: the one this replica holds, if it holds one.
+                if let Some(owned) = self.owned_key(key) {
+                    tier.removed(&owned);
+                }
+            }
+        }
         let hash = self.inner.shards.hash(key);
         let (live, entry) = {
             let mut shard = self.inner.shards.lock(hash);
@@ -542,6 +574,20 @@ where
         live?.then_some(entry?.value)
     }
 
+    /// The stored key equal to `key` (live or not), or the key of a load of it in progress.
+    fn owned_key<Q>(&self, key: &Q) -> Option<K>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.inner.shards.hash(key);
+        let shard = self.inner.shards.lock(hash);
+        if let Some(k) = shard.store.key(hash, key) {
+            return Some(k.clone());
+        }
+        shard.flights.key(hash, key).cloned()
+    }
+
     /// Drops every entry, detaches every load in progress (their results reach their callers but are not
     /// stored) and resets the metrics.
     ///
@@ -556,6 +602,9 @@ where
     /// assert_eq!(cache.metrics().hits, 0);
     /// ```
     pub fn clear(&self) {
+        if let Some(tier) = &self.inner.tier {
+            tier.cleared();
+        }
         let mut dead = Graveyard::new();
         for mut shard in self.inner.shards.each() {
             crate::sharded::reset_counters(&mut shard);
@@ -647,6 +696,11 @@ where
     /// ```
     pub fn weight(&self) -> u64 {
         self.inner.shards.each().map(|s| s.store.weight()).sum()
+    }
+
+    /// The name given to [`CacheBuilder::name`], if any.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.config.name.as_deref()
     }
 
     /// The eviction policy, as built.

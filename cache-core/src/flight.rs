@@ -170,6 +170,17 @@ impl<K: Hash + Eq, V> Flights<K, V> {
             .map(|r| &r.flight)
     }
 
+    /// The key of the flight registered for `key`, if any.
+    pub(crate) fn key<Q>(&self, hash: u64, key: &Q) -> Option<&K>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.table
+            .find(hash, |r| r.key.borrow() == key)
+            .map(|r| &r.key)
+    }
+
     /// Registers `flight` for `key` (whose hash is `hash`), which has none.
     pub(crate) fn start(&mut self, hash: u64, key: K, flight: Arc<Flight<V>>) {
         self.table

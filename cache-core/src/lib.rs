@@ -68,6 +68,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `macros` | yes | `#[async_cache]` and `#[derive(CacheIdentity)]`, re-exported from `cache-macros` |
+//! | `redis` | no | [`redis::RedisTier`]: a shared second tier on Redis, `.name(..)` + `.redis(tier)` on the builder |
 
 mod batch;
 mod builder;
@@ -94,7 +95,11 @@ mod store;
 mod striped;
 #[allow(unsafe_code)] // parking through `parking_lot_core`, see its docs
 mod sync;
+mod tier;
 mod timebase;
+
+#[cfg(feature = "redis")]
+pub mod redis;
 
 /// What `#[async_cache]` expansions call: not public API. The version in the name ties an expansion to the
 /// runtime it was made for (`cache-core` pins `cache-macros` with `=`), so a mismatched pair fails to compile

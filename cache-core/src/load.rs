@@ -10,9 +10,10 @@ use std::time::Duration;
 use futures::StreamExt;
 
 use crate::flight::{Flight, Outcome};
-use crate::hooks::Ttl;
+use crate::hooks::{Terms, Ttl};
 use crate::load_future::{LoadOne, Loaded};
 use crate::reentry::{self, RunId};
+use crate::tier::Fill;
 use crate::AsyncCache;
 
 /// How many loads [`AsyncCache::warmup`] runs at once; [`AsyncCache::warmup_with_concurrency`] takes another
@@ -361,25 +362,59 @@ where
 
     /// Ends the flight with what the loader returned, which is handed back: a value is stored (unless the
     /// flight was detached) and shared with the waiters; an error is counted and the waiters retry.
-    pub(crate) fn conclude<R: Loaded<V>>(self, key: K, loaded: R) -> R {
+    ///
+    /// With a shared tier, `fill` writes a stored value there too (and releases the lease across replicas); a
+    /// value that was not stored (the flight was detached by a write) is not written, and `fill` is dropped,
+    /// which releases the lease.
+    pub(crate) fn conclude<R: Loaded<V>>(
+        self,
+        key: K,
+        loaded: R,
+        fill: Option<Box<dyn Fill<V>>>,
+    ) -> R {
         match loaded.value() {
             Some(value) => {
-                self.publish(key, value);
+                let terms = self.cache.terms_for(self.ttl, &key, value);
+                let ttl = terms.ttl;
+                if self.publish_as(key, value, terms, true) {
+                    if let Some(fill) = fill {
+                        fill.fill(value, ttl);
+                    }
+                }
             }
             None => self.fail(),
         }
         loaded
     }
 
+    /// Ends the flight with a value found in the shared tier, which may live in L1 for `ttl` at most. Not a
+    /// load: the load statistics are left alone.
+    pub(crate) fn found(self, key: K, value: &V, ttl: Option<Duration>) {
+        let terms = self.cache.terms_for(Ttl::Fixed(ttl), &key, value);
+        self.publish_as(key, value, terms, false);
+    }
+
     /// Stores a copy of the value (unless the flight was detached) and shares one with the waiters; returns
     /// whether it was stored. Takes the value by reference and makes each copy in its own small frame, so a large
     /// `V` is never on the stack more than once here (see `docs/design/large-values.md`).
-    fn publish(mut self, key: K, value: &V) -> bool {
-        let took = self.cache.since(self.started);
-        self.cache.inner.loads.lock().record(took, true);
-        // Decide the TTL and weight and copy before `registered` is cleared: if `expire_after`, the weigher or a
-        // user `Clone` panics, `Drop` still unregisters the flight (and the waiters retry).
+    fn publish(self, key: K, value: &V) -> bool {
+        // Decide the TTL and weight before `registered` is cleared: if `expire_after` or the weigher panics,
+        // `Drop` still unregisters the flight (and the waiters retry).
         let terms = self.cache.terms_for(self.ttl, &key, value);
+        self.publish_as(key, value, terms, true)
+    }
+
+    /// [`publish`](Self::publish) with the TTL and weight decided; `load`: record it as a load.
+    fn publish_as(mut self, key: K, value: &V, mut terms: Terms, load: bool) -> bool {
+        if load {
+            let took = self.cache.since(self.started);
+            self.cache.inner.loads.lock().record(took, true);
+        }
+        if let Some(tier) = &self.cache.inner.tier {
+            terms.ttl = tier.l1_ttl(terms.ttl);
+        }
+        // Copy before `registered` is cleared: if a user `Clone` panics, `Drop` still unregisters the flight
+        // (and the waiters retry).
         let stored_copy = value.clone();
         // From here on `Drop` must not lock: `store` takes the shard lock and ends the flight itself.
         self.registered = false;

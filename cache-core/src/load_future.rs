@@ -18,6 +18,7 @@ use futures::future::BoxFuture;
 use crate::flight::{Flight, Outcome};
 use crate::load::{Leader, Lookup};
 use crate::reentry::{self, RunId};
+use crate::tier::{Fetched, Fill};
 use crate::AsyncCache;
 
 /// What a single-key loader returns: the value itself (`get_or_load`) or a `Result` of it (`try_get_or_load`).
@@ -59,12 +60,20 @@ where
         flight: Arc<Flight<V>>,
         outcome: BoxFuture<'static, Outcome<V>>,
     },
+    /// Leading, with a shared tier: asking it for the value (or for the right to load) first.
+    Fetch {
+        fetch: BoxFuture<'static, Fetched<V>>,
+        run: RunId,
+        leader: Leader<'a, K, V>,
+    },
     /// Running this caller's own load (boxed once it leads: pinned without `unsafe`, and a large loader future
     /// is then off the stack too; the hit path never allocates).
     Lead {
         // Declared first so that it is dropped first: a cancelled loader is gone before `leader`'s `Drop` lets a
         // waiter start the next load (the order an `async fn` has).
         load: Pin<Box<F>>,
+        /// Where the value goes in the shared tier (dropped unused: the lease across replicas is released).
+        fill: Option<Box<dyn Fill<V>>>,
         run: RunId,
         leader: Leader<'a, K, V>,
     },
@@ -156,8 +165,12 @@ where
                 flight.claim(run);
                 // The guard exists from here on: if boxing fails or anything below panics, the flight ends.
                 let leader = Leader::new(self.cache, hash, flight, self.ttl);
-                let load = Box::pin(self.load.take().expect("a caller leads at most once"));
-                self.state = State::Lead { load, run, leader };
+                if let Some(tier) = &self.cache.inner.tier {
+                    let fetch = tier.fetch(self.key());
+                    self.state = State::Fetch { fetch, run, leader };
+                } else {
+                    self.lead_with(run, leader, None);
+                }
             }
             Lookup::Reentrant => panic!("{}", reentry::MESSAGE),
         }
@@ -185,6 +198,43 @@ where
         Poll::Pending
     }
 
+    /// Starts this caller's own load.
+    fn lead_with(&mut self, run: RunId, leader: Leader<'a, K, V>, fill: Option<Box<dyn Fill<V>>>) {
+        let load = Box::pin(self.load.take().expect("a caller leads at most once"));
+        self.state = State::Lead {
+            load,
+            fill,
+            run,
+            leader,
+        };
+    }
+
+    /// Waits for the shared tier: its value is the answer; otherwise run this caller's own load.
+    fn fetch(&mut self, cx: &mut Context<'_>) -> Poll<R> {
+        let State::Fetch { fetch, .. } = &mut self.state else {
+            unreachable!("called in the Fetch state")
+        };
+        let Poll::Ready(fetched) = fetch.as_mut().poll(cx) else {
+            return Poll::Pending;
+        };
+        let State::Fetch { run, leader, .. } = std::mem::replace(&mut self.state, State::Done)
+        else {
+            unreachable!("still in the Fetch state")
+        };
+        match fetched {
+            Fetched::Hit { value, ttl } => {
+                let key = self.key.take().expect("the key is taken only here");
+                leader.found(key, &value, ttl);
+                Poll::Ready(R::found(value))
+            }
+            Fetched::Load(fill) => {
+                self.lead_with(run, leader, Some(fill));
+                self.again = true;
+                Poll::Pending
+            }
+        }
+    }
+
     /// Polls this caller's own load; its outcome ends the flight and is the answer.
     fn lead(&mut self, cx: &mut Context<'_>) -> Poll<R> {
         let State::Lead { run, load, .. } = &mut self.state else {
@@ -193,11 +243,12 @@ where
         let Poll::Ready(loaded) = reentry::poll_as(*run, load.as_mut(), cx) else {
             return Poll::Pending;
         };
-        let State::Lead { leader, .. } = std::mem::replace(&mut self.state, State::Done) else {
+        let State::Lead { leader, fill, .. } = std::mem::replace(&mut self.state, State::Done)
+        else {
             unreachable!("still in the Lead state")
         };
         let key = self.key.take().expect("the key is taken only here");
-        Poll::Ready(leader.conclude(key, loaded))
+        Poll::Ready(leader.conclude(key, loaded, fill))
     }
 }
 
@@ -216,6 +267,7 @@ where
             let polled = match this.state {
                 State::Look { first } => this.look(first),
                 State::Wait { .. } => this.wait(cx),
+                State::Fetch { .. } => this.fetch(cx),
                 State::Lead { .. } => this.lead(cx),
                 State::Done => panic!("`get_or_load` future polled after it completed"),
             };

@@ -435,6 +435,15 @@ where
         self.order.lock().touch_many(slots);
     }
 
+    /// The stored key equal to `key`, live or expired (the shared tier needs the owned key of a removal).
+    pub(crate) fn key<Q>(&self, hash: u64, key: &Q) -> Option<&K>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.find(hash, key).map(|i| &self.entries[i as usize].key)
+    }
+
     /// Looks `key` up without counting or touching it. An expired entry is not returned.
     pub(crate) fn peek<Q>(&self, hash: u64, key: &Q, now: impl FnOnce() -> u64) -> Option<&V>
     where
