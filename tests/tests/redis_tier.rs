@@ -47,6 +47,7 @@ async fn a_second_replica_hits_l2() {
     let server = RedisServer::start();
     let (ta, tb) = (tier(&server.url(), "t"), tier(&server.url(), "t"));
     let (a, b) = (replica(&ta), replica(&tb));
+    subscribed(&tb).await;
     let loads = AtomicUsize::new(0);
     assert_eq!(a.get_or_load(1, load(&loads, "one")).await, "one");
     assert_eq!(b.get_or_load(1, load(&loads, "other")).await, "one");
@@ -66,7 +67,11 @@ async fn a_second_replica_hits_l2() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_replicas_of_250_callers_load_a_cold_key_once() {
     let server = RedisServer::start();
-    let replicas: Vec<_> = (0..4).map(|_| replica(&tier(&server.url(), "t"))).collect();
+    let tiers: Vec<_> = (0..4).map(|_| tier(&server.url(), "t")).collect();
+    let replicas: Vec<_> = tiers.iter().map(replica).collect();
+    for t in &tiers {
+        subscribed(t).await;
+    }
     let loads = Arc::new(AtomicUsize::new(0));
     let start = Arc::new(tokio::sync::Barrier::new(1_000));
     let mut tasks = Vec::new();
@@ -196,4 +201,261 @@ async fn a_lease_holder_aborted_mid_load_hands_the_load_over() {
     assert_eq!(got.unwrap(), "b4");
     assert_eq!(loads.load(SeqCst), 2);
     assert_eq!(tb.metrics().lease_waits, waits + 1);
+}
+
+/// Waits until the tier's invalidation subscription is up (subscribing drops L1, as messages may have been
+/// missed before it).
+async fn subscribed(tier: &RedisTier) {
+    eventually("the subscription is up", LIMIT, || {
+        tier.metrics().subscribed
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_remove_and_clear_reach_the_other_replicas_within_a_second() {
+    let server = RedisServer::start();
+    let (ta, tb) = (tier(&server.url(), "t"), tier(&server.url(), "t"));
+    let (a, b) = (replica(&ta), replica(&tb));
+    subscribed(&ta).await;
+    subscribed(&tb).await;
+    let loads = AtomicUsize::new(0);
+    for key in [1, 2] {
+        a.get_or_load(key, load(&loads, "old")).await;
+        assert_eq!(b.get_or_load(key, load(&loads, "x")).await, "old");
+    }
+    assert_eq!(loads.load(SeqCst), 2);
+    let second = Duration::from_secs(1);
+
+    a.insert(1, "new".to_string());
+    eventually("B drops its copy of 1", second, || !b.contains_key(&1)).await;
+    assert_eq!(
+        b.get_or_load(1, load(&loads, "x")).await,
+        "new",
+        "read from L2"
+    );
+    assert_eq!(
+        a.get(&1).as_deref(),
+        Some("new"),
+        "A ignores its own message"
+    );
+    assert_eq!(b.peek(&2).as_deref(), Some("old"), "other keys stay");
+
+    b.remove(&2);
+    eventually("A drops its copy of 2", second, || !a.contains_key(&2)).await;
+    let mut conn = server.conn();
+    assert!(!conn.exists::<_, bool>(data_key("t", 2)).unwrap());
+
+    a.get_or_load(3, load(&loads, "three")).await;
+    b.get_or_load(3, load(&loads, "x")).await;
+    a.clear();
+    eventually("B is cleared", second, || b.is_empty()).await;
+    eventually("Redis is cleared", LIMIT, || {
+        !conn.exists::<_, bool>(data_key("t", 3)).unwrap()
+    })
+    .await;
+    ta.flush().await;
+    tb.flush().await;
+    assert_eq!(ta.metrics().invalidations_sent, 2);
+    assert_eq!(tb.metrics().invalidations_sent, 1);
+    assert_eq!(tb.metrics().invalidations_received, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_test_and_started_again() {
+    let mut server = RedisServer::start();
+    let port = server.port;
+    let t = RedisTier::new(&server.url(), "t")
+        .unwrap()
+        .timeout(Duration::from_millis(200))
+        .breaker(2, Duration::from_millis(50));
+    let a = replica(&t);
+    subscribed(&t).await;
+    let loads = AtomicUsize::new(0);
+    a.get_or_load(1, load(&loads, "one")).await;
+    server.kill();
+    // The subscription dropped: messages may be missed from now on, so L1 drops what L2 gave it.
+    eventually("L1 is dropped when the subscription goes", LIMIT, || {
+        a.is_empty()
+    })
+    .await;
+    for key in 10..20 {
+        assert_eq!(a.get_or_load(key, load(&loads, "local")).await, "local");
+    }
+    assert_eq!(loads.load(SeqCst), 11);
+    let m = t.metrics();
+    assert!(m.errors >= 2 && !m.subscribed, "{m:?}");
+    assert!(m.skipped > 0, "the breaker opened: {m:?}");
+    assert_eq!(
+        a.get(&15).as_deref(),
+        Some("local"),
+        "served from L1 meanwhile"
+    );
+
+    let _server = RedisServer::start_on(port);
+    subscribed(&t).await;
+    let mut key = 100;
+    let deadline = std::time::Instant::now() + LIMIT;
+    while t.metrics().misses < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tier never came back"
+        );
+        key += 1;
+        a.get_or_load(key, async { "back".to_string() }).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(t.metrics().breaker, BreakerState::Closed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_server_delays_callers_by_the_timeout_only() {
+    let server = RedisServer::start();
+    let t = RedisTier::new(&server.url(), "t")
+        .unwrap()
+        .timeout(Duration::from_millis(100))
+        .breaker(2, Duration::from_millis(100));
+    let a = replica(&t);
+    let loads = AtomicUsize::new(0);
+    a.get_or_load(1, load(&loads, "one")).await;
+    server.pause();
+    // SIGSTOP: connections stay open and nothing answers. Every call still completes, from the loader.
+    for key in 10..16 {
+        let got = tokio::time::timeout(LIMIT, a.get_or_load(key, load(&loads, "paused"))).await;
+        assert_eq!(got.expect("never hangs"), "paused");
+    }
+    let m = t.metrics();
+    assert!(m.errors >= 2 && m.skipped > 0, "the breaker opened: {m:?}");
+    server.resume();
+    let mut key = 100;
+    let deadline = std::time::Instant::now() + LIMIT;
+    let misses = t.metrics().misses;
+    while t.metrics().misses == misses {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tier never came back"
+        );
+        key += 1;
+        a.get_or_load(key, async { "back".to_string() }).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(t.metrics().breaker, BreakerState::Closed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_over_the_size_limit_stay_in_l1() {
+    let server = RedisServer::start();
+    let ta = tier(&server.url(), "t").max_value_size(1_024);
+    let tb = tier(&server.url(), "t").max_value_size(1_024);
+    let (a, b) = (replica(&ta), replica(&tb));
+    subscribed(&ta).await;
+    let big = "x".repeat(2_000);
+    let loads = AtomicUsize::new(0);
+    assert_eq!(a.get_or_load(1, load(&loads, &big)).await, big);
+    assert_eq!(a.get(&1).as_deref(), Some(big.as_str()));
+    // B finds no value (A released its lease without one) and loads for itself.
+    assert_eq!(b.get_or_load(1, load(&loads, &big)).await, big);
+    assert_eq!(loads.load(SeqCst), 2);
+    assert_eq!(ta.metrics().oversized, 1);
+    assert!(!server.conn().exists::<_, bool>(data_key("t", 1)).unwrap());
+    // A small value still goes through.
+    a.get_or_load(2, load(&loads, "small")).await;
+    assert_eq!(b.get_or_load(2, load(&loads, "x")).await, "small");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_is_no_error() {
+    let server = RedisServer::start();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg("1")
+        .query(&mut server.conn())
+        .unwrap();
+    let (ta, tb) = (tier(&server.url(), "t"), tier(&server.url(), "t"));
+    let (a, b) = (replica(&ta), replica(&tb));
+    subscribed(&ta).await;
+    let loads = AtomicUsize::new(0);
+    // Every write (the lease, the value) is refused with OOM: both replicas load, nobody sees an error.
+    assert_eq!(a.get_or_load(1, load(&loads, "one")).await, "one");
+    assert_eq!(b.get_or_load(1, load(&loads, "one")).await, "one");
+    assert_eq!(loads.load(SeqCst), 2);
+    assert!(ta.metrics().errors >= 1 && tb.metrics().errors >= 1);
+    assert_eq!(a.get(&1).as_deref(), Some("one"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_namespaces_share_nothing() {
+    let server = RedisServer::start();
+    let (ta, tb) = (tier(&server.url(), "a"), tier(&server.url(), "b"));
+    let (a, b) = (replica(&ta), replica(&tb));
+    subscribed(&ta).await;
+    subscribed(&tb).await;
+    let loads = AtomicUsize::new(0);
+    assert_eq!(a.get_or_load(1, load(&loads, "in a")).await, "in a");
+    assert_eq!(b.get_or_load(1, load(&loads, "in b")).await, "in b");
+    assert_eq!(loads.load(SeqCst), 2);
+    let a2 = replica(&tier(&server.url(), "a"));
+    assert_eq!(a2.get_or_load(1, load(&loads, "x")).await, "in a");
+    b.clear();
+    b.insert(2, "b2".to_string());
+    let mut conn = server.conn();
+    eventually("b's clear and insert land", LIMIT, || {
+        conn.exists::<_, bool>(data_key("b", 2)).unwrap()
+    })
+    .await;
+    assert!(!conn.exists::<_, bool>(data_key("b", 1)).unwrap());
+    assert!(
+        conn.exists::<_, bool>(data_key("a", 1)).unwrap(),
+        "a's entry survives b's clear"
+    );
+    assert_eq!(a.get(&1).as_deref(), Some("in a"), "and so does a's L1");
+    assert_eq!(ta.metrics().invalidations_received, 0);
+}
+
+/// Run by `replicas_in_separate_processes_load_once` in child processes (does nothing when run directly).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_replica() {
+    let Ok(url) = std::env::var("REDIS_TIER_CHILD_URL") else {
+        return;
+    };
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let tier = tier(&url, "procs");
+    let cache = replica(&tier);
+    let value = cache
+        .get_or_load(9, async move {
+            let mut conn = client.get_connection().unwrap();
+            let _: u64 = conn.incr("procs:loads", 1).unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            "nine".to_string()
+        })
+        .await;
+    assert_eq!(value, "nine");
+    // Writes go out in the background: before the process exits, let them reach Redis.
+    tier.flush().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_in_separate_processes_load_once() {
+    let server = RedisServer::start();
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            std::process::Command::new(&exe)
+                .args(["--exact", "child_replica", "--test-threads=1", "--quiet"])
+                .env("REDIS_TIER_CHILD_URL", server.url())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        let status = tokio::task::spawn_blocking(move || child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(status.success(), "a child replica failed");
+    }
+    let loads: u64 = server.conn().get("procs:loads").unwrap();
+    assert_eq!(loads, 1, "three processes, one load");
 }

@@ -29,6 +29,19 @@ pub(crate) struct Write {
     pub(crate) cmds: Vec<redis::Cmd>,
     pub(crate) settings: Settings,
     pub(crate) publishes: u64,
+    /// Told when the writes were sent (or failed, or were skipped).
+    pub(crate) ack: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Write {
+    pub(crate) fn new(cmds: Vec<redis::Cmd>, settings: Settings, publishes: u64) -> Self {
+        Self {
+            cmds,
+            settings,
+            publishes,
+            ack: None,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -295,19 +308,28 @@ async fn write_loop(link: Weak<Link>, mut rx: mpsc::UnboundedReceiver<Write>) {
         };
         let mut pipe = redis::pipe();
         let mut publishes = 0;
+        let mut cmds = 0;
+        let mut acks = Vec::new();
         for write in batch {
             for cmd in write.cmds {
                 pipe.add_command(cmd).ignore();
+                cmds += 1;
             }
             publishes += write.publishes;
+            acks.extend(write.ack);
         }
-        let done = link
-            .call(&settings, |mut c| async move {
-                pipe.query_async::<()>(&mut c).await
-            })
-            .await;
-        if done.is_some() {
-            link.stats.sent.fetch_add(publishes, Relaxed);
+        if cmds > 0 {
+            let done = link
+                .call(&settings, |mut c| async move {
+                    pipe.query_async::<()>(&mut c).await
+                })
+                .await;
+            if done.is_some() {
+                link.stats.sent.fetch_add(publishes, Relaxed);
+            }
+        }
+        for ack in acks {
+            let _ = ack.send(());
         }
     }
 }

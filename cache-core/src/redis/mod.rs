@@ -188,6 +188,18 @@ impl RedisTier {
         self
     }
 
+    /// Waits until every write queued so far by the caches on this tier (loaded values, inserts, removals,
+    /// clears, their invalidation messages, lease releases) has been sent to Redis, or has failed or been
+    /// skipped. Writes are sent in order by a background task, so `get_or_load` returns without waiting for
+    /// them; call this before a process exits (or in tests) so that what it loaded reaches the other replicas.
+    pub async fn flush(&self) {
+        let (ack, done) = tokio::sync::oneshot::channel();
+        let mut write = link::Write::new(Vec::new(), self.settings, 0);
+        write.ack = Some(ack);
+        self.link.send(write);
+        let _ = done.await;
+    }
+
     /// A snapshot of this replica's counters (all caches on the tier together).
     pub fn metrics(&self) -> RedisMetrics {
         let s = &self.link.stats;

@@ -259,11 +259,7 @@ where
             _ => cmds.push(redis::cmd("DEL").arg(&data).clone()),
         }
         cmds.push(self.publish(Op::Key, &kb));
-        self.link.send(Write {
-            cmds,
-            settings: self.settings,
-            publishes: 1,
-        });
+        self.link.send(Write::new(cmds, self.settings, 1));
     }
 
     fn removed(&self, key: &K) {
@@ -271,23 +267,23 @@ where
             return;
         };
         let del = redis::cmd("DEL").arg(self.data_key(&kb)).clone();
-        self.link.send(Write {
-            cmds: vec![del, self.publish(Op::Key, &kb)],
-            settings: self.settings,
-            publishes: 1,
-        });
+        self.link.send(Write::new(
+            vec![del, self.publish(Op::Key, &kb)],
+            self.settings,
+            1,
+        ));
     }
 
     fn cleared(&self) {
         let pattern = format!("{}:{}:v*", self.link.namespace, self.name);
-        self.link.send(Write {
-            cmds: vec![
+        self.link.send(Write::new(
+            vec![
                 eval(CLEAR, &[], &[pattern.as_bytes()]),
                 self.publish(Op::Clear, &[]),
             ],
-            settings: self.settings,
-            publishes: 1,
-        });
+            self.settings,
+            1,
+        ));
     }
 }
 
@@ -354,22 +350,18 @@ impl<V: Serialize> Fill<V> for RedisFill<V> {
             &[&self.data, &lease],
             &[&bytes, millis(ttl).as_bytes(), token.as_bytes()],
         );
-        self.link.send(Write {
-            cmds: vec![cmd],
-            settings: self.settings,
-            publishes: 0,
-        });
+        self.link.send(Write::new(vec![cmd], self.settings, 0));
     }
 }
 
 impl<V> Drop for RedisFill<V> {
     fn drop(&mut self) {
         if let Some((lease, token)) = self.lease.take() {
-            self.link.send(Write {
-                cmds: vec![eval(DELETE_IF, &[&lease], &[token.as_bytes()])],
-                settings: self.settings,
-                publishes: 0,
-            });
+            self.link.send(Write::new(
+                vec![eval(DELETE_IF, &[&lease], &[token.as_bytes()])],
+                self.settings,
+                0,
+            ));
         }
     }
 }
