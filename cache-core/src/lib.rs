@@ -68,7 +68,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `macros` | yes | `#[async_cache]` and `#[derive(CacheIdentity)]`, re-exported from `cache-macros` |
-//! | `redis` | no | [`redis::RedisTier`]: a shared second tier on Redis, `.name(..)` + `.redis(tier)` on the builder |
+//! | `redis` | no | `redis::RedisTier`: a shared second tier on Redis, `.name(..)` + `.redis(tier)` on the builder |
 
 mod batch;
 mod builder;
