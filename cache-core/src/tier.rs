@@ -12,6 +12,7 @@ use futures::future::BoxFuture;
 use crate::cache::Inner;
 
 /// What the shared tier said about a key the in-process leader missed.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))] // made only by a tier
 pub(crate) enum Fetched<V> {
     /// The shared tier has it; the L1 copy may live for `ttl` at most (never past the shared entry).
     Hit { value: V, ttl: Option<Duration> },
