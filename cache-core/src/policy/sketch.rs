@@ -6,8 +6,12 @@
 //!   all sit in the one block its hash picks, one counter in each of four pairs of words, so an increment or an
 //!   estimate touches a single cache line.
 //! * **Estimate.** The least of the key's four counters (count-min: collisions only ever add).
-//! * **Increment.** Conservative update: only the counters equal to that least value go up, which adds less
-//!   error from colliding keys than raising all four. A counter saturates at 15.
+//! * **Increment.** All four counters go up (the standard count-min update, as Caffeine's and moka's sketches
+//!   do), each saturating at 15 (an increment whose estimate is already 15 changes nothing and does not count
+//!   towards the halving). The conservative update (raising only the counters at the least value) was
+//!   measured and rejected: it keeps each estimate at exactly the key's own count, so two keys used equally often
+//!   differ only by the one use in progress, and on loops every candidate beat main's victim by that one
+//!   (`docs/design/eviction-policy.md`).
 //! * **Ageing.** After `period` increments (ten per entry of the shard), every counter is halved, so that a key
 //!   popular long ago stops outweighing the keys popular now.
 //!
@@ -99,9 +103,9 @@ impl Sketch {
         if least >= u64::from(MAX_COUNT) {
             return;
         }
-        // Branch-free: which of the four counters are at the least value is not predictable.
+        // Every counter below the ceiling goes up (branch-free: which ones are is not predictable).
         for (wb, count) in at.into_iter().zip(counts) {
-            words[(wb >> 6) as usize & 7] += u64::from(count == least) << (wb & 63);
+            words[(wb >> 6) as usize & 7] += u64::from(count < u64::from(MAX_COUNT)) << (wb & 63);
         }
         self.additions += 1;
         if self.additions >= self.period {
