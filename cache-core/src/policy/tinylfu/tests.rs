@@ -1,0 +1,283 @@
+use super::super::Meta;
+use super::ghosts::{Ghost, GHOST_REACH};
+use super::*;
+
+fn list(p: &TinyLfu, slots: &[Meta], region: Region) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut at = p.lists[region as usize].head;
+    while at != NIL {
+        assert_eq!(p.region(at), region);
+        out.push(at);
+        at = slots[at as usize].next;
+    }
+    assert_eq!(out.len(), p.lists[region as usize].len);
+    out
+}
+
+/// A store's part, for tests: slots `0..n`, hashes `hash(i)`, evicting through `victim` as the store does.
+struct Harness {
+    p: TinyLfu,
+    slots: Vec<Meta>,
+}
+
+impl Harness {
+    /// Counting from the first insert (a shard's sketch starts only once it is half full).
+    fn new(capacity: usize) -> Self {
+        let mut p = TinyLfu::new(capacity, capacity as u64, false);
+        p.sketch = Some(Sketch::new(capacity));
+        Self {
+            p,
+            slots: Vec::new(),
+        }
+    }
+
+    fn insert(&mut self, hash: u64) -> u32 {
+        let idx = u32::try_from(self.slots.len()).unwrap();
+        self.slots.push(Meta::default());
+        self.p.insert(&mut self.slots, idx, hash);
+        idx
+    }
+
+    fn touch(&mut self, idx: u32) {
+        self.p.touch(&mut self.slots, idx);
+    }
+
+    /// Evicts the victim as the store does (remove, then move the last slot into the hole); returns it and the
+    /// slot that moved into its place, if any.
+    fn evict(&mut self) -> (u32, Option<u32>) {
+        let v = self.p.victim(&mut self.slots).unwrap();
+        self.p.remove(&mut self.slots, v);
+        self.slots.swap_remove(v as usize);
+        let last = u32::try_from(self.slots.len()).unwrap();
+        if v == last {
+            (v, None)
+        } else {
+            self.p.relocate(&mut self.slots, last, v);
+            (v, Some(last))
+        }
+    }
+}
+
+#[test]
+fn new_entries_enter_the_window_and_overflow_into_probation() {
+    let mut h = Harness::new(100);
+    assert_eq!(h.p.window_max, 1);
+    assert_eq!(h.p.protected_max, 79);
+    for k in 0..3 {
+        h.insert(k);
+    }
+    assert_eq!(list(&h.p, &h.slots, Region::Window), [2]);
+    assert_eq!(list(&h.p, &h.slots, Region::Probation), [1, 0]);
+    // A hit in probation promotes; a hit in the window stays there.
+    h.touch(0);
+    h.touch(2);
+    assert_eq!(list(&h.p, &h.slots, Region::Protected), [0]);
+    assert_eq!(list(&h.p, &h.slots, Region::Probation), [1]);
+    assert_eq!(list(&h.p, &h.slots, Region::Window), [2]);
+}
+
+#[test]
+fn uses_before_the_first_eviction_are_sorted_into_the_lists() {
+    let mut slots = vec![Meta::default(); 5];
+    let mut p = TinyLfu::new(10, 10, true);
+    for i in 0..5 {
+        p.insert(&mut slots, i, u64::from(i));
+    }
+    p.touch(&mut slots, 1);
+    p.touch(&mut slots, 3);
+    assert!(p.sketch.is_none() && p.lists[0].head == NIL, "stamps only");
+    p.order(&mut slots, 5);
+    assert_eq!(list(&p, &slots, Region::Window), [3]);
+    assert_eq!(list(&p, &slots, Region::Probation), [1, 4, 2, 0]);
+    assert!(p.sketch.is_some(), "counting from the first eviction on");
+    // From here on the lists are kept as usual.
+    p.touch(&mut slots, 2);
+    assert_eq!(list(&p, &slots, Region::Protected), [2]);
+    p.clear();
+    assert!(
+        p.unordered.is_some(),
+        "a cleared policy starts unordered again"
+    );
+    assert!(TinyLfu::new(10, 10, false).unordered.is_none());
+}
+
+#[test]
+fn protected_overflow_drops_back_to_probation() {
+    let mut h = Harness::new(10);
+    // window 1, main 9, protected 7.
+    assert_eq!((h.p.window_max, h.p.protected_max), (1, 7));
+    for k in 0..10 {
+        h.insert(k);
+    }
+    for i in 0..9 {
+        h.touch(i);
+    }
+    assert_eq!(
+        list(&h.p, &h.slots, Region::Protected),
+        [8, 7, 6, 5, 4, 3, 2]
+    );
+    assert_eq!(list(&h.p, &h.slots, Region::Probation), [1, 0]);
+    assert_eq!(list(&h.p, &h.slots, Region::Window), [9]);
+}
+
+#[test]
+fn the_candidate_enters_main_only_if_more_frequent_than_the_victim() {
+    let mut h = Harness::new(10);
+    for k in 0..10 {
+        h.insert(k);
+    }
+    // Slot 9 is the window's only entry; probation's least recent is slot 0. Equal counts (one each):
+    // the candidate loses.
+    assert_eq!(h.evict(), (9, None));
+    let idx = h.insert(10);
+    assert_eq!(idx, 9);
+    // Used twice more, the new key beats slot 0 (used once) and goes to probation; slot 0 is evicted and slot
+    // 9's entry moves into slot 0.
+    h.touch(9);
+    h.touch(9);
+    assert_eq!(h.evict(), (0, Some(9)));
+    assert_eq!(h.p.region(0), Region::Probation);
+    assert_eq!(h.p.fingerprint_of(0), fingerprint(10));
+    assert_eq!(list(&h.p, &h.slots, Region::Probation)[0], 0);
+    assert!(list(&h.p, &h.slots, Region::Window).is_empty());
+    // The next insert lands in the window.
+    let idx = h.insert(11);
+    assert_eq!(list(&h.p, &h.slots, Region::Window), [idx]);
+}
+
+#[test]
+fn an_insert_is_never_its_own_victim() {
+    for capacity in [1, 2, 3, 10] {
+        let mut h = Harness::new(capacity);
+        for k in 0..capacity as u64 {
+            h.insert(k);
+        }
+        for k in 100..200u64 {
+            let (victim, _) = h.evict();
+            let idx = h.insert(k);
+            let newest = h.p.lists[0].head;
+            assert_eq!(newest, idx, "capacity {capacity}: evicted {victim}");
+        }
+    }
+}
+
+/// A store in miniature: keys to slots, `get` then `insert` on a miss, evicting as the store does.
+struct Sim {
+    h: Harness,
+    slot_of: std::collections::HashMap<u64, u32>,
+    key_of: Vec<u64>,
+    capacity: usize,
+}
+
+impl Sim {
+    fn new(capacity: usize) -> Self {
+        Self {
+            h: Harness::new(capacity),
+            slot_of: std::collections::HashMap::new(),
+            key_of: Vec::new(),
+            capacity,
+        }
+    }
+
+    fn access(&mut self, key: u64) -> bool {
+        if let Some(&i) = self.slot_of.get(&key) {
+            self.h.touch(i);
+            return true;
+        }
+        if self.key_of.len() == self.capacity {
+            let (victim, moved) = self.h.evict();
+            self.slot_of.remove(&self.key_of[victim as usize]);
+            self.key_of.swap_remove(victim as usize);
+            if let Some(from) = moved {
+                debug_assert_eq!(from as usize, self.key_of.len());
+                self.slot_of.insert(self.key_of[victim as usize], victim);
+            }
+        }
+        // Any fixed mixing of the key stands in for the cache's seeded hash.
+        let idx = self
+            .h
+            .insert(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5555);
+        self.slot_of.insert(key, idx);
+        self.key_of.push(key);
+        false
+    }
+}
+
+/// Uniform in `[0, 1)` from a splitmix64 stream.
+fn unit(state: &mut u64) -> f64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    #[allow(clippy::cast_precision_loss)]
+    let u = (z ^ (z >> 31)) as f64 / 18_446_744_073_709_551_616.0;
+    u
+}
+
+/// Recency-heavy traffic (a sliding working set: the newer a key, the likelier it is read) grows the window
+/// from its initial 1 %.
+#[test]
+fn a_recency_trace_grows_the_window() {
+    let mut sim = Sim::new(500);
+    let mut rng = 1;
+    for i in 0..200_000u64 {
+        let age = (2_500.0 * unit(&mut rng).powi(2)) as u64;
+        sim.access((i / 4).saturating_sub(age));
+    }
+    let window = sim.h.p.window_max;
+    assert!(window >= 500 / 4, "window {window} of 500");
+}
+
+/// Frequency-heavy traffic (a stationary skewed distribution) shrinks a window that starts large.
+#[test]
+fn a_frequency_trace_shrinks_the_window() {
+    let mut sim = Sim::new(500);
+    sim.h.p.set_window(250);
+    let mut rng = 2;
+    for _ in 0..200_000u64 {
+        // Log-uniform over 1..100,000: rank r has probability about 1/r (Zipf, s = 1).
+        let key = 100_000f64.powf(unit(&mut rng)) as u64;
+        sim.access(key);
+    }
+    let window = sim.h.p.window_max;
+    assert!(window <= 250 * 2 / 3, "window {window} of 500");
+}
+
+#[test]
+fn ghosts_move_the_window_towards_the_region_that_would_have_hit() {
+    let mut h = Harness::new(100);
+    for k in 0..100 {
+        h.insert(k);
+    }
+    assert_eq!(h.p.window_max, 1);
+    // The window's candidate (slot 99) ties with probation's victim and is turned away: a window ghost.
+    assert_eq!(h.evict(), (99, None));
+    assert_eq!((h.p.ghosts.window, h.p.ghosts.main), (1, 0));
+    // It comes back at once: a larger window would have kept it.
+    h.insert(99);
+    assert_eq!(h.p.window_max, 2);
+    assert_eq!(h.p.ghosts.window, 0, "a ghost counts once");
+    // The window now holds less than its share: main's victim (slot 0) goes without a contest, a main ghost.
+    assert_eq!(h.evict(), (0, Some(99)));
+    assert_eq!(h.p.ghosts.main, 1);
+    h.insert(0);
+    assert_eq!(h.p.window_max, 1, "a larger main would have kept it");
+}
+
+#[test]
+fn a_ghost_that_returns_too_late_does_not_count() {
+    let mut h = Harness::new(100);
+    for k in 0..100 {
+        h.insert(k);
+    }
+    let fp = fingerprint(12_345);
+    h.p.ghosts.record(fp, Ghost::Window, 100);
+    // More evictions than eight windows' worth since: a window a few entries larger would not have kept it.
+    for k in 0..=GHOST_REACH as u64 {
+        h.p.ghosts
+            .record(fingerprint(1_000_000 + k), Ghost::Main, 100);
+    }
+    h.insert(12_345);
+    assert_eq!(h.p.window_max, 1);
+    assert_eq!(h.p.ghosts.take(fp), None, "taken all the same");
+}
