@@ -311,11 +311,7 @@ fn check(
 fn panicking_hash_and_eq_never_corrupt_a_shard() {
     for seed in 0..24u64 {
         let (maxsize, shards) = [(8, 1), (16, 2), (24, 3), (100, 1)][(seed % 4) as usize];
-        let policy = if seed % 3 == 0 {
-            Policy::Lfu
-        } else {
-            Policy::Lru
-        };
+        let policy = [Policy::Lru, Policy::Lfu, Policy::TinyLfu][(seed % 3) as usize];
         fuzz(seed, maxsize, shards, policy, 600);
     }
 }
@@ -326,7 +322,7 @@ fn panicking_hash_and_eq_never_corrupt_a_shard() {
 #[test]
 fn a_panic_during_a_removal_leaves_every_other_key_usable() {
     quiet_injected_panics();
-    for policy in [Policy::Lru, Policy::Lfu] {
+    for policy in [Policy::Lru, Policy::Lfu, Policy::TinyLfu] {
         for call in 1..=4 {
             let cache: AsyncCache<Touchy, u32> = AsyncCache::builder()
                 .maxsize(100)

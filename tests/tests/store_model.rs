@@ -1,5 +1,6 @@
 //! Model-based tests: random operation sequences on a one-shard cache, compared step by step with a tiny,
-//! obviously correct reference LRU/LFU that keeps a logical clock.
+//! obviously correct reference LRU/LFU that keeps a logical clock. TinyLFU runs against the same reference with
+//! its victims taken from the cache (they depend on its sketch), everything else checked alike.
 //!
 //! The caches hold at most 8 entries, so every write reclaims all expired entries (the store reclaims up to 8
 //! per write): the model can then say exactly which entries are stored at every step.
@@ -121,7 +122,9 @@ impl Model {
         }
     }
 
-    fn insert(&mut self, k: u8, value: u32, ttl: Option<u64>) {
+    /// `gone(key)`: whether the cache no longer holds `key` (TinyLFU's victim is the cache's choice: the model
+    /// checks only that exactly one live entry, not the new one, made room).
+    fn insert(&mut self, k: u8, value: u32, ttl: Option<u64>, gone: impl Fn(u8) -> bool) {
         self.purge();
         let deadline = ttl.map(|t| self.now + t);
         if let Some(e) = self.entries.get_mut(&k) {
@@ -130,7 +133,12 @@ impl Model {
             self.touch(k);
             return;
         }
-        if self.entries.len() >= self.capacity {
+        if self.entries.len() >= self.capacity && self.policy == Policy::TinyLfu {
+            let victims: Vec<u8> = self.entries.keys().copied().filter(|&v| gone(v)).collect();
+            assert_eq!(victims.len(), 1, "one live entry makes room for {k}: {victims:?}");
+            self.entries.remove(&victims[0]);
+            self.evictions += 1;
+        } else if self.entries.len() >= self.capacity {
             let victim = *self
                 .entries
                 .iter()
@@ -183,11 +191,11 @@ fn run(policy: Policy, capacity: usize, default_ttl: Option<u8>, ops: &[Op]) {
         match *op {
             Op::Insert(k, v) => {
                 cache.insert(k, v);
-                model.insert(k, v, model.default_ttl);
+                model.insert(k, v, model.default_ttl, |g| !cache.contains_key(&g));
             }
             Op::InsertTtl(k, v, t) => {
                 cache.insert_with_ttl(k, v, t.map(|t| SECOND * u32::from(t)));
-                model.insert(k, v, t.map(u64::from));
+                model.insert(k, v, t.map(u64::from), |g| !cache.contains_key(&g));
             }
             Op::Get(k) => assert_eq!(cache.get(&k), model.get(k), "step {step}: {op:?}"),
             Op::Peek(k) => assert_eq!(cache.peek(&k), model.live(k), "step {step}: {op:?}"),
@@ -254,6 +262,17 @@ proptest! {
         ops in proptest::collection::vec(op(), 1..120),
     ) {
         run(Policy::Lfu, capacity, ttl, &ops);
+    }
+
+    /// TinyLFU picks its own victims; everything else (values, TTL, expired entries reclaimed before any live one
+    /// is evicted, the new entry always stored, metrics) must match the reference.
+    #[test]
+    fn tinylfu_keeps_the_store_contract(
+        capacity in 1..=8usize,
+        ttl in proptest::option::of(1..4u8),
+        ops in proptest::collection::vec(op(), 1..120),
+    ) {
+        run(Policy::TinyLfu, capacity, ttl, &ops);
     }
 }
 

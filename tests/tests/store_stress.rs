@@ -11,7 +11,7 @@ const THREADS: usize = 4;
 
 #[test]
 fn size_never_exceeds_maxsize_under_concurrent_writes() {
-    for policy in [Policy::Lru, Policy::Lfu] {
+    for policy in [Policy::Lru, Policy::Lfu, Policy::TinyLfu] {
         let cache = AsyncCache::builder()
             .maxsize(500)
             .shards(8)
