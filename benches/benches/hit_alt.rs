@@ -35,7 +35,8 @@
 //!   100,000-key scenarios are noisy enough, though, that a ratio of the medians can be the steadier figure).
 //! * Also printed per scenario: what a TTL costs a hit, the TTL subject's time over its plain twin's
 //!   (cache-core TTL over cache-core LRU, moka TTL over moka), median and range of the per-round ratios at 1 and
-//!   2 threads; the spread of each subject's 1-thread times over the rounds (max/min), how much
+//!   2 threads; likewise what TinyLFU costs a hit over LRU (cache-core TinyLFU over cache-core LRU, both never
+//!   full, and the two "full" subjects); the spread of each subject's 1-thread times over the rounds (max/min), how much
 //!   CPU other processes used during the rounds and how much the hypervisor stole (from `/proc/stat` and
 //!   `/proc/self/stat`: a figure taken while another process was busy is suspect), and the load average; with
 //!   `HIT_ALT_RAW=1`, every round's figures.
@@ -82,6 +83,9 @@ const TTL: Duration = Duration::from_secs(3600);
 /// The TTL subjects, and the plain subjects they are compared with.
 const OURS_TTL: &str = "cache-core LRU, TTL 1 h";
 const OURS: &str = "cache-core LRU";
+const OURS_TINYLFU: &str = "cache-core TinyLFU";
+const OURS_TINYLFU_FULL: &str = "cache-core TinyLFU, full";
+const OURS_FULL: &str = "cache-core LRU, full";
 const MOKA_TTL: &str = "moka::sync::Cache, TTL 1 h";
 const MOKA: &str = "moka::sync::Cache";
 
@@ -96,14 +100,14 @@ where
         vec![
             (OURS, ours(Policy::Lru, None)),
             ("cache-core LFU", ours(Policy::Lfu, None)),
-            ("cache-core TinyLFU", ours(Policy::TinyLfu, None)),
+            (OURS_TINYLFU, ours(Policy::TinyLfu, None)),
             (
-                "cache-core TinyLFU, full",
+                OURS_TINYLFU_FULL,
                 Self::OursFull(cache_benches::cache_core(capacity, Policy::TinyLfu, None)),
             ),
             (OURS_TTL, ours(Policy::Lru, Some(TTL))),
             (
-                "cache-core LRU, full",
+                OURS_FULL,
                 Self::OursFull(cache_benches::cache_core(capacity, Policy::Lru, None)),
             ),
             (
@@ -431,29 +435,36 @@ fn scenario<K, Q>(
         ticks.others_since(),
         load_average()
     );
-    // What a TTL costs a hit: per round, the TTL subject's time over its plain twin's, at 1 and 2 threads
-    // (at 2 threads, the plain aggregate throughput over the TTL one).
+    // What a TTL costs a hit, and what TinyLFU costs over LRU: per round, one subject's time over its twin's, at
+    // 1 and 2 threads (at 2 threads, the twin's aggregate throughput over the subject's).
     let at = |name: &str| subjects.iter().position(|(n, _)| *n == name);
-    let mut ttl_rows = Vec::new();
-    for (ttl, plain) in [(OURS_TTL, OURS), (MOKA_TTL, MOKA)] {
-        let (Some(t), Some(p)) = (at(ttl), at(plain)) else {
-            continue;
-        };
-        let r1: Vec<f64> = (0..rounds).map(|r| one[t][r] / one[p][r]).collect();
-        let r2: Vec<f64> = (0..rounds).map(|r| two[p][r] / two[t][r]).collect();
-        ttl_rows.push(format!(
-            "{ttl} / {plain}: 1t {:.2}× ({:.2}–{:.2}), 2t {:.2}× ({:.2}–{:.2})",
-            median(&r1),
-            min(&r1),
-            max(&r1),
-            median(&r2),
-            min(&r2),
-            max(&r2)
-        ));
-    }
+    let ratios = |pairs: &[(&str, &str)]| {
+        let mut rows = Vec::new();
+        for &(subject, twin) in pairs {
+            let (Some(t), Some(p)) = (at(subject), at(twin)) else {
+                continue;
+            };
+            let r1: Vec<f64> = (0..rounds).map(|r| one[t][r] / one[p][r]).collect();
+            let r2: Vec<f64> = (0..rounds).map(|r| two[p][r] / two[t][r]).collect();
+            rows.push(format!(
+                "{subject} / {twin}: 1t {:.2}× ({:.2}–{:.2}), 2t {:.2}× ({:.2}–{:.2})",
+                median(&r1),
+                min(&r1),
+                max(&r1),
+                median(&r2),
+                min(&r2),
+                max(&r2)
+            ));
+        }
+        rows.join("; ")
+    };
     println!(
         "TTL hit / plain hit, median of the per-round ratios (min–max): {}.\n",
-        ttl_rows.join("; ")
+        ratios(&[(OURS_TTL, OURS), (MOKA_TTL, MOKA)])
+    );
+    println!(
+        "TinyLFU hit / LRU hit, median of the per-round ratios (min–max): {}.\n",
+        ratios(&[(OURS_TINYLFU, OURS), (OURS_TINYLFU_FULL, OURS_FULL)])
     );
     if std::env::var_os("HIT_ALT_RAW").is_some() {
         for (j, (name, _)) in subjects.iter().enumerate() {
