@@ -135,7 +135,11 @@ impl Model {
         }
         if self.entries.len() >= self.capacity && self.policy == Policy::TinyLfu {
             let victims: Vec<u8> = self.entries.keys().copied().filter(|&v| gone(v)).collect();
-            assert_eq!(victims.len(), 1, "one live entry makes room for {k}: {victims:?}");
+            assert_eq!(
+                victims.len(),
+                1,
+                "one live entry makes room for {k}: {victims:?}"
+            );
             self.entries.remove(&victims[0]);
             self.evictions += 1;
         } else if self.entries.len() >= self.capacity {
