@@ -46,52 +46,14 @@
 //! the start and allocate the sketch once they first hold half their capacity.
 
 mod ghosts;
+mod lists;
 #[cfg(test)]
 mod tests;
 
 use super::sketch::{Sketch, MAX_COUNT};
 use super::{link_front, relink, set_stamp, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
 use ghosts::{Ghost, Ghosts, GHOST_REACH};
-
-/// The three lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub(crate) enum Region {
-    Window = 0,
-    Probation = 1,
-    Protected = 2,
-}
-
-impl Region {
-    fn of(info: u32) -> Self {
-        match info & 3 {
-            0 => Self::Window,
-            1 => Self::Probation,
-            _ => Self::Protected,
-        }
-    }
-}
-
-/// One LRU list: most recent at the head.
-#[derive(Debug, Clone, Copy)]
-struct List {
-    head: u32,
-    tail: u32,
-    len: usize,
-    /// What the entries weigh together (`len` without a weigher).
-    weight: u64,
-}
-
-impl Default for List {
-    fn default() -> Self {
-        Self {
-            head: NIL,
-            tail: NIL,
-            len: 0,
-            weight: 0,
-        }
-    }
-}
+use lists::{List, Region};
 
 /// The window's initial share of the capacity, in percent.
 const WINDOW_PERCENT: usize = 1;
