@@ -671,3 +671,29 @@ fn one_without_the_other_is_a_build_error() {
     plain.insert(1, 1);
     assert_eq!((plain.weight(), plain.max_weight()), (0, None));
 }
+
+/// A background refresh (`refresh_after`) weighs the value it stores: the entry's weight becomes the new one's,
+/// and a reload too heavy to store takes the entry out (counted as oversized).
+#[tokio::test(start_paused = true)]
+async fn refreshes_are_weighed() {
+    let cache: AsyncCache<u64, u32> = AsyncCache::builder()
+        .maxsize(10)
+        .refresh_after(Duration::from_secs(10))
+        .weigher(|_, w: &u32| *w)
+        .max_weight(100)
+        .build()
+        .unwrap();
+    let settle = || tokio::time::sleep(Duration::from_micros(1));
+    assert_eq!(cache.get_or_refresh(1, async { 30 }).await, 30);
+    assert_eq!(cache.weight(), 30);
+    tokio::time::advance(Duration::from_secs(11)).await;
+    // Stale: the old value at once, the reload stores 70 in the background.
+    assert_eq!(cache.get_or_refresh(1, async { 70 }).await, 30);
+    settle().await;
+    assert_eq!((cache.peek(&1), cache.weight()), (Some(70), 70));
+    tokio::time::advance(Duration::from_secs(11)).await;
+    assert_eq!(cache.get_or_refresh(1, async { 500 }).await, 70);
+    settle().await;
+    assert_eq!((cache.peek(&1), cache.weight()), (None, 0));
+    assert_eq!(cache.metrics().oversized, 1);
+}
