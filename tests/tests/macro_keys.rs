@@ -171,3 +171,38 @@ async fn convert_on_a_method() {
     let cache: &'static AsyncCache<(u64, String), usize> = Directory::lookup_cache();
     assert_eq!(cache.peek(&(dir.id.get(), "a@x.io".to_owned())), Some(6));
 }
+
+/// A by-reference key argument's owned type, as the accessor's key type shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct UserId(u64);
+
+static BORROWED: Calls = Calls::new();
+
+#[async_cache]
+async fn borrowed_keys(
+    id: &UserId,
+    bytes: &[u8],
+    path: &std::path::Path,
+    name: &::core::primitive::str,
+) -> usize {
+    BORROWED.hit();
+    id.0 as usize + bytes.len() + path.as_os_str().len() + name.len()
+}
+
+#[tokio::test]
+async fn borrowed_key_arguments_are_keyed_by_their_owned_types() {
+    // `&UserId` -> `UserId`, `&[u8]` -> `Vec<u8>`, `&Path` -> `PathBuf`, `&str` -> `String`: priming with the
+    // owned values is a hit for the borrowed call.
+    let cache: &'static AsyncCache<(UserId, Vec<u8>, std::path::PathBuf, String), usize> =
+        borrowed_keys::cache();
+    cache.insert((UserId(1), vec![1, 2], "/tmp".into(), "ada".to_owned()), 99);
+    let path = std::path::Path::new("/tmp");
+    assert_eq!(borrowed_keys(&UserId(1), &[1, 2], path, "ada").await, 99);
+    assert_eq!(BORROWED.get(), 0, "served from the primed entry");
+    assert_eq!(
+        borrowed_keys(&UserId(2), &[1, 2], path, "ada").await,
+        2 + 2 + 4 + 3
+    );
+    assert_eq!(BORROWED.get(), 1);
+    assert!(cache.contains_key(&(UserId(2), vec![1, 2], "/tmp".into(), "ada".to_owned())));
+}
