@@ -137,6 +137,30 @@ async fn garbage_and_other_versions_are_misses_and_deleted() {
     assert_eq!(t.metrics().undecodable, 4);
 }
 
+/// Loads fresh keys (101, 102, ...) through `cache` until the tier has counted more than `misses` L2 misses, that
+/// is until Redis answers again after an outage, then checks the breaker closed. Returns the last key loaded
+/// (its value, `value`, is now in L2). Fails after `LIMIT`, so a tier that never recovers is a failure, not a hang.
+async fn until_the_tier_answers(
+    t: &RedisTier,
+    cache: &AsyncCache<u64, String>,
+    misses: u64,
+    value: &str,
+) -> u64 {
+    let mut key = 100;
+    let deadline = std::time::Instant::now() + LIMIT;
+    while t.metrics().misses <= misses {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tier never answered again"
+        );
+        key += 1;
+        cache.get_or_load(key, async { value.to_string() }).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(t.metrics().breaker, BreakerState::Closed);
+    key
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_started_after_the_caches_is_used_once_up() {
     let port = redis_harness::free_port();
@@ -155,18 +179,7 @@ async fn a_server_started_after_the_caches_is_used_once_up() {
     assert!(m.errors >= 2 && m.skipped + m.errors >= 5, "{m:?}");
     let server = RedisServer::start_on(port);
     // The tier recovers by itself: a fresh key soon gets its lease from the server.
-    let mut key = 100;
-    let deadline = std::time::Instant::now() + LIMIT;
-    while t.metrics().misses == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the tier never used the server"
-        );
-        key += 1;
-        a.get_or_load(key, async { "up".to_string() }).await;
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(t.metrics().breaker, BreakerState::Closed);
+    let key = until_the_tier_answers(&t, &a, 0, "up").await;
     let b = replica(&tier(&server.url(), "t"));
     assert_eq!(b.get_or_load(key, load(&loads, "again")).await, "up");
 }
@@ -294,18 +307,7 @@ async fn a_server_killed_mid_test_and_started_again() {
 
     let _server = RedisServer::start_on(port);
     subscribed(&t).await;
-    let mut key = 100;
-    let deadline = std::time::Instant::now() + LIMIT;
-    while t.metrics().misses < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the tier never came back"
-        );
-        key += 1;
-        a.get_or_load(key, async { "back".to_string() }).await;
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(t.metrics().breaker, BreakerState::Closed);
+    until_the_tier_answers(&t, &a, 1, "back").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -327,19 +329,8 @@ async fn a_paused_server_delays_callers_by_the_timeout_only() {
     let m = t.metrics();
     assert!(m.errors >= 2 && m.skipped > 0, "the breaker opened: {m:?}");
     server.resume();
-    let mut key = 100;
-    let deadline = std::time::Instant::now() + LIMIT;
     let misses = t.metrics().misses;
-    while t.metrics().misses == misses {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the tier never came back"
-        );
-        key += 1;
-        a.get_or_load(key, async { "back".to_string() }).await;
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(t.metrics().breaker, BreakerState::Closed);
+    until_the_tier_answers(&t, &a, misses, "back").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
