@@ -49,6 +49,9 @@ pub(crate) struct Inner<K, V> {
     pub(crate) hooks: Hooks<K, V>,
     /// The shared second tier (feature `redis`), if the builder was given one.
     pub(crate) tier: Option<Arc<dyn crate::tier::Tier<K, V>>>,
+    /// What [`AsyncCache::export_metrics`] exported last.
+    #[cfg(feature = "metrics")]
+    pub(crate) exported: Mutex<crate::observe::Exported>,
 }
 
 /// A bounded, concurrent, async-aware in-memory cache. Cheap to clone: clones share one store.
@@ -222,6 +225,8 @@ where
             reaper,
             hooks,
             tier,
+            #[cfg(feature = "metrics")]
+            exported: Mutex::default(),
         });
         if let Some(tier) = &inner.tier {
             tier.attach(Arc::downgrade(&inner));

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use crate::flight::Flight;
 use crate::hooks::{EvictionCause, Notice};
+use crate::observe::Departures;
 use crate::store::Entry;
 
 /// User data removed under a lock, to be dropped after it is released.
@@ -30,6 +31,8 @@ pub(crate) struct Graveyard<K, V> {
     cleared: Vec<Vec<Entry<K, V>>>,
     /// Flights unregistered from a shard: the table's copy of the key and its share of the flight.
     flights: Vec<(K, Arc<Flight<V>>)>,
+    /// How many entries left, by cause, for the `tracing` event (zero-sized without that feature).
+    departures: Departures,
 }
 
 impl<K, V> Graveyard<K, V> {
@@ -40,6 +43,7 @@ impl<K, V> Graveyard<K, V> {
             slabs: Vec::new(),
             cleared: Vec::new(),
             flights: Vec::new(),
+            departures: Departures::new(),
         }
     }
 
@@ -53,6 +57,7 @@ impl<K, V> Graveyard<K, V> {
     pub(crate) fn bury(&mut self, entry: Entry<K, V>, cause: EvictionCause) {
         self.entries.push(entry);
         self.causes.push(Some(cause));
+        self.departures.add(cause, 1);
     }
 
     /// Takes back the entry kept last (to hand its value to the caller of a removal).
@@ -77,6 +82,7 @@ impl<K, V> Graveyard<K, V> {
     /// Keeps the whole slab of a cleared store.
     pub(crate) fn push_cleared(&mut self, slab: Vec<Entry<K, V>>) {
         if !slab.is_empty() {
+            self.departures.add(EvictionCause::Cleared, slab.len());
             self.cleared.push(slab);
         }
     }
@@ -121,6 +127,7 @@ impl<K, V> Graveyard<K, V> {
         self.slabs.append(&mut other.slabs);
         self.slabs.append(&mut other.cleared);
         self.flights.append(&mut other.flights);
+        self.departures.merge(&mut other.departures);
     }
 
     /// How many entries are kept (for tests).
@@ -154,6 +161,7 @@ impl<K, V> std::fmt::Debug for Graveyard<K, V> {
 
 impl<K, V> Drop for Graveyard<K, V> {
     fn drop(&mut self) {
+        self.departures.report();
         let mut first = None;
         drop_each(&mut self.entries, &mut first);
         for mut slab in std::mem::take(&mut self.slabs) {

@@ -69,6 +69,8 @@
 //! |---|---|---|
 //! | `macros` | yes | `#[async_cache]` and `#[derive(CacheIdentity)]`, re-exported from `cache-macros` |
 //! | `redis` | no | `redis::RedisTier`: a shared second tier on Redis, `.name(..)` + `.redis(tier)` on the builder |
+//! | `tracing` | no | a `tracing` span per load (outcome, duration) and events for failures and evictions (names in the README's Observability section) |
+//! | `metrics` | no | `AsyncCache::export_metrics`: the [`Metrics`] as counters and gauges of the `metrics` facade, and a load-time histogram |
 
 mod batch;
 mod builder;
@@ -83,6 +85,7 @@ mod load;
 mod load_future;
 mod metrics;
 mod model;
+mod observe;
 mod policy;
 #[allow(unsafe_code)] // a CPU prefetch hint, see its docs
 mod prefetch;

@@ -12,6 +12,7 @@ use futures::StreamExt;
 use crate::flight::{Flight, Outcome};
 use crate::hooks::{Terms, Ttl};
 use crate::load_future::{LoadOne, Loaded};
+use crate::observe::{self, LoadSpan};
 use crate::reentry::{self, RunId};
 use crate::tier::Fill;
 use crate::AsyncCache;
@@ -315,7 +316,11 @@ where
                 flight.claim(run);
                 let leader = Leader::new(self, hash, flight, Ttl::Default);
                 let mut load = pin!(load);
-                let value = poll_fn(|cx| reentry::poll_as(run, load.as_mut(), cx)).await;
+                let value = poll_fn(|cx| {
+                    let _in = leader.enter();
+                    reentry::poll_as(run, load.as_mut(), cx)
+                })
+                .await;
                 leader.publish(key, &value)
             }
         }
@@ -337,6 +342,8 @@ where
     ttl: Ttl,
     /// Whether the flight may still be registered (so `Drop` must unregister it).
     registered: bool,
+    /// The load's span, until its outcome is reported.
+    span: Option<LoadSpan>,
 }
 
 impl<'a, K, V> Leader<'a, K, V>
@@ -357,6 +364,19 @@ where
             started: cache.inner.time.now(),
             ttl,
             registered: true,
+            span: Some(LoadSpan::load(cache.name())),
+        }
+    }
+
+    /// Enters the load's span while the loader is polled (see [`crate::observe`]).
+    pub(crate) fn enter(&self) -> Option<observe::Entered<'_>> {
+        self.span.as_ref().map(LoadSpan::enter)
+    }
+
+    /// Reports how the load ended (once).
+    fn report(&mut self, outcome: observe::Outcome, took: Duration) {
+        if let Some(span) = self.span.take() {
+            observe::load_finished(&span, self.cache.name(), outcome, took);
         }
     }
 
@@ -406,10 +426,11 @@ where
 
     /// [`publish`](Self::publish) with the TTL and weight decided; `load`: record it as a load.
     fn publish_as(mut self, key: K, value: &V, mut terms: Terms, load: bool) -> bool {
+        let took = self.cache.since(self.started);
         if load {
-            let took = self.cache.since(self.started);
             self.cache.inner.loads.lock().record(took, true);
         }
+        self.report(observe::Outcome::published(load), took);
         if let Some(tier) = &self.cache.inner.tier {
             terms.ttl = tier.l1_ttl(terms.ttl);
         }
@@ -427,9 +448,10 @@ where
         stored
     }
 
-    fn fail(self) {
+    fn fail(mut self) {
         let took = self.cache.since(self.started);
         self.cache.inner.loads.lock().record(took, false);
+        self.report(observe::Outcome::Error, took);
         // `Drop` unregisters the flight and tells the waiters to retry.
     }
 }
@@ -451,10 +473,12 @@ where
                 .shards
                 .lock(self.hash)
                 .end_flight(self.hash, &self.flight);
+            let took = self.cache.since(self.started);
             if std::thread::panicking() {
-                let took = self.cache.since(self.started);
                 self.cache.inner.loads.lock().record(took, false);
+                self.report(observe::Outcome::Panicked, took);
             } else {
+                self.report(observe::Outcome::Cancelled, took);
                 crate::model::switch();
             }
         }

@@ -237,10 +237,14 @@ where
 
     /// Polls this caller's own load; its outcome ends the flight and is the answer.
     fn lead(&mut self, cx: &mut Context<'_>) -> Poll<R> {
-        let State::Lead { run, load, .. } = &mut self.state else {
+        let State::Lead { run, load, leader, .. } = &mut self.state else {
             unreachable!("called in the Lead state")
         };
-        let Poll::Ready(loaded) = reentry::poll_as(*run, load.as_mut(), cx) else {
+        let polled = {
+            let _in = leader.enter();
+            reentry::poll_as(*run, load.as_mut(), cx)
+        };
+        let Poll::Ready(loaded) = polled else {
             return Poll::Pending;
         };
         let State::Lead { leader, fill, .. } = std::mem::replace(&mut self.state, State::Done)

@@ -8,6 +8,7 @@ use std::pin::pin;
 use super::leader::BatchLeader;
 use crate::flight::Outcome;
 use crate::load::Lookup;
+use crate::observe;
 use crate::reentry::{self, RunId};
 use crate::AsyncCache;
 
@@ -89,10 +90,13 @@ where
                 if !leader.is_empty() {
                     let started = self.inner.time.now();
                     let keys = leader.distinct_keys();
+                    let asked = keys.len();
                     let mut call = pin!(batch_fn(keys));
                     let found = poll_fn(|cx| reentry::poll_as(run, call.as_mut(), cx)).await;
                     let found: Vec<(K, V)> = found.into_iter().collect();
-                    self.inner.loads.lock().record(self.since(started), true);
+                    let took = self.since(started);
+                    self.inner.loads.lock().record(took, true);
+                    observe::batch_finished(self.name(), asked, observe::Outcome::Ok, took);
                     leader.deliver(Ok(found), &mut loaded);
                 }
                 loaded

@@ -16,6 +16,7 @@ use super::leader::{BatchLeader, Queued};
 use super::BatchConfig;
 use crate::flight::Outcome;
 use crate::load::Lookup;
+use crate::observe;
 use crate::model::{self, Spawner};
 use crate::reentry::{self, RunId};
 use crate::AsyncCache;
@@ -322,6 +323,7 @@ where
             return;
         };
         let keys = self.distinct_keys();
+        let asked = keys.len();
         let run = RunId::new();
         self.claim(run);
         let started = self.cache().inner.time.now();
@@ -341,6 +343,12 @@ where
             Err(_panic) => Err(Outcome::Panicked),
         };
         self.cache().inner.loads.lock().record(took, result.is_ok());
+        let outcome = match &result {
+            Ok(_) => observe::Outcome::Ok,
+            Err(Outcome::Panicked) => observe::Outcome::Panicked,
+            Err(_) => observe::Outcome::Error,
+        };
+        observe::batch_finished(self.cache().name(), asked, outcome, took);
         let mut sink = HashMap::new();
         self.deliver(result, &mut sink);
     }
