@@ -31,8 +31,11 @@ struct SeenSpan {
 struct Seen {
     open: HashMap<u64, SeenSpan>,
     closed: Vec<SeenSpan>,
-    events: Vec<(Level, String, HashMap<String, String>, Option<String>)>,
+    events: Vec<SeenEvent>,
 }
+
+/// An event: its level, message, other fields, and the name of the span it was emitted in.
+type SeenEvent = (Level, String, HashMap<String, String>, Option<String>);
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Seen>>);
