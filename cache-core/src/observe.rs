@@ -94,7 +94,6 @@ impl LoadSpan {
 
     /// Opens the span of a background refresh of the cache called `name` (for `refresh_after`).
     #[inline]
-    #[allow(dead_code)] // called by the refresh-ahead path
     pub(crate) fn refresh(name: Option<&str>) -> Self {
         #[cfg(feature = "tracing")]
         {
@@ -158,7 +157,6 @@ pub(crate) fn batch_finished(name: Option<&str>, keys: usize, outcome: Outcome, 
 
 /// A background refresh of the cache called `name` (see [`LoadSpan::refresh`]) ended: as [`load_finished`].
 #[inline]
-#[allow(dead_code)] // called by the refresh-ahead path
 pub(crate) fn refresh_finished(
     span: &LoadSpan,
     name: Option<&str>,

@@ -10,6 +10,7 @@ use crate::flight::{Flight, Outcome};
 use crate::hooks::Ttl;
 use crate::load::share;
 use crate::load_future::{LoadOne, Loaded};
+use crate::observe::{self, LoadSpan};
 use crate::reentry::{self, RunId};
 use crate::store::Found;
 use crate::AsyncCache;
@@ -204,11 +205,17 @@ where
             key: kept,
             flight,
             registered: true,
+            started: now,
+            span: Some(LoadSpan::refresh(self.name())),
         };
         runtime.spawn(async move {
             let reload = reload;
             let mut load = pin!(load);
-            let loaded = poll_fn(|cx| reentry::poll_as(run, load.as_mut(), cx)).await;
+            let loaded = poll_fn(|cx| {
+                let _in = reload.span.as_ref().map(LoadSpan::enter);
+                reentry::poll_as(run, load.as_mut(), cx)
+            })
+            .await;
             match loaded.value() {
                 Some(value) => reload.publish(value),
                 None => reload.fail(),
@@ -230,6 +237,9 @@ where
     flight: Arc<Flight<V>>,
     /// Whether the flight may still be registered (so `Drop` must unregister it).
     registered: bool,
+    /// When the reload started (the cache's clock), and its span until its outcome is reported.
+    started: u64,
+    span: Option<LoadSpan>,
 }
 
 impl<K, V> Reload<K, V>
@@ -249,12 +259,28 @@ where
             .store(self.hash, key, copy, terms, Some(&self.flight));
         // Counted once stored: whoever sees the count sees the value.
         self.cache.inner.loads.lock().record_refresh(true);
+        self.report(observe::Outcome::Ok);
         share(&self.flight, value);
     }
 
-    fn fail(self) {
+    fn fail(mut self) {
         self.cache.inner.loads.lock().record_refresh(false);
+        self.report(observe::Outcome::Error);
         // `Drop` unregisters the flight and makes the entry due again.
+    }
+}
+
+impl<K, V> Reload<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// Reports how the reload ended (once; see [`crate::observe`]).
+    fn report(&mut self, outcome: observe::Outcome) {
+        if let Some(span) = self.span.take() {
+            let took = self.cache.since(self.started);
+            observe::refresh_finished(&span, self.cache.name(), outcome, took);
+        }
     }
 }
 
@@ -279,6 +305,9 @@ where
             drop(shard);
             if std::thread::panicking() {
                 cache.inner.loads.lock().record_refresh(false);
+                self.report(observe::Outcome::Panicked);
+            } else {
+                self.report(observe::Outcome::Cancelled);
             }
         }
         self.flight.finish(Outcome::Retry);

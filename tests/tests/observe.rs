@@ -203,6 +203,45 @@ fn failed_panicked_and_cancelled_loads_say_so() {
 }
 
 #[test]
+fn a_background_refresh_gets_its_own_span_and_is_exported() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let seen = metrics::with_local_recorder(&recorder, || {
+        traced(|| async {
+            let cache = AsyncCache::<u64, u64>::builder()
+                .maxsize(10)
+                .name("prices")
+                .refresh_after(Duration::from_secs(10))
+                .build()
+                .unwrap();
+            assert_eq!(cache.get_or_refresh(1, async { 1 }).await, 1);
+            tokio::time::advance(Duration::from_secs(11)).await;
+            // Due: the old value at once, and a reload in the background.
+            assert_eq!(cache.get_or_refresh(1, async { 2 }).await, 1);
+            tokio::time::timeout(Duration::from_secs(5), async {
+                while cache.metrics().refreshes == 0 {
+                    tokio::task::yield_now().await;
+                }
+            })
+            .await
+            .expect("the background refresh finishes");
+            assert_eq!(cache.get(&1), Some(2));
+            cache.export_metrics();
+        })
+    });
+    let spans: Vec<(&str, &str)> = seen
+        .closed
+        .iter()
+        .map(|s| (s.name.as_str(), s.fields["outcome"].as_str()))
+        .collect();
+    assert_eq!(spans, [("cache.load", "ok"), ("cache.refresh", "ok")]);
+    assert!(seen.closed.iter().all(|s| s.fields["cache"] == "prices"));
+    let v = values(&snapshotter);
+    assert_eq!(counter(&v, "cache_refreshes_total", &["cache=prices"]), 1);
+    assert_eq!(counter(&v, "cache_refresh_failures_total", &["cache=prices"]), 0);
+}
+
+#[test]
 fn departures_are_one_trace_event_per_operation_and_batches_one_event_per_call() {
     let seen = traced(|| async {
         let cache = AsyncCache::<u64, u64>::builder()

@@ -32,6 +32,8 @@ where
     /// | `cache_evictions_total{cause="size"}` | counter | `evictions` |
     /// | `cache_evictions_total{cause="expired"}` | counter | `expirations` |
     /// | `cache_listener_panics_total` | counter | `listener_panics` |
+    /// | `cache_refreshes_total` | counter | `refreshes` |
+    /// | `cache_refresh_failures_total` | counter | `refresh_failures` |
     /// | `cache_entries` | gauge | `size` |
     /// | `cache_max_entries` | gauge | `maxsize` |
     ///
@@ -58,40 +60,26 @@ where
     pub fn export_metrics_as(&self, name: &str) {
         let now = self.metrics();
         let mut last = self.inner.exported.lock();
-        let counter = |metric: &'static str, cause: Option<&'static str>, now: u64, last: u64| {
+        // (metric, cause label, count now, count at the last export)
+        #[rustfmt::skip]
+        let counters = [
+            ("cache_hits_total", None, now.hits, last.hits),
+            ("cache_misses_total", None, now.misses, last.misses),
+            ("cache_loads_total", None, now.loads, last.loads),
+            ("cache_load_failures_total", None, now.load_failures, last.load_failures),
+            ("cache_evictions_total", Some("size"), now.evictions, last.evictions),
+            ("cache_evictions_total", Some("expired"), now.expirations, last.expirations),
+            ("cache_listener_panics_total", None, now.listener_panics, last.listener_panics),
+            ("cache_refreshes_total", None, now.refreshes, last.refreshes),
+            ("cache_refresh_failures_total", None, now.refresh_failures, last.refresh_failures),
+        ];
+        for (metric, cause, now, last) in counters {
             // Fewer than last time: `clear` reset the cache's counters, so all of `now` is new.
             let grew = now.checked_sub(last).unwrap_or(now);
             let mut labels = vec![Label::new("cache", name.to_owned())];
             labels.extend(cause.map(|cause| Label::new("cause", cause)));
             metrics::counter!(metric, labels).increment(grew);
-        };
-        counter("cache_hits_total", None, now.hits, last.hits);
-        counter("cache_misses_total", None, now.misses, last.misses);
-        counter("cache_loads_total", None, now.loads, last.loads);
-        counter(
-            "cache_load_failures_total",
-            None,
-            now.load_failures,
-            last.load_failures,
-        );
-        counter(
-            "cache_evictions_total",
-            Some("size"),
-            now.evictions,
-            last.evictions,
-        );
-        counter(
-            "cache_evictions_total",
-            Some("expired"),
-            now.expirations,
-            last.expirations,
-        );
-        counter(
-            "cache_listener_panics_total",
-            None,
-            now.listener_panics,
-            last.listener_panics,
-        );
+        }
         #[allow(clippy::cast_precision_loss)] // entry counts far below 2^52
         {
             let labels = vec![Label::new("cache", name.to_owned())];
