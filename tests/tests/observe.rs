@@ -238,7 +238,10 @@ fn a_background_refresh_gets_its_own_span_and_is_exported() {
     assert!(seen.closed.iter().all(|s| s.fields["cache"] == "prices"));
     let v = values(&snapshotter);
     assert_eq!(counter(&v, "cache_refreshes_total", &["cache=prices"]), 1);
-    assert_eq!(counter(&v, "cache_refresh_failures_total", &["cache=prices"]), 0);
+    assert_eq!(
+        counter(&v, "cache_refresh_failures_total", &["cache=prices"]),
+        0
+    );
 }
 
 #[test]

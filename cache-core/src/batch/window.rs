@@ -16,8 +16,8 @@ use super::leader::{BatchLeader, Queued};
 use super::BatchConfig;
 use crate::flight::Outcome;
 use crate::load::Lookup;
-use crate::observe;
 use crate::model::{self, Spawner};
+use crate::observe;
 use crate::reentry::{self, RunId};
 use crate::AsyncCache;
 
