@@ -428,6 +428,32 @@ fn export_metrics_publishes_counters_and_gauges_that_never_go_down() {
 }
 
 #[test]
+fn weighed_caches_export_their_weight() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        let cache = AsyncCache::<u64, Vec<u8>>::builder()
+            .maxsize(10)
+            .shards(1)
+            .name("blobs")
+            .weigher(|_, v: &Vec<u8>| u32::try_from(v.len()).unwrap())
+            .max_weight(100)
+            .build()
+            .unwrap();
+        cache.insert(1, vec![0; 60]);
+        cache.insert(2, vec![0; 30]);
+        cache.insert(3, vec![0; 500]); // heavier than the cache: never stored
+        cache.export_metrics();
+        let v = values(&snapshotter);
+        let blobs = ["cache=blobs"];
+        assert!((gauge(&v, "cache_weight", &blobs) - 90.0).abs() < f64::EPSILON);
+        assert!((gauge(&v, "cache_max_weight", &blobs) - 100.0).abs() < f64::EPSILON);
+        let oversized = ["cache=blobs", "cause=oversized"];
+        assert_eq!(counter(&v, "cache_evictions_total", &oversized), 1);
+    });
+}
+
+#[test]
 fn unnamed_caches_export_under_a_given_name_and_record_no_histogram() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();

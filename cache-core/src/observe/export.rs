@@ -36,6 +36,8 @@ where
     /// | `cache_refresh_failures_total` | counter | `refresh_failures` |
     /// | `cache_entries` | gauge | `size` |
     /// | `cache_max_entries` | gauge | `maxsize` |
+    /// | `cache_weight`, `cache_max_weight` (with a weigher only) | gauge | `weight`, `max_weight` |
+    /// | `cache_evictions_total{cause="oversized"}` | counter | `oversized` (values too heavy to store) |
     ///
     /// Counters grow by what happened since the previous export (from any thread; one export at a time), so
     /// they never go down: after [`clear`](Self::clear) resets the cache's own counts they go on from there,
@@ -72,6 +74,7 @@ where
             ("cache_listener_panics_total", None, now.listener_panics, last.listener_panics),
             ("cache_refreshes_total", None, now.refreshes, last.refreshes),
             ("cache_refresh_failures_total", None, now.refresh_failures, last.refresh_failures),
+            ("cache_evictions_total", Some("oversized"), now.oversized, last.oversized),
         ];
         for (metric, cause, now, last) in counters {
             // Fewer than last time: `clear` reset the cache's counters, so all of `now` is new.
@@ -80,11 +83,15 @@ where
             labels.extend(cause.map(|cause| Label::new("cause", cause)));
             metrics::counter!(metric, labels).increment(grew);
         }
-        #[allow(clippy::cast_precision_loss)] // entry counts far below 2^52
+        #[allow(clippy::cast_precision_loss)] // counts and weights far below 2^52 in practice
         {
             let labels = vec![Label::new("cache", name.to_owned())];
             metrics::gauge!("cache_entries", labels.clone()).set(now.size as f64);
-            metrics::gauge!("cache_max_entries", labels).set(now.maxsize as f64);
+            metrics::gauge!("cache_max_entries", labels.clone()).set(now.maxsize as f64);
+            if let Some(max_weight) = now.max_weight {
+                metrics::gauge!("cache_weight", labels.clone()).set(now.weight as f64);
+                metrics::gauge!("cache_max_weight", labels).set(max_weight as f64);
+            }
         }
         *last = now;
     }
