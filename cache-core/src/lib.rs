@@ -69,7 +69,7 @@
 //! |---|---|---|
 //! | `macros` | yes | `#[async_cache]` and `#[derive(CacheIdentity)]`, re-exported from `cache-macros` |
 //! | `redis` | no | `redis::RedisTier`: a shared second tier on Redis, `.name(..)` + `.redis(tier)` on the builder |
-//! | `tracing` | no | a `tracing` span per load (outcome, duration) and events for failures and evictions (names in the README's Observability section) |
+//! | `tracing` | no | a `tracing` span per load (outcome, duration) and events for failures and evictions (every name: `docs/observability.md`) |
 //! | `metrics` | no | `AsyncCache::export_metrics`: the [`Metrics`] as counters and gauges of the `metrics` facade, and a load-time histogram |
 
 mod batch;

@@ -237,7 +237,10 @@ where
 
     /// Polls this caller's own load; its outcome ends the flight and is the answer.
     fn lead(&mut self, cx: &mut Context<'_>) -> Poll<R> {
-        let State::Lead { run, load, leader, .. } = &mut self.state else {
+        let State::Lead {
+            run, load, leader, ..
+        } = &mut self.state
+        else {
             unreachable!("called in the Lead state")
         };
         let polled = {

@@ -5,11 +5,11 @@
 //! every function is compiled out: the types are zero-sized and the calls are empty, so a default build pays
 //! nothing and depends on neither crate. Nothing here runs on the hit path.
 //!
-//! What is emitted (names are part of the contract, see the README's "Observability" section):
+//! What is emitted (names are part of the contract, see `docs/observability.md`):
 //!
 //! | feature | what | when |
 //! |---|---|---|
-//! | `tracing` | span `cache.load` (DEBUG), fields `cache`, `outcome`, `duration_us` | one per single-key load (`get_or_load`, `try_get_or_load`, `warmup`, the attribute); the loader runs inside it |
+//! | `tracing` | span `cache.load` (DEBUG), fields `cache`, `outcome` (`ok`, `error`, `panicked`, `cancelled`, `tier`), `duration_us` | one per single-key load (`get_or_load`, `try_get_or_load`, `warmup`, the attribute); the loader runs inside it |
 //! | `tracing` | span `cache.refresh` (DEBUG), same fields | one per background refresh |
 //! | `tracing` | event "load failed" (WARN) / "load panicked" (WARN) / "load cancelled" (DEBUG) | in the load's span |
 //! | `tracing` | event "batch load" (DEBUG), fields `cache`, `keys`, `outcome`, `duration_us` | one per batch-loader call |
