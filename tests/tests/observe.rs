@@ -1,10 +1,16 @@
 //! The observability features of cache-core (`tracing`, `metrics`): a span per load with its outcome and
 //! duration, events for failures and departures, nothing on the hit path; and the export through the `metrics`
-//! facade. Each test installs its subscriber or recorder for its own thread only, on a current-thread runtime
-//! with paused time, so tests in parallel never see each other's output.
+//! facade. Each test runs on a current-thread runtime with paused time and captures what its own thread emits,
+//! so tests in parallel never see each other's output.
+//!
+//! One process-wide subscriber, installed before any callsite is hit, forwards to the running test's capture.
+//! A subscriber per test (`with_default`) is not enough: tracing caches each callsite's interest process-wide,
+//! and a callsite first hit while another test's scoped subscriber is being set up or torn down could be cached
+//! as uninteresting, silently dropping an event (seen once in CI: "load failed" missing).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use cache_core::AsyncCache;
@@ -12,7 +18,8 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use metrics_util::MetricKind;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Subscriber};
+use tracing::subscriber::Interest;
+use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
@@ -52,28 +59,53 @@ impl Visit for Fields<'_> {
     }
 }
 
-impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
+thread_local! {
+    /// The capture of the test running on this thread, if any.
+    static CURRENT: RefCell<Option<Capture>> = const { RefCell::new(None) };
+}
+
+fn current() -> Option<Capture> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// The process-wide layer: forwards to the current thread's capture; threads without one see nothing.
+struct Forward;
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Forward {
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+        // Asked again on every use: whether anyone listens depends on the thread.
+        Interest::sometimes()
+    }
+
+    fn enabled(&self, _: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        CURRENT.with(|c| c.borrow().is_some())
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _: Context<'_, S>) {
+        let Some(capture) = current() else { return };
         let mut span = SeenSpan {
             name: attrs.metadata().name().to_string(),
             ..SeenSpan::default()
         };
         attrs.record(&mut Fields(&mut span.fields));
-        self.0.lock().unwrap().open.insert(id.into_u64(), span);
+        capture.0.lock().unwrap().open.insert(id.into_u64(), span);
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, _: Context<'_, S>) {
-        if let Some(span) = self.0.lock().unwrap().open.get_mut(&id.into_u64()) {
+        let Some(capture) = current() else { return };
+        let mut seen = capture.0.lock().unwrap();
+        if let Some(span) = seen.open.get_mut(&id.into_u64()) {
             values.record(&mut Fields(&mut span.fields));
         }
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let Some(capture) = current() else { return };
         let mut fields = HashMap::new();
         event.record(&mut Fields(&mut fields));
         let message = fields.remove("message").unwrap_or_default();
         let parent = ctx.event_span(event).map(|s| s.id().into_u64());
-        let mut seen = self.0.lock().unwrap();
+        let mut seen = capture.0.lock().unwrap();
         let parent_name = parent.and_then(|id| {
             let span = seen.open.get_mut(&id)?;
             span.events.push(message.clone());
@@ -84,26 +116,31 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
     }
 
     fn on_close(&self, id: Id, _: Context<'_, S>) {
-        let mut seen = self.0.lock().unwrap();
+        let Some(capture) = current() else { return };
+        let mut seen = capture.0.lock().unwrap();
         if let Some(span) = seen.open.remove(&id.into_u64()) {
             seen.closed.push(span);
         }
     }
 }
 
-/// Runs `test` on a current-thread runtime with paused time, with the capturing subscriber as this thread's
-/// default; returns what it saw.
+/// Runs `test` on a current-thread runtime with paused time, capturing what this thread emits; returns what it
+/// saw.
 fn traced<F: std::future::Future<Output = ()>>(test: impl FnOnce() -> F) -> Seen {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::registry().with(capture.clone());
-    tracing::subscriber::with_default(subscriber, || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap()
-            .block_on(test());
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Forward))
+            .expect("no other global subscriber in this test binary");
     });
+    let capture = Capture::default();
+    CURRENT.with(|c| *c.borrow_mut() = Some(capture.clone()));
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+        .block_on(test());
+    CURRENT.with(|c| *c.borrow_mut() = None);
     let seen = std::mem::take(&mut *capture.0.lock().unwrap());
     assert!(seen.open.is_empty(), "every span closed: {:?}", seen.open);
     seen
