@@ -4,7 +4,9 @@
 use std::future::{poll_fn, Future};
 use std::hash::Hash;
 use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -316,14 +318,45 @@ where
                 flight.claim(run);
                 let leader = Leader::new(self, hash, flight, Ttl::Default);
                 let mut load = pin!(load);
-                let value = poll_fn(|cx| {
-                    let _in = leader.enter();
-                    reentry::poll_as(run, load.as_mut(), cx)
-                })
-                .await;
+                let value = poll_fn(|cx| leader.poll_load(run, load.as_mut(), cx)).await;
                 leader.publish(key, &value)
             }
         }
+    }
+}
+
+/// Whether a panic escaped a loader: set while the loader is polled and kept once it returns, until the load's
+/// guard has recorded the outcome. A guard dropped with the mark set was unwound by a panic of the loader (or of
+/// user code run on its value: `expire_after`, the weigher, `Clone`), even if the caller then caught the panic,
+/// when `std::thread::panicking()` is false again by the time the guard is dropped. A guard dropped with the mark
+/// clear was cancelled (also when a panic elsewhere in the caller's task unwound it).
+#[derive(Default)]
+pub(crate) struct PanicMark(AtomicBool);
+
+impl PanicMark {
+    /// Polls a loader future as part of `run`, keeping the mark set unless it is pending.
+    pub(crate) fn poll<F: Future>(
+        &self,
+        run: RunId,
+        load: std::pin::Pin<&mut F>,
+        cx: &mut Context<'_>,
+    ) -> Poll<F::Output> {
+        self.0.store(true, Relaxed);
+        let polled = reentry::poll_as(run, load, cx);
+        if polled.is_pending() {
+            self.0.store(false, Relaxed);
+        }
+        polled
+    }
+
+    /// The outcome is recorded: a later `Drop` is not a panic of the loader.
+    pub(crate) fn clear(&self) {
+        self.0.store(false, Relaxed);
+    }
+
+    /// Whether a panic escaped the loader or the handling of its value.
+    pub(crate) fn panicked(&self) -> bool {
+        self.0.load(Relaxed)
     }
 }
 
@@ -344,6 +377,8 @@ where
     registered: bool,
     /// The load's span, until its outcome is reported.
     span: Option<LoadSpan>,
+    /// Whether a panic escaped the loader (see [`PanicMark`]).
+    mark: PanicMark,
 }
 
 impl<'a, K, V> Leader<'a, K, V>
@@ -365,7 +400,19 @@ where
             ttl,
             registered: true,
             span: Some(LoadSpan::load(cache.name())),
+            mark: PanicMark::default(),
         }
+    }
+
+    /// Polls the loader as part of `run`, inside the load's span.
+    pub(crate) fn poll_load<F: Future>(
+        &self,
+        run: RunId,
+        load: std::pin::Pin<&mut F>,
+        cx: &mut Context<'_>,
+    ) -> Poll<F::Output> {
+        let _in = self.enter();
+        self.mark.poll(run, load, cx)
     }
 
     /// Enters the load's span while the loader is polled (see [`crate::observe`]).
@@ -430,6 +477,8 @@ where
         if load {
             self.cache.inner.loads.lock().record(took, true);
         }
+        // Counted: a panic from here on (a user `Clone`) is not a second outcome.
+        self.mark.clear();
         self.report(observe::Outcome::published(load), took);
         if let Some(tier) = &self.cache.inner.tier {
             terms.ttl = tier.l1_ttl(terms.ttl);
@@ -451,6 +500,7 @@ where
     fn fail(mut self) {
         let took = self.cache.since(self.started);
         self.cache.inner.loads.lock().record(took, false);
+        self.mark.clear();
         self.report(observe::Outcome::Error, took);
         // `Drop` unregisters the flight and tells the waiters to retry.
     }
@@ -474,7 +524,7 @@ where
                 .lock(self.hash)
                 .end_flight(self.hash, &self.flight);
             let took = self.cache.since(self.started);
-            if std::thread::panicking() {
+            if self.mark.panicked() {
                 self.cache.inner.loads.lock().record(took, false);
                 self.report(observe::Outcome::Panicked, took);
             } else {

@@ -18,6 +18,7 @@ use futures::future::BoxFuture;
 use crate::flight::{Flight, Outcome};
 use crate::load::{Leader, Lookup};
 use crate::reentry::{self, RunId};
+use crate::refresh::{Read, Reload};
 use crate::tier::{Fetched, Fill};
 use crate::AsyncCache;
 
@@ -77,6 +78,16 @@ where
         run: RunId,
         leader: Leader<'a, K, V>,
     },
+    /// Refreshing: this caller found the value due for a refresh (`refresh_after`) and claimed its reload, which
+    /// it runs with its own load (boxed, as in `Lead`).
+    Refresh {
+        // First, so that a cancelled loader is dropped before `reload`'s `Drop` lets a waiter load.
+        load: Pin<Box<F>>,
+        run: RunId,
+        reload: Reload<K, V>,
+        /// The value found, the answer if the reload fails (boxed: see the module docs on large values).
+        stale: Box<V>,
+    },
     /// Finished.
     Done,
 }
@@ -96,6 +107,8 @@ where
     load: Option<F>,
     /// How the TTL of the loaded value is decided, if this caller leads.
     ttl: crate::hooks::Ttl,
+    /// Whether a hit on a value due for a refresh (`refresh_after`) runs the reload here (`get_or_load`).
+    refresh: bool,
     state: State<'a, K, V, F>,
     /// Set by a phase that moved to another phase without anything to wait for: `poll` goes on at once.
     again: bool,
@@ -129,10 +142,17 @@ where
             key: Some(key),
             load: Some(load),
             ttl,
+            refresh: cache.inner.config.refresh_after.is_some(),
             state: State::Look { first: true },
             again: false,
             _output: PhantomData,
         }
+    }
+
+    /// This load never refreshes a value due for one (`get_or_refresh`, which spawns its refreshes, on a miss).
+    pub(crate) fn without_refresh(mut self) -> Self {
+        self.refresh = false;
+        self
     }
 
     fn key(&self) -> &K {
@@ -151,6 +171,17 @@ where
                 hash
             }
         };
+        if first && self.refresh {
+            match self.cache.read_refreshing(hash, self.key()) {
+                Read::Fresh(v) => {
+                    self.state = State::Done;
+                    return Poll::Ready(R::found(v));
+                }
+                Read::Stale(v) => return self.claim_refresh(hash, v),
+                // Not counted as a miss yet: the lookup below counts it.
+                Read::Miss => {}
+            }
+        }
         match self.cache.lookup_or_join(hash, self.key(), first) {
             Lookup::Hit(v) => {
                 self.state = State::Done;
@@ -176,6 +207,46 @@ where
         }
         self.again = true;
         Poll::Pending
+    }
+
+    /// A hit found `stale` due for a refresh: the old value at once if another caller refreshes it (or loads the
+    /// key); otherwise this caller claims the reload and runs it with its own load.
+    fn claim_refresh(&mut self, hash: u64, stale: V) -> Poll<R> {
+        let Some((run, reload)) = self.cache.claim_refresh(hash, self.key(), self.ttl) else {
+            self.state = State::Done;
+            return Poll::Ready(R::found(stale));
+        };
+        let load = Box::pin(self.load.take().expect("a caller refreshes at most once"));
+        self.state = State::Refresh {
+            load,
+            run,
+            reload,
+            stale: Box::new(stale),
+        };
+        self.again = true;
+        Poll::Pending
+    }
+
+    /// Polls this caller's reload: a value is stored and is the answer; after an error the old value is.
+    fn refresh(&mut self, cx: &mut Context<'_>) -> Poll<R> {
+        let State::Refresh {
+            load, run, reload, ..
+        } = &mut self.state
+        else {
+            unreachable!("called in the Refresh state")
+        };
+        let polled = reload.poll_load(*run, load.as_mut(), cx);
+        let Poll::Ready(loaded) = polled else {
+            return Poll::Pending;
+        };
+        let State::Refresh { reload, stale, .. } = std::mem::replace(&mut self.state, State::Done)
+        else {
+            unreachable!("still in the Refresh state")
+        };
+        Poll::Ready(match reload.conclude(loaded) {
+            Some(loaded) => loaded,
+            None => R::found(*stale),
+        })
     }
 
     /// Waits for another caller's load: its value is the answer; otherwise look again (one waiter leads).
@@ -243,10 +314,7 @@ where
         else {
             unreachable!("called in the Lead state")
         };
-        let polled = {
-            let _in = leader.enter();
-            reentry::poll_as(*run, load.as_mut(), cx)
-        };
+        let polled = leader.poll_load(*run, load.as_mut(), cx);
         let Poll::Ready(loaded) = polled else {
             return Poll::Pending;
         };
@@ -276,6 +344,7 @@ where
                 State::Wait { .. } => this.wait(cx),
                 State::Fetch { .. } => this.fetch(cx),
                 State::Lead { .. } => this.lead(cx),
+                State::Refresh { .. } => this.refresh(cx),
                 State::Done => panic!("`get_or_load` future polled after it completed"),
             };
             if !(polled.is_pending() && std::mem::take(&mut this.again)) {

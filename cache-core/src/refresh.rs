@@ -8,15 +8,15 @@ use std::sync::Arc;
 
 use crate::flight::{Flight, Outcome};
 use crate::hooks::Ttl;
-use crate::load::share;
+use crate::load::{share, PanicMark};
 use crate::load_future::{LoadOne, Loaded};
 use crate::observe::{self, LoadSpan};
-use crate::reentry::{self, RunId};
+use crate::reentry::RunId;
 use crate::store::Found;
 use crate::AsyncCache;
 
 /// What a refreshing lookup found.
-enum Read<V> {
+pub(crate) enum Read<V> {
     /// A live value, not due for a refresh (or one is in flight).
     Fresh(V),
     /// A live value due for a refresh.
@@ -121,7 +121,9 @@ where
                 Read::Miss => {}
             }
         }
-        LoadOne::new(self, key, Ttl::Default, load).await
+        LoadOne::new(self, key, Ttl::Default, load)
+            .without_refresh()
+            .await
     }
 
     /// The fast path of a cached fn with `refresh_after`: a live value counted as a hit (a miss is not counted:
@@ -143,7 +145,7 @@ where
     }
 
     /// The read-locked lookup of a refreshing load: counts a hit, not a miss (the load that follows counts it).
-    fn read_refreshing(&self, hash: u64, key: &K) -> Read<V> {
+    pub(crate) fn read_refreshing(&self, hash: u64, key: &K) -> Read<V> {
         self.inner.shards.read(hash, |shard, local| {
             match shard
                 .store
@@ -177,18 +179,39 @@ where
         // Everything that may panic (user `Clone`, the clock, a cached fn's copies of its arguments) before
         // anything is registered.
         let load = load();
+        let Some((run, reload)) = self.claim_refresh(hash, key, Ttl::Default) else {
+            return;
+        };
+        // From here on the guard ends the flight whatever happens, even if the task is dropped unpolled.
+        runtime.spawn(async move {
+            let reload = reload;
+            let mut load = pin!(load);
+            let loaded = poll_fn(|cx| reload.poll_load(run, load.as_mut(), cx)).await;
+            reload.conclude(loaded);
+        });
+    }
+
+    /// Claims the refresh of `key`, which a hit found due: unless a load or refresh of it is in flight already
+    /// (its value will do), or the entry was refreshed, removed or expired since, or another hit claimed it first,
+    /// registers a flight for the key (as a loading leader does) and returns the guard that must end it. A value
+    /// the reload then stores gets its TTL from `ttl`.
+    pub(crate) fn claim_refresh(
+        &self,
+        hash: u64,
+        key: &K,
+        ttl: Ttl,
+    ) -> Option<(RunId, Reload<K, V>)> {
+        // User `Clone` and the clock first: a panic there leaves nothing registered.
         let (kept, registered) = (key.clone(), key.clone());
         let now = self.inner.time.now();
         let flight = {
             let mut shard = self.inner.shards.lock(hash);
             let (s, grave) = shard.split();
             if s.flights.get(hash, key).is_some_and(|f| !f.is_finished()) {
-                // A load or refresh of the key is in flight: its value will do.
-                return;
+                return None;
             }
             if !s.store.begin_refresh(hash, key, now) {
-                // Refreshed, removed or expired since the read, or another hit started the refresh.
-                return;
+                return None;
             }
             // A finished flight left registered by a panic in user code is stale.
             s.flights.detach(hash, key, grave);
@@ -198,35 +221,27 @@ where
         };
         let run = RunId::new();
         flight.claim(run);
-        // From here on the guard ends the flight whatever happens, even if the task is dropped unpolled.
-        let reload = Reload {
-            cache: self.clone(),
-            hash,
-            key: kept,
-            flight,
-            registered: true,
-            started: now,
-            span: Some(LoadSpan::refresh(self.name())),
-        };
-        runtime.spawn(async move {
-            let reload = reload;
-            let mut load = pin!(load);
-            let loaded = poll_fn(|cx| {
-                let _in = reload.span.as_ref().map(LoadSpan::enter);
-                reentry::poll_as(run, load.as_mut(), cx)
-            })
-            .await;
-            match loaded.value() {
-                Some(value) => reload.publish(value),
-                None => reload.fail(),
-            }
-        });
+        Some((
+            run,
+            Reload {
+                cache: self.clone(),
+                hash,
+                key: kept,
+                flight,
+                ttl,
+                registered: true,
+                started: now,
+                span: Some(LoadSpan::refresh(self.name())),
+                mark: PanicMark::default(),
+            },
+        ))
     }
 }
 
-/// A background reload in progress. Dropped without `publish` (an error, a panic, or its task dropped by a
-/// runtime shutting down) it unregisters the flight, lets its waiters retry and makes the entry due again.
-struct Reload<K, V>
+/// A reload in progress: spawned by `get_or_refresh`, or run by the caller of `get_or_load` that found the entry
+/// due. Dropped without `publish` (an error, a panic, its task dropped by a runtime shutting down, or its caller
+/// cancelled) it unregisters the flight, lets its waiters retry and makes the entry due again.
+pub(crate) struct Reload<K, V>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
@@ -235,11 +250,15 @@ where
     hash: u64,
     key: K,
     flight: Arc<Flight<V>>,
+    /// How the TTL of the reloaded value is decided.
+    ttl: Ttl,
     /// Whether the flight may still be registered (so `Drop` must unregister it).
     registered: bool,
     /// When the reload started (the cache's clock), and its span until its outcome is reported.
     started: u64,
     span: Option<LoadSpan>,
+    /// Whether a panic escaped the loader (see [`PanicMark`]).
+    mark: PanicMark,
 }
 
 impl<K, V> Reload<K, V>
@@ -247,12 +266,38 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
+    /// Polls the loader as part of `run`, inside the reload's span (see [`crate::observe`]).
+    pub(crate) fn poll_load<F: Future>(
+        &self,
+        run: RunId,
+        load: std::pin::Pin<&mut F>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let _in = self.span.as_ref().map(LoadSpan::enter);
+        self.mark.poll(run, load, cx)
+    }
+
+    /// Ends the reload with what the loader returned: a value is stored and shared, and handed back; an error
+    /// is counted and dropped (`None`: the caller answers with the old value).
+    pub(crate) fn conclude<R: Loaded<V>>(self, loaded: R) -> Option<R> {
+        match loaded.value() {
+            Some(value) => {
+                self.publish(value);
+                Some(loaded)
+            }
+            None => {
+                self.fail();
+                None
+            }
+        }
+    }
+
     /// Stores a copy of the value, restarting its age and TTL (unless a `remove`, `insert` or `clear` detached
     /// the flight), and shares one with the callers waiting for the key.
     fn publish(mut self, value: &V) {
         // Copies, the TTL and the weight first: if user code panics here, `Drop` still unregisters the flight
         // (and counts a failure).
-        let terms = self.cache.terms_for(Ttl::Default, &self.key, value);
+        let terms = self.cache.terms_for(self.ttl, &self.key, value);
         let (key, copy) = (self.key.clone(), value.clone());
         self.registered = false;
         self.cache
@@ -265,6 +310,7 @@ where
 
     fn fail(mut self) {
         self.cache.inner.loads.lock().record_refresh(false);
+        self.mark.clear();
         self.report(observe::Outcome::Error);
         // `Drop` unregisters the flight and makes the entry due again.
     }
@@ -303,7 +349,7 @@ where
                 }
             }));
             drop(shard);
-            if std::thread::panicking() {
+            if self.mark.panicked() {
                 cache.inner.loads.lock().record_refresh(false);
                 self.report(observe::Outcome::Panicked);
             } else {

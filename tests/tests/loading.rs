@@ -200,6 +200,40 @@ async fn panicking_loader_reaches_its_caller_only_and_does_not_poison_the_key() 
     assert_eq!(cache.get_or_load(1, async { 43 }).await, 43);
 }
 
+/// A panic the caller catches itself (its `catch_unwind` around the load) is still a failed load: the guard is
+/// dropped after the unwinding ended, and must not take it for a cancellation.
+#[tokio::test(start_paused = true)]
+async fn a_panic_caught_by_the_caller_counts_as_a_failed_load() {
+    let cache = AsyncCache::<u64, u64>::new(10);
+    let load = cache.get_or_load(1, async { panic!("backend exploded") });
+    assert!(std::panic::AssertUnwindSafe(load)
+        .catch_unwind()
+        .await
+        .is_err());
+    let load = cache.try_get_or_load(2, async { panic!("backend exploded") as Result<u64, ()> });
+    assert!(std::panic::AssertUnwindSafe(load)
+        .catch_unwind()
+        .await
+        .is_err());
+    let m = cache.metrics();
+    assert_eq!((m.loads, m.load_failures, m.load_time.count), (0, 2, 2));
+    // A load cancelled by a panic elsewhere in the caller's task is not a failure of its loader.
+    let gate = Arc::new(Notify::new());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let sibling = async {
+        tokio::task::yield_now().await;
+        panic!("a sibling panics")
+    };
+    let joined = async { tokio::join!(cache.get_or_load(3, gated(&calls, &gate, 3)), sibling) };
+    assert!(std::panic::AssertUnwindSafe(joined)
+        .catch_unwind()
+        .await
+        .is_err());
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(cache.metrics().load_failures, 2, "cancelled, not failed");
+    assert_eq!(cache.get_or_load(3, async { 30 }).await, 30, "not poisoned");
+}
+
 #[derive(Debug, PartialEq)]
 struct Down;
 
