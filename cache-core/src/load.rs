@@ -111,6 +111,37 @@ where
     /// If the key is removed (or the cache cleared, or the key inserted) while the load runs, the loaded value
     /// still goes to the callers that were waiting for it but is not stored.
     ///
+    /// # Refresh-ahead
+    /// In a cache built with [`refresh_after`](crate::CacheBuilder::refresh_after), a hit on a value due for a
+    /// refresh claims its reload, unless a load or a refresh of the key is in flight already. The one caller that
+    /// claims it runs **its own** `load` (which may borrow from the caller, so it cannot be spawned) and returns
+    /// the new value; meanwhile every other caller gets the stored value at once, and a caller that misses (the
+    /// value expired) waits for the reload instead of loading. A reloaded value is stored with this call's TTL
+    /// and restarts the entry's age. If `load` panics, the panic reaches the claiming caller; the old value stays
+    /// until its TTL, the failure counts in [`Metrics::refresh_failures`](crate::Metrics::refresh_failures) (not
+    /// `load_failures`) and the next hit claims the refresh again, as it does after a cancelled claimer. A
+    /// `remove`, `insert` or `clear` during the reload wins (its value is returned, not stored). To make no
+    /// caller wait, give a `Send + 'static` future to [`get_or_refresh`](Self::get_or_refresh), which spawns it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use cache_core::AsyncCache;
+    ///
+    /// tokio::time::pause();
+    /// let cache: AsyncCache<&str, u32> =
+    ///     AsyncCache::builder().maxsize(10).refresh_after(Duration::from_secs(10)).build().unwrap();
+    /// cache.insert("rate", 1);
+    /// tokio::time::advance(Duration::from_secs(11)).await;
+    /// let source = String::from("rate v2"); // borrowed by the loader
+    /// // Due: this caller claims the refresh and runs its own loader.
+    /// assert_eq!(cache.get_or_load("rate", async { source.len() as u32 }).await, 7);
+    /// assert_eq!(cache.get(&"rate"), Some(7));
+    /// assert_eq!(cache.metrics().refreshes, 1);
+    /// # }
+    /// ```
+    ///
     /// # Re-entrancy
     /// `load` may use the cache freely, including loading other keys (recursion such as `fib(n - 1)` is fine).
     /// A `load` that asks the same cache for **its own key** (through any loading method) would wait for itself
@@ -175,6 +206,11 @@ where
     /// from a real attempt, a failing backend sees at most one request per key at any moment instead of a
     /// burst from every waiter, and the first success is shared by everyone still waiting. A later call loads
     /// again. (`docs/design/error-caching.md` has the reasoning.)
+    ///
+    /// # Refresh-ahead
+    /// As in [`get_or_load`](Self::get_or_load): the caller that claims a due value's refresh runs its `load`. On
+    /// `Ok` it gets the new value; on `Err` it gets the **old** value (still live), the error is dropped and counted
+    /// in [`Metrics::refresh_failures`](crate::Metrics::refresh_failures), and the next hit tries again.
     pub fn try_get_or_load<E, F>(
         &self,
         key: K,
@@ -190,7 +226,9 @@ where
     /// stored, `None` never expires, whatever the default TTL (the meaning it has in
     /// [`insert_with_ttl`](Self::insert_with_ttl)). Everything else is as in `get_or_load`: a hit returns the
     /// stored value whatever TTL it was stored with, and a caller that waits for another caller's load gets that
-    /// load's value, stored with the TTL of the caller that ran it.
+    /// load's value, stored with the TTL of the caller that ran it. A caller that claims a refresh
+    /// ([`refresh_after`](crate::CacheBuilder::refresh_after), see `get_or_load`) stores the reloaded value with
+    /// its `ttl`.
     ///
     /// # Panics
     /// As [`get_or_load`](Self::get_or_load).
@@ -228,7 +266,8 @@ where
 
     /// [`try_get_or_load`](Self::try_get_or_load) with the TTL of a successfully loaded value: `Some(d)` expires
     /// `d` after it is stored, `None` never expires, whatever the default TTL (as in
-    /// [`insert_with_ttl`](Self::insert_with_ttl)). Errors are never cached.
+    /// [`insert_with_ttl`](Self::insert_with_ttl)), also when this caller refreshes a due value (see
+    /// `try_get_or_load`). Errors are never cached.
     ///
     /// # Errors
     /// The error of this caller's own `load`, if it ran and failed.

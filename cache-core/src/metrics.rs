@@ -48,11 +48,11 @@ pub struct Metrics {
     pub load_failures: u64,
     /// How long the finished loader calls (successful or failed) took.
     pub load_time: LoadTime,
-    /// Background refreshes (see [`refresh_after`](crate::CacheBuilder::refresh_after)) whose loader produced
-    /// a value. Not counted in `loads` or `load_time`.
+    /// Refreshes (see [`refresh_after`](crate::CacheBuilder::refresh_after)), in the background or run by the
+    /// caller that claimed them, whose loader produced a value. Not counted in `loads` or `load_time`.
     pub refreshes: u64,
-    /// Background refreshes whose loader returned an error or panicked (the old value stays until its TTL). Not
-    /// counted in `load_failures` or `load_time`. Cancelled refreshes (their task dropped) count in neither.
+    /// Refreshes whose loader returned an error or panicked (the old value stays until its TTL). Not counted in
+    /// `load_failures` or `load_time`. Cancelled refreshes (their task or caller dropped) count in neither.
     pub refresh_failures: u64,
     /// What the stored entries weigh together by the [`weigher`](crate::CacheBuilder::weigher), counting expired
     /// entries not yet reclaimed (as `size` does); 0 without a weigher.

@@ -34,8 +34,9 @@ where
     /// [`refresh_after`](crate::CacheBuilder::refresh_after), a hit on a value that old returns it at once and
     /// spawns `load` on the current tokio runtime to reload the key in the background (one reload per key at a
     /// time, joined with any load of the key in flight; see `refresh_after` for the whole contract). Hence the
-    /// `Send + 'static` bound, which `get_or_load` does not have. Without `refresh_after`, or outside a tokio
-    /// runtime, it is exactly `get_or_load`.
+    /// `Send + 'static` bound, which `get_or_load` does not have: `get_or_load` refreshes too, but its claiming
+    /// caller waits for its own future. Without `refresh_after` this is exactly `get_or_load`; outside a tokio
+    /// runtime a due hit returns the value and refreshes nothing.
     ///
     /// # Panics
     /// As [`get_or_load`](Self::get_or_load). A panic of a background reload is caught by the runtime and counted
