@@ -108,7 +108,7 @@ pub mod redis;
 /// runtime it was made for (`cache-core` pins `cache-macros` with `=`), so a mismatched pair fails to compile
 /// instead of calling a changed function.
 #[doc(hidden)]
-#[path = "__private.rs"]
+#[path = "__private/mod.rs"]
 pub mod __private_v0_1;
 
 pub use batch::LoadError;

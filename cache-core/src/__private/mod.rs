@@ -1,0 +1,77 @@
+//! What `#[async_cache]` expansions call. Not public API: names and signatures may change in any release.
+
+use std::hash::Hash;
+use std::time::Duration;
+
+pub use std::sync::OnceLock;
+
+use crate::{AsyncCache, CacheIdentity, Policy};
+
+mod dispatch;
+mod options;
+
+pub use dispatch::{Cached, Checked, KeyPart, Probe, ProbeFallback};
+pub use options::{
+    borrowed_key_argument, cached_value, key_argument, key_type, ttl_nanos, BorrowedKeyArgument,
+    CachedValue, KeyArgument, KeyType, OptionOutput, ResultOutput, TtlValue,
+};
+
+/// The settings of a cached fn's cache: `maxsize`, policy, TTL in nanoseconds (`None`: no expiry),
+/// `refresh_after` in nanoseconds (`None`: no refreshes).
+pub type Settings = (usize, Policy, Option<u64>, Option<u64>);
+
+/// # Panics
+/// Only if the macro let through a setting the builder refuses (a bug in the macro).
+fn build<K, V>(
+    (maxsize, policy, ttl_nanos, refresh_nanos): Settings,
+    identity: Option<fn(&K) -> u64>,
+) -> AsyncCache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    let mut builder = AsyncCache::builder().maxsize(maxsize).policy(policy);
+    builder.reap_identity = identity;
+    if let Some(nanos) = ttl_nanos {
+        builder = builder.ttl(Duration::from_nanos(nanos));
+    }
+    if let Some(nanos) = refresh_nanos {
+        builder = builder.refresh_after(Duration::from_nanos(nanos));
+    }
+    match builder.build() {
+        Ok(cache) => cache,
+        Err(e) => panic!("#[async_cache] produced invalid settings: {e}"),
+    }
+}
+
+/// The identity of a cached method's receiver.
+#[inline]
+pub fn identity<T: CacheIdentity + ?Sized>(receiver: &T) -> u64 {
+    receiver.cache_identity()
+}
+
+/// An owned argument of a background reload, lent to the body as the reference type it takes.
+#[inline(always)]
+pub fn borrowed<O: std::borrow::Borrow<T>, T: ?Sized>(owned: &O) -> &T {
+    owned.borrow()
+}
+
+/// The `refresh_after` of `#[async_cache(refresh_after = <expr>)]` on `function`, in nanoseconds.
+///
+/// # Panics
+/// When the value is zero, negative or too long, with a message naming the function and the option.
+#[must_use]
+#[track_caller]
+pub fn refresh_nanos<T: TtlValue>(value: T, function: &str) -> u64 {
+    match value.ttl_nanos() {
+        Ok(nanos) => nanos,
+        Err(_) => panic!(
+            "#[async_cache] on `{function}`: `refresh_after` must be a positive number of seconds (or a \
+             `Duration`) of at most about 584 years; omit it for no refreshes"
+        ),
+    }
+}
+
+/// Marks a body's `None`: not an error, just nothing to cache.
+#[derive(Debug)]
+pub struct NoneMarker;
