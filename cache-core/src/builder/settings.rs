@@ -140,22 +140,27 @@ where
     }
 
     /// Stale-while-revalidate: a hit on a value stored `refresh_after` ago or longer returns it at once and starts
-    /// **one** background reload of its key, so that callers stop waiting for loads of hot keys.
+    /// **one** reload of its key, so that callers stop waiting for loads of hot keys.
     ///
     /// * **Who refreshes.** [`get_or_refresh`](AsyncCache::get_or_refresh) and
     ///   [`try_get_or_refresh`](AsyncCache::try_get_or_refresh), with the caller's future, spawned on the current
     ///   tokio runtime (so it must be `Send + 'static`), and cached fns with `refresh_after = secs` in
-    ///   `#[async_cache]`, with the fn's body. [`get`](AsyncCache::get), [`peek`](AsyncCache::peek),
-    ///   [`get_or_load`](AsyncCache::get_or_load) (whose future may borrow from its caller, so it cannot outlive
-    ///   the call), `get_many` and `load` never start a refresh: they return the stale value, which is live.
+    ///   `#[async_cache]`, with the fn's body: nobody waits. [`get_or_load`](AsyncCache::get_or_load),
+    ///   [`try_get_or_load`](AsyncCache::try_get_or_load) and their `_with_ttl` forms, whose futures may borrow
+    ///   from their callers and so cannot be spawned: the one caller that claims the refresh runs its own future
+    ///   and waits for it (it gets the new value; after an error, the old one); every other caller gets the
+    ///   stored value at once. [`get`](AsyncCache::get), [`peek`](AsyncCache::peek), `get_many` and `load` never
+    ///   start a refresh: they return the stale value, which is live.
     /// * **One at a time.** A refresh is a load of the key: it joins the key's single flight, so it never runs
     ///   beside another load of the key, and a caller that misses meanwhile (the value expired) waits for it. Hits
     ///   during a refresh keep getting the old value.
     /// * **Outcome.** A value replaces the old one and restarts its age and its TTL (decided as for any load). An
-    ///   error or a panic (caught; counted in [`Metrics::refresh_failures`](crate::Metrics::refresh_failures))
-    ///   leaves the old value until its TTL, and the next hit on it starts another refresh. A `remove`,
-    ///   `insert` or `clear` during a refresh wins: its value is not stored (as for every load).
-    /// * **No runtime, no refresh.** Outside a tokio runtime nothing is spawned: the hit just returns the value.
+    ///   error or a panic (counted in [`Metrics::refresh_failures`](crate::Metrics::refresh_failures); a spawned
+    ///   reload's panic is caught, a claiming caller's reaches that caller) leaves the old value until its TTL,
+    ///   and the next hit on it starts another refresh, as after a cancelled one. A `remove`, `insert` or `clear`
+    ///   during a refresh wins: its value is not stored (as for every load).
+    /// * **No runtime.** Outside a tokio runtime `get_or_refresh` spawns nothing: the hit just returns the value.
+    ///   `get_or_load` refreshes anywhere it can run.
     /// * **`refresh_after >= ttl`** is allowed: values that expire first are simply never refreshed (a value
     ///   stored with a longer TTL, by [`insert_with_ttl`](AsyncCache::insert_with_ttl) or
     ///   [`expire_after`](Self::expire_after), still is). `Duration::ZERO` is a [`BuildError`].
