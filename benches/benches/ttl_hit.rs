@@ -23,6 +23,8 @@ use cache_core::{AsyncCache, Policy};
 
 /// Gets per timed batch and thread.
 const BATCH: usize = 1 << 17;
+/// Gets per timed batch and thread for moka (whose gets are about 50 times slower).
+const MOKA_BATCH: usize = BATCH / 8;
 const ROUNDS: usize = 41;
 const ROUNDS_QUICK: usize = 9;
 
@@ -32,10 +34,35 @@ fn median(xs: &[f64]) -> f64 {
     v[v.len() / 2]
 }
 
-fn batch(cache: &AsyncCache<u64, u64>, keys: &[u64], pattern: &[u32], offset: usize) -> u64 {
+/// A cache timed by the bench.
+#[derive(Clone, Copy)]
+enum Subject<'a> {
+    Ours(&'a AsyncCache<u64, u64>),
+    Moka(&'a moka::sync::Cache<u64, u64>),
+}
+
+impl Subject<'_> {
+    fn get(self, k: &u64) -> Option<u64> {
+        match self {
+            Subject::Ours(c) => c.get(k),
+            Subject::Moka(c) => c.get(k),
+        }
+    }
+
+    /// Gets per batch and thread.
+    fn batch_len(self) -> usize {
+        match self {
+            Subject::Ours(_) => BATCH,
+            Subject::Moka(_) => MOKA_BATCH,
+        }
+    }
+}
+
+/// `len` gets in the order of `pattern` from `offset`; the sum of the values.
+fn batch(cache: Subject<'_>, keys: &[u64], pattern: &[u32], offset: usize, len: usize) -> u64 {
     let (head, tail) = pattern.split_at(offset % pattern.len());
     let mut sum = 0u64;
-    for &i in tail.iter().chain(head) {
+    for &i in tail.iter().chain(head).take(len) {
         sum = sum.wrapping_add(cache.get(black_box(&keys[i as usize])).unwrap_or(0));
     }
     sum
@@ -50,8 +77,8 @@ fn main() {
             .and_then(|s| s.split_whitespace().next().map(str::to_owned))
             .unwrap_or_default()
     );
-    println!("| context | keys | threads | plain ns/get (median) | TTL ns/get (median) | TTL / plain: median of per-round ratios (min–max) | TTL+refresh ns/get (median) | TTL+refresh / plain (min–max) |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| context | keys | threads | plain ns/get (median) | TTL ns/get (median) | TTL / plain: median of per-round ratios (min–max) | TTL+refresh ns/get (median) | TTL+refresh / plain (min–max) | moka ns/get | moka-ttl ns/get | moka TTL / plain (min–max) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .build()
@@ -82,30 +109,49 @@ fn scenarios(rounds: usize, label: &str, context: Option<&tokio::runtime::Handle
             .refresh_after(Duration::from_secs(1800))
             .build()
             .expect("valid settings");
+        let moka = moka::sync::Cache::new(capacity as u64);
+        let moka_ttl = moka::sync::Cache::builder()
+            .max_capacity(capacity as u64)
+            .time_to_live(Duration::from_secs(3600))
+            .build();
         for (i, k) in keys.iter().enumerate() {
             plain.insert(*k, i as u64);
             ttl.insert(*k, i as u64);
             refresh.insert(*k, i as u64);
+            moka.insert(*k, i as u64);
+            moka_ttl.insert(*k, i as u64);
         }
+        moka.run_pending_tasks();
+        moka_ttl.run_pending_tasks();
         for threads in [1usize, 2] {
-            let time = |cache: &AsyncCache<u64, u64>| {
+            let time = |cache: Subject<'_>| {
+                let len = cache.batch_len();
                 let took = timed_on_threads(threads, |t| {
                     let _entered = context.map(tokio::runtime::Handle::enter);
-                    let sum = batch(cache, &keys, &pattern, t * BATCH / threads);
-                    assert_eq!(sum, expected, "a get missed");
+                    let sum = batch(cache, &keys, &pattern, t * BATCH / threads, len);
+                    if len == BATCH {
+                        assert_eq!(sum, expected, "a get missed");
+                    }
                 });
                 #[allow(clippy::cast_precision_loss)]
-                let ns = took.as_secs_f64() * 1e9 / BATCH as f64;
+                let ns = took.as_secs_f64() * 1e9 / len as f64;
                 ns
             };
-            let subjects = [&plain, &ttl, &refresh];
+            let subjects = [
+                Subject::Ours(&plain),
+                Subject::Ours(&ttl),
+                Subject::Ours(&refresh),
+                Subject::Moka(&moka),
+                Subject::Moka(&moka_ttl),
+            ];
             let (mut p, mut t, mut f, mut r, mut rf) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let (mut m, mut mt, mut mr) = (Vec::new(), Vec::new(), Vec::new());
             for round in 0..=rounds {
-                // Each round times the three one after the other, starting with a different one each round.
-                let mut ns = [0.0f64; 3];
-                for j in 0..3 {
-                    let which = (round + j) % 3;
+                // Each round times every subject one after the other, starting with a different one each round.
+                let mut ns = [0.0f64; 5];
+                for j in 0..5 {
+                    let which = (round + j) % 5;
                     ns[which] = time(subjects[which]);
                 }
                 if round > 0 {
@@ -114,6 +160,9 @@ fn scenarios(rounds: usize, label: &str, context: Option<&tokio::runtime::Handle
                     f.push(ns[2]);
                     r.push(ns[1] / ns[0]);
                     rf.push(ns[2] / ns[0]);
+                    m.push(ns[3]);
+                    mt.push(ns[4]);
+                    mr.push(ns[4] / ns[3]);
                 }
             }
             let range = |xs: &[f64]| {
@@ -121,14 +170,17 @@ fn scenarios(rounds: usize, label: &str, context: Option<&tokio::runtime::Handle
                     (lo.min(x), hi.max(x))
                 })
             };
-            let ((lo, hi), (flo, fhi)) = (range(&r), range(&rf));
+            let ((lo, hi), (flo, fhi), (mlo, mhi)) = (range(&r), range(&rf), range(&mr));
             println!(
-                "| {label} | {n} | {threads} | {:.1} | {:.1} | {:.2}× ({lo:.2}–{hi:.2}) | {:.1} | {:.2}× ({flo:.2}–{fhi:.2}) |",
+                "| {label} | {n} | {threads} | {:.1} | {:.1} | {:.2}× ({lo:.2}–{hi:.2}) | {:.1} | {:.2}× ({flo:.2}–{fhi:.2}) | {:.1} | {:.1} | {:.2}× ({mlo:.2}–{mhi:.2}) |",
                 median(&p),
                 median(&t),
                 median(&r),
                 median(&f),
-                median(&rf)
+                median(&rf),
+                median(&m),
+                median(&mt),
+                median(&mr)
             );
         }
     }
