@@ -51,7 +51,7 @@ where
         // A hit needs only the read lock; a miss is counted by the exclusive lookup below. (Two functions, so
         // that in a debug build a hit's stack frame has no room for the slow path's copies of a large `V`.)
         match self.read_lookup(hash, key, count, false) {
-            Some(Some(value)) => Lookup::Hit(value),
+            crate::cache::ReadLookup::Hit(value) => Lookup::Hit(value),
             _ => {
                 crate::model::switch();
                 self.lookup_or_join_locked(hash, key, count)

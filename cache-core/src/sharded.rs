@@ -6,7 +6,7 @@
 //!
 //! # The read path
 //! A hit ([`Sharded::read`]) locks only the calling thread's stripe and reads the store through a shared
-//! reference: it writes nothing another core writes. What a hit must change is kept in the stripe ([`Local`]):
+//! reference: it writes nothing another core writes. What a hit must change is kept in the stripe ([`HitLog`]):
 //! its hit/miss counts and the slot it read, appended to the stripe's read buffer. Every exclusive lock
 //! ([`Sharded::lock`], [`Sharded::each`], [`Sharded::try_lock_each`]) first *replays* every stripe's buffered
 //! reads into the eviction policy, in the order each stripe recorded them, before anything can change: so the
@@ -35,6 +35,9 @@ use crate::prefetch::PublishedProbe;
 use crate::store::{Counters, Store};
 use crate::striped::{ReadGuard, Striped, WriteGuard};
 
+mod hit_log;
+pub(crate) use hit_log::HitLog;
+
 /// The hasher of keys: foldhash, seeded per cache (at random, unless a test fixes the seed: see
 /// [`hasher`]). TinyLFU's frequency sketch is indexed by these hashes too, so a client that picks keys cannot
 /// aim them at chosen counters.
@@ -49,7 +52,7 @@ pub(crate) fn hasher(seed: Option<u64>) -> Hasher {
 }
 
 /// A stripe replays its reads into the policy once it has buffered this many (fewer in a small shard: see
-/// [`Local::new`]).
+/// [`HitLog::new`]).
 pub(crate) const READ_BUFFER: usize = 1_024;
 
 /// `repr(C)`: the store's hot fields first (see [`Store`]).
@@ -60,72 +63,6 @@ pub(crate) struct Shard<K, V> {
     pub(crate) flights: Flights<K, V>,
 }
 
-/// What the readers of one stripe record instead of writing to the shard.
-#[derive(Debug)]
-pub(crate) struct Local {
-    /// Reads replayed from this stripe's buffer (each one a hit, counted or not: see `uncounted`). Counted at
-    /// replay, a whole buffer at a time, so that a hit only writes its slot and the fill count.
-    hits: u64,
-    /// Hits recorded that must not be counted (a retried lookup is not a new request).
-    uncounted: u64,
-    pub(crate) misses: u64,
-    /// How many of `reads` are filled.
-    buffered: usize,
-    /// Slots read since the last replay, oldest first. Allocated with the cache, so that recording a read
-    /// allocates nothing.
-    reads: Box<[u32]>,
-}
-
-impl Local {
-    /// The state of one stripe (of `stripes`) of a shard holding up to `capacity` entries. The buffer is
-    /// [`READ_BUFFER`] slots, or the shard's capacity or `4 * capacity / stripes`, rounded up to a power of two,
-    /// if that is smaller: a shard of a few entries gains nothing from a long buffer, and a shard's buffers
-    /// together hold at most about eight slots per entry (a cache split into many small shards on a machine with
-    /// many stripes would otherwise pay more for its buffers than for its entries).
-    ///
-    /// Why long buffers: a replay writes each read slot's policy links, and in a small shard the same cache
-    /// lines come up again and again within one buffer, so a longer buffer means fewer of the transfers
-    /// between cores that two threads' replays cause (`docs/design/read-path.md`, decision 12).
-    fn new(capacity: usize, stripes: usize) -> Self {
-        let len = (4 * capacity / stripes)
-            .min(capacity)
-            .next_power_of_two()
-            .clamp(1, READ_BUFFER);
-        Self {
-            hits: 0,
-            uncounted: 0,
-            misses: 0,
-            buffered: 0,
-            reads: vec![0; len].into_boxed_slice(),
-        }
-    }
-
-    /// Records a hit on `slot` (counted only if `count`). [`Sharded::read`] makes sure the buffer has room.
-    #[inline]
-    pub(crate) fn hit(&mut self, slot: u32, count: bool) {
-        self.uncounted += u64::from(!count);
-        if let Some(free) = self.reads.get_mut(self.buffered) {
-            *free = slot;
-            self.buffered += 1;
-        }
-    }
-
-    fn is_full(&self) -> bool {
-        self.buffered >= self.reads.len()
-    }
-
-    /// The buffered reads, oldest first, and empties the buffer. An empty buffer is not written to: the line
-    /// belongs to the readers of that stripe.
-    fn take_reads(&mut self) -> &[u32] {
-        let n = self.buffered;
-        if n != 0 {
-            self.buffered = 0;
-            self.hits += n as u64;
-        }
-        &self.reads[..n]
-    }
-}
-
 /// A shard locked exclusively, with every stripe's buffered reads already replayed.
 ///
 /// Publishes the store's [`Probe`](crate::prefetch::Probe) as it is released, while it still holds the lock.
@@ -133,7 +70,7 @@ impl Local {
 /// key, value or flight is dropped under the lock.
 pub(crate) struct ShardGuard<'a, K, V> {
     // Field order matters: `guard` unlocks before `grave` is dropped, and `post` (the listener calls) comes last.
-    guard: WriteGuard<'a, Shard<K, V>, Local, PublishedProbe>,
+    guard: WriteGuard<'a, Shard<K, V>, HitLog, PublishedProbe>,
     grave: Graveyard<K, V>,
     post: Post<'a, K, V>,
 }
@@ -152,7 +89,7 @@ impl<K, V> Drop for Post<'_, K, V> {
 
 impl<K, V> ShardGuard<'_, K, V> {
     /// The shard and every stripe's state, all exclusive.
-    pub(crate) fn parts(&mut self) -> (&mut Shard<K, V>, impl Iterator<Item = &mut Local>) {
+    pub(crate) fn parts(&mut self) -> (&mut Shard<K, V>, impl Iterator<Item = &mut HitLog>) {
         self.guard.parts()
     }
 
@@ -203,14 +140,14 @@ impl<K, V> std::ops::DerefMut for ShardGuard<'_, K, V> {
 impl<K, V> Drop for ShardGuard<'_, K, V> {
     fn drop(&mut self) {
         // Before `guard` unlocks (a struct's own `drop` runs before its fields'): the table cannot move meanwhile.
-        self.guard.side().publish(self.guard.store.probe());
+        self.guard.unlocked().publish(self.guard.store.probe());
         self.post_notices();
     }
 }
 
 /// One shard behind its lock, and beside the lock (for readers to prefetch from before they take it) where a
 /// lookup of its table reads first.
-type Locked<K, V> = Striped<Shard<K, V>, Local, PublishedProbe>;
+type Locked<K, V> = Striped<Shard<K, V>, HitLog, PublishedProbe>;
 
 #[derive(Debug)]
 pub(crate) struct Sharded<K, V> {
@@ -261,10 +198,10 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
                 // A shard of a handful of entries gets fewer stripes: a cache split into very many tiny shards
                 // would otherwise pay for every stripe of every shard (both counts are powers of two).
                 let stripes = stripes.min((capacity / 8).max(1).next_power_of_two());
-                CachePadded::new(Striped::with_side(
+                CachePadded::new(Striped::with_unlocked(
                     shard,
                     stripes,
-                    || Local::new(capacity, stripes),
+                    || HitLog::new(capacity, stripes),
                     PublishedProbe::default(),
                 ))
             })
@@ -326,10 +263,10 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     /// calling thread's stripe. If the stripe's buffer is full, its reads are replayed first, still under the
     /// read lock (other readers go on meanwhile: see [`Store::replay_shared`]).
     #[inline]
-    pub(crate) fn read<R>(&self, hash: u64, f: impl FnOnce(&Shard<K, V>, &mut Local) -> R) -> R {
+    pub(crate) fn read<R>(&self, hash: u64, f: impl FnOnce(&Shard<K, V>, &mut HitLog) -> R) -> R {
         let shard = self.shard_of(hash);
         // Before the lock, whose atomic operation no later load may pass: see `crate::prefetch`.
-        shard.side().prefetch(hash);
+        shard.unlocked().prefetch(hash);
         Self::read_in(shard.read(), f)
     }
 
@@ -339,21 +276,21 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         &self,
         thread: usize,
         hash: u64,
-        f: impl FnOnce(&Shard<K, V>, &mut Local) -> R,
+        f: impl FnOnce(&Shard<K, V>, &mut HitLog) -> R,
     ) -> R {
         Self::read_in(self.shard_of(hash).read_as(thread), f)
     }
 
     #[inline]
     fn read_in<R>(
-        mut guard: ReadGuard<'_, Shard<K, V>, Local, PublishedProbe>,
-        f: impl FnOnce(&Shard<K, V>, &mut Local) -> R,
+        mut guard: ReadGuard<'_, Shard<K, V>, HitLog, PublishedProbe>,
+        f: impl FnOnce(&Shard<K, V>, &mut HitLog) -> R,
     ) -> R {
-        let (shard, local) = guard.parts();
-        if local.is_full() {
-            shard.store.replay_shared(local.take_reads());
+        let (shard, log) = guard.parts();
+        if log.is_full() {
+            shard.store.replay_shared(log.take_reads());
         }
-        f(shard, local)
+        f(shard, log)
     }
 
     /// Locks the shard of `hash` exclusively.
@@ -369,6 +306,19 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
             .iter()
             .enumerate()
             .map(move |(i, s)| exclusive(s.write(), self.mailbox(i)))
+    }
+
+    /// Hands every shard to `f`, each locked exclusively in turn (never two at once), and returns what `f` removed
+    /// from all of them: the caller drops it once nothing is locked any more, so no user `Drop` runs under a lock
+    /// (each shard's listener calls run as its lock is released).
+    #[must_use = "drop what was removed only after every lock is released"]
+    pub(crate) fn sweep(&self, mut f: impl FnMut(&mut ShardGuard<'_, K, V>)) -> Graveyard<K, V> {
+        let mut dead = Graveyard::new();
+        for mut shard in self.each() {
+            f(&mut shard);
+            shard.bury_in(&mut dead);
+        }
+        dead
     }
 
     /// Every shard, each locked exclusively if that is possible without waiting (`None` if it is busy).
@@ -396,7 +346,7 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
 /// The shard of `guard`, every stripe's buffered reads replayed into its policy (oldest first within each
 /// stripe).
 fn exclusive<'a, K: Hash + Eq, V>(
-    guard: WriteGuard<'a, Shard<K, V>, Local, PublishedProbe>,
+    guard: WriteGuard<'a, Shard<K, V>, HitLog, PublishedProbe>,
     mailbox: Option<&'a Mailbox<K, V>>,
 ) -> ShardGuard<'a, K, V> {
     let mut guard = ShardGuard {
@@ -404,35 +354,35 @@ fn exclusive<'a, K: Hash + Eq, V>(
         grave: Graveyard::new(),
         post: Post(mailbox),
     };
-    let (shard, locals) = guard.parts();
-    for local in locals {
-        shard.store.replay(local.take_reads());
+    let (shard, logs) = guard.parts();
+    for log in logs {
+        shard.store.replay(log.take_reads());
     }
     guard
 }
 
 /// The counters of one exclusively locked shard: the store's own plus every stripe's hits and misses.
 pub(crate) fn counters<K, V>(guard: &mut ShardGuard<'_, K, V>) -> Counters {
-    let (shard, locals) = guard.parts();
+    let (shard, logs) = guard.parts();
     let mut c = shard.store.counters;
-    for local in locals {
+    for log in logs {
         // Every buffer was replayed when the guard was taken, so every recorded hit is in `hits`.
-        debug_assert_eq!(local.buffered, 0);
-        debug_assert!(local.hits >= local.uncounted);
-        c.hits += local.hits.saturating_sub(local.uncounted);
-        c.misses += local.misses;
+        debug_assert_eq!(log.buffered, 0);
+        debug_assert!(log.hits >= log.uncounted);
+        c.hits += log.hits.saturating_sub(log.uncounted);
+        c.misses += log.misses;
     }
     c
 }
 
 /// Zeroes the counters of one exclusively locked shard, the stripes' included.
 pub(crate) fn reset_counters<K, V>(guard: &mut ShardGuard<'_, K, V>) {
-    let (shard, locals) = guard.parts();
+    let (shard, logs) = guard.parts();
     shard.store.counters = Counters::default();
-    for local in locals {
-        local.hits = 0;
-        local.uncounted = 0;
-        local.misses = 0;
+    for log in logs {
+        log.hits = 0;
+        log.uncounted = 0;
+        log.misses = 0;
     }
 }
 
@@ -452,14 +402,14 @@ mod tests {
     /// [`get`] on the stripe of thread number `thread`.
     fn get_as(s: &Sharded<u64, u64>, thread: usize, k: u64) -> Option<u64> {
         let h = s.hash(&k);
-        s.read_as(thread, h, |shard, local| {
+        s.read_as(thread, h, |shard, log| {
             match shard.store.find_shared(h, &k, || 0) {
                 Found::Live(slot, v) | Found::Stale(slot, v) => {
-                    local.hit(slot, true);
+                    log.hit(slot, true);
                     Some(*v)
                 }
                 Found::Absent | Found::Expired => {
-                    local.misses += 1;
+                    log.misses += 1;
                     None
                 }
             }
@@ -480,7 +430,7 @@ mod tests {
     #[cfg_attr(miri, ignore)] // up to 240,000 inserts: safe code only, and slow under Miri
     fn readers_see_where_each_large_table_is() {
         let published = |s: &Sharded<u64, u64>| -> Vec<Probe> {
-            s.shards.iter().map(|l| l.side().load()).collect()
+            s.shards.iter().map(|l| l.unlocked().load()).collect()
         };
         // (maxsize, shards, distinct keys inserted, published?)
         for (maxsize, shards, keys, large) in [
@@ -552,11 +502,11 @@ mod tests {
         assert_eq!(get(&s, 99), None);
     }
 
-    /// The buffer sizes `Local::new` documents: the cap, the shard's capacity, and four slots per entry divided
+    /// The buffer sizes `HitLog::new` documents: the cap, the shard's capacity, and four slots per entry divided
     /// among the stripes, each rounded up to a power of two.
     #[test]
     fn read_buffers_are_sized_by_shard_and_stripes() {
-        let len = |capacity, stripes| Local::new(capacity, stripes).reads.len();
+        let len = |capacity, stripes| HitLog::new(capacity, stripes).reads.len();
         assert_eq!(len(100_000, 4), READ_BUFFER);
         assert_eq!(len(625, 4), 1_024);
         assert_eq!(len(128, 1), 128);
@@ -596,18 +546,18 @@ mod tests {
         }
         {
             let mut guard = s.shards[0].read_as(0);
-            let (_, local) = guard.parts();
+            let (_, log) = guard.parts();
             assert!(
-                local.buffered < local.reads.len(),
+                log.buffered < log.reads.len(),
                 "the full buffers were replayed"
             );
         }
         drop(held);
         {
             let mut guard = s.lock(s.hash(&0u64));
-            let (_, mut locals) = guard.parts();
+            let (_, mut logs) = guard.parts();
             assert_eq!(
-                locals.next().map(|l| l.hits - l.uncounted),
+                logs.next().map(|l| l.hits - l.uncounted),
                 Some(reads as u64)
             );
         }

@@ -197,8 +197,8 @@ pub(crate) struct Striped<T, L, U = ()> {
     /// taken: see [`Striped::read`]. Only a hint for spreading readers: exclusion never depends on it (every
     /// stripe is a lock of its own, and a writer takes all of them whatever the mask).
     mask: AtomicUsize,
-    /// State beside the lock that anyone may read without locking (atomics, say): see [`Striped::side`].
-    side: U,
+    /// State beside the lock that anyone may read without locking (atomics, say): see [`Striped::unlocked`].
+    unlocked: U,
     data: UnsafeCell<T>,
     /// Under loom: stands for `data`, so that the model checks who accesses it when.
     #[cfg(loom)]
@@ -216,12 +216,12 @@ unsafe impl<T: Send, L: Send, U: Send> Send for Striped<T, L, U> {}
 
 impl<T, L, U> Striped<T, L, U> {
     /// `data` behind `stripes` stripes (a power of two, at least 1), each with scratch state `local()`, and
-    /// `side` beside the lock.
-    pub(crate) fn with_side(
+    /// `unlocked` beside the lock.
+    pub(crate) fn with_unlocked(
         data: T,
         stripes: usize,
         mut local: impl FnMut() -> L,
-        side: U,
+        unlocked: U,
     ) -> Self {
         // Not a debug assertion: with no stripes `write` would lock nothing (the mask would wrap), and exclusion
         // is what the `unsafe` below relies on.
@@ -240,7 +240,7 @@ impl<T, L, U> Striped<T, L, U> {
             first,
             rest,
             mask: AtomicUsize::new(0),
-            side,
+            unlocked,
             data: UnsafeCell::new(data),
             #[cfg(loom)]
             data_access: crate::sync::Tracked::new(),
@@ -250,8 +250,8 @@ impl<T, L, U> Striped<T, L, U> {
     /// What sits beside the lock: readable by anyone, lock or no lock. It shares the cache line a reader reads
     /// the stripe mask from, so a hit that reads it before locking touches no extra line.
     #[inline]
-    pub(crate) fn side(&self) -> &U {
-        &self.side
+    pub(crate) fn unlocked(&self) -> &U {
+        &self.unlocked
     }
 
     /// How many stripes this lock has.
@@ -378,10 +378,10 @@ impl<T, L, U> Striped<T, L, U> {
 }
 
 impl<T, L> Striped<T, L> {
-    /// [`Striped::with_side`] with nothing beside the lock.
+    /// [`Striped::with_unlocked`] with nothing beside the lock.
     #[cfg(test)]
     pub(crate) fn new(data: T, stripes: usize, local: impl FnMut() -> L) -> Self {
-        Self::with_side(data, stripes, local, ())
+        Self::with_unlocked(data, stripes, local, ())
     }
 }
 
@@ -438,9 +438,9 @@ pub(crate) struct WriteGuard<'a, T, L, U = ()> {
 }
 
 impl<T, L, U> WriteGuard<'_, T, L, U> {
-    /// What sits beside the lock ([`Striped::side`]).
-    pub(crate) fn side(&self) -> &U {
-        &self.owner.side
+    /// What sits beside the lock ([`Striped::unlocked`]).
+    pub(crate) fn unlocked(&self) -> &U {
+        &self.owner.unlocked
     }
 
     /// The data and every stripe's state, all exclusive.

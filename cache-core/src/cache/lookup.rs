@@ -6,6 +6,16 @@ use std::hash::Hash;
 use super::AsyncCache;
 use crate::store::Found;
 
+/// What the read path ([`AsyncCache::read_lookup`]) found.
+pub(crate) enum ReadLookup<V> {
+    /// A live value: the read is recorded for the policy (and counted as a hit if asked).
+    Hit(V),
+    /// No entry: counted as a miss if asked.
+    Absent,
+    /// An expired entry: nothing counted; only the exclusive path may reclaim it.
+    Expired,
+}
+
 impl<K, V> AsyncCache<K, V>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
@@ -50,14 +60,14 @@ where
     {
         let hash = self.inner.shards.hash(key);
         match self.read_lookup(hash, key, HITS, MISSES) {
-            Some(value) => value,
-            None => self.lookup_expired::<Q, HITS, MISSES>(hash, key),
+            ReadLookup::Hit(value) => Some(value),
+            ReadLookup::Absent => None,
+            ReadLookup::Expired => self.lookup_expired::<Q, HITS, MISSES>(hash, key),
         }
     }
 
-    /// The read path of a refreshing lookup, under the read lock. `Some(Some(value))`: a live value, the read
-    /// recorded for the policy and counted as a hit if `hits`. `Some(None)`: absent, counted as a miss if
-    /// `misses`. `None`: expired, nothing counted (only the exclusive path may reclaim it).
+    /// The read path of a refreshing lookup, under the read lock (see [`ReadLookup`] for what each answer
+    /// counted).
     #[inline]
     pub(crate) fn read_lookup<Q>(
         &self,
@@ -65,12 +75,12 @@ where
         key: &Q,
         hits: bool,
         misses: bool,
-    ) -> Option<Option<V>>
+    ) -> ReadLookup<V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.inner.shards.read(hash, |shard, local| {
+        self.inner.shards.read(hash, |shard, log| {
             match shard
                 .store
                 .find_shared(hash, key, || self.inner.time.now_read())
@@ -78,14 +88,14 @@ where
                 Found::Live(slot, value) | Found::Stale(slot, value) => {
                     // Clone first: a `Clone` that panics makes no hit (and records no read).
                     let value = value.clone();
-                    local.hit(slot, hits);
-                    Some(Some(value))
+                    log.hit(slot, hits);
+                    ReadLookup::Hit(value)
                 }
                 Found::Absent => {
-                    local.misses += u64::from(misses);
-                    Some(None)
+                    log.misses += u64::from(misses);
+                    ReadLookup::Absent
                 }
-                Found::Expired => None,
+                Found::Expired => ReadLookup::Expired,
             }
         })
     }

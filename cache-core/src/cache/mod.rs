@@ -242,6 +242,8 @@ mod inspect;
 mod lookup;
 mod write;
 
+pub(crate) use lookup::ReadLookup;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::AsyncCache;
 use crate::hooks::{Terms, Ttl};
 use crate::metrics::LoadStats;
-use crate::store::{Entry, Graveyard, NEVER};
+use crate::store::{Entry, NEVER};
 use crate::timebase::Timebase;
 #[cfg(doc)]
 use crate::CacheBuilder;
@@ -218,14 +218,12 @@ where
         if let Some(tier) = &self.inner.tier {
             tier.cleared();
         }
-        let mut dead = Graveyard::new();
-        for mut shard in self.inner.shards.each() {
-            crate::sharded::reset_counters(&mut shard);
+        let dead = self.inner.shards.sweep(|shard| {
+            crate::sharded::reset_counters(shard);
             let (s, grave) = shard.split();
             s.flights.clear(grave);
             s.store.clear(grave);
-            shard.bury_in(&mut dead);
-        }
+        });
         *self.inner.loads.lock() = LoadStats::default();
         // Every lock is released, and every shard is empty and reset, before the first user `Drop` runs.
         drop(dead);
@@ -246,15 +244,14 @@ where
     /// ```
     pub fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) -> usize {
         let mut removed = 0;
-        let mut dead = Graveyard::new();
-        for mut shard in self.inner.shards.each() {
+        let dead = self.inner.shards.sweep(|shard| {
             let (s, grave) = shard.split();
             removed += s.store.retain(&mut keep, grave);
-            shard.bury_in(&mut dead);
-        }
+        });
         drop(dead);
         removed
     }
+
     /// Reclaims every expired entry now; returns how many. (Expired entries are never returned anyway, and
     /// writes reclaim them as they go: this frees their memory at a moment of your choosing.)
     ///
@@ -274,14 +271,12 @@ where
     pub fn purge_expired(&self) -> usize {
         let now = self.inner.time.now();
         let mut purged = 0;
-        let mut dead = Graveyard::new();
-        for mut shard in self.inner.shards.each() {
+        let dead = self.inner.shards.sweep(|shard| {
             let (s, grave) = shard.split();
             if s.store.has_deadlines() {
                 purged += s.store.purge_expired(now, usize::MAX, grave);
-                shard.bury_in(&mut dead);
             }
-        }
+        });
         drop(dead);
         purged
     }

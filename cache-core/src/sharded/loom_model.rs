@@ -19,14 +19,14 @@ use crate::sync::explore;
 /// Reads `key` on the stripe of thread number `thread`, as `AsyncCache::get` does: `Some(value)` on a hit.
 fn get_as(s: &Sharded<u64, u64>, thread: usize, key: u64) -> Option<u64> {
     let h = s.hash(&key);
-    s.read_as(thread, h, |shard, local| {
+    s.read_as(thread, h, |shard, log| {
         match shard.store.find_shared(h, &key, || 0) {
             Found::Live(slot, v) | Found::Stale(slot, v) => {
-                local.hit(slot, true);
+                log.hit(slot, true);
                 Some(*v)
             }
             Found::Absent | Found::Expired => {
-                local.misses += 1;
+                log.misses += 1;
                 None
             }
         }
@@ -38,8 +38,8 @@ fn loom_read_log_replay_against_a_writer() {
     let n = explore("read-log replay: 2 readers + 1 writer", Some(3), || {
         let s = Arc::new(Sharded::<u64, u64>::new(16, 1, 2, crate::Policy::Lru));
         assert_eq!(s.shards[0].stripes(), 2);
-        for local in exclusive(s.shards[0].write()).parts().1 {
-            local.reads = vec![0; 1].into_boxed_slice();
+        for log in exclusive(s.shards[0].write()).parts().1 {
+            log.reads = vec![0; 1].into_boxed_slice();
         }
         for k in 0..2 {
             let h = s.hash(&k);

@@ -111,7 +111,7 @@ impl Order {
     }
 
     /// Builds the policy's order if it is not kept yet (before the first eviction; `len` slots).
-    fn order(&mut self, len: usize) {
+    fn prepare_eviction(&mut self, len: usize) {
         let (policy, mut slots) = self.parts();
         policy.order(&mut slots, len);
     }

@@ -5,7 +5,6 @@ use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
 
 use super::{Found, Graveyard, Store};
-use crate::hooks::EvictionCause;
 
 impl<K, V, S> Store<K, V, S>
 where
@@ -35,9 +34,8 @@ where
             return None;
         };
         if Self::expired(self.deadline(i), now) {
-            grave.bury(self.remove_at(hash, i), EvictionCause::Expired);
+            self.expire_at(hash, i, grave);
             self.counters.misses += u64::from(MISSES);
-            self.counters.expirations += 1;
             return None;
         }
         let value = read(&self.entries[i as usize].value);

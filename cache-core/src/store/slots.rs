@@ -5,7 +5,8 @@ use std::hash::{BuildHasher, Hash};
 
 use hashbrown::HashTable;
 
-use super::{Entry, Store, NEVER};
+use super::{Entry, Graveyard, Store, NEVER};
+use crate::hooks::EvictionCause;
 
 impl<K, V, S> Store<K, V, S>
 where
@@ -54,6 +55,13 @@ where
             table.insert_unique(rehash(i), *i, rehash);
         }
         self.table = table;
+    }
+
+    /// Removes the expired entry at slot `idx` (whose key hashes to `hash`) into `grave`, and counts the
+    /// expiration.
+    pub(super) fn expire_at(&mut self, hash: u64, idx: u32, grave: &mut Graveyard<K, V>) {
+        grave.bury(self.remove_at(hash, idx), EvictionCause::Expired);
+        self.counters.expirations += 1;
     }
 
     /// Removes the entry at slot `idx` (whose key hashes to `hash`), keeping the slab dense by moving the last

@@ -44,8 +44,7 @@ where
             if Self::expired(self.deadline(i), || now) {
                 // An expired entry is gone for every purpose: the key comes back as a new entry (for LFU, with a
                 // fresh count), exactly as if the entry had been reclaimed already.
-                grave.bury(self.remove_at(hash, i), EvictionCause::Expired);
-                self.counters.expirations += 1;
+                self.expire_at(hash, i, grave);
                 existing = None;
             }
         }
@@ -94,7 +93,7 @@ where
         if self.entries.len() >= self.capacity || !self.fits(weight) {
             // The first eviction of the store's life builds the policy's order (see `policy::lru`).
             let len = self.entries.len();
-            self.order.get_mut().order(len);
+            self.order.get_mut().prepare_eviction(len);
             while self.entries.len() >= self.capacity || !self.fits(weight) {
                 if self.make_room(now, grave).is_none() {
                     debug_assert!(false, "nothing to evict from a store that is full");
@@ -166,8 +165,7 @@ where
         if let Some(&(deadline, i)) = self.deadlines.first() {
             if deadline <= now {
                 let hash = self.hasher.hash_one(&self.entries[i as usize].key);
-                grave.bury(self.remove_at(hash, i), EvictionCause::Expired);
-                self.counters.expirations += 1;
+                self.expire_at(hash, i, grave);
                 return Some(i);
             }
         }
@@ -193,7 +191,7 @@ where
         while self.weight - old + u64::from(weight) > max {
             if !ordered {
                 let len = self.entries.len();
-                self.order.get_mut().order(len);
+                self.order.get_mut().prepare_eviction(len);
                 ordered = true;
             }
             let last = u32::try_from(self.entries.len() - 1).expect("slot indices fit u32");
@@ -244,8 +242,7 @@ where
             match self.deadlines.first() {
                 Some(&(deadline, i)) if deadline <= now => {
                     let hash = self.hasher.hash_one(&self.entries[i as usize].key);
-                    grave.bury(self.remove_at(hash, i), EvictionCause::Expired);
-                    self.counters.expirations += 1;
+                    self.expire_at(hash, i, grave);
                     purged += 1;
                 }
                 _ => break,
