@@ -73,6 +73,7 @@
 //! | `metrics` | no | `AsyncCache::export_metrics`: the [`Metrics`] as counters and gauges of the `metrics` facade, and a load-time histogram |
 
 mod batch;
+mod bounds;
 mod builder;
 mod cache;
 pub mod clock;
@@ -112,6 +113,7 @@ pub mod redis;
 pub mod __private_v0_1;
 
 pub use batch::LoadError;
+pub use bounds::{CacheKey, CacheValue};
 pub use builder::{BuildError, CacheBuilder};
 pub use cache::AsyncCache;
 pub use hooks::EvictionCause;

@@ -2,7 +2,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::{poll_fn, Future};
-use std::hash::Hash;
 use std::pin::pin;
 
 use super::leader::BatchLeader;
@@ -11,11 +10,12 @@ use crate::load::Lookup;
 use crate::observe;
 use crate::reentry::{self, RunId};
 use crate::AsyncCache;
+use crate::{CacheKey, CacheValue};
 
 impl<K, V> AsyncCache<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// Returns the values of `keys`: hits from the cache, and every miss from **one** `batch_fn` call with the
     /// missing keys, deduplicated. Keys `batch_fn` leaves out are absent from the result and not cached; loaded

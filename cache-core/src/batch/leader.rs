@@ -3,7 +3,6 @@
 //! unregisters the rest and tells their waiters to retry.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::Hash;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -11,6 +10,7 @@ use crate::flight::{Flight, Outcome};
 use crate::load::share;
 use crate::reentry::RunId;
 use crate::AsyncCache;
+use crate::{CacheKey, CacheValue};
 
 /// A key waiting in (or sent with) a batch, with the flight its callers watch.
 pub(super) type Queued<K, V> = (u64, K, Arc<Flight<V>>);
@@ -20,8 +20,8 @@ pub(super) type Queued<K, V> = (u64, K, Arc<Flight<V>>);
 /// their waiters to retry.
 pub(super) struct BatchLeader<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     cache: AsyncCache<K, V>,
     keys: Vec<Queued<K, V>>,
@@ -29,8 +29,8 @@ where
 
 impl<K, V> BatchLeader<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// The guard of `keys` (each already registered as led by this call), for `cache`. Built before the first
     /// flight is registered, so that a panic anywhere after (a user `Hash`, `Eq` or `Clone`, or the loader)
@@ -143,8 +143,8 @@ where
 
 impl<K, V> Drop for BatchLeader<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     fn drop(&mut self) {
         self.abandon(&Outcome::Retry);

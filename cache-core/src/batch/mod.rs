@@ -10,7 +10,6 @@
 
 use std::error::Error;
 use std::future::Future;
-use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +17,7 @@ use futures::future::BoxFuture;
 
 use crate::flight::Flight;
 use crate::AsyncCache;
+use crate::{CacheKey, CacheValue};
 
 mod get_many;
 mod leader;
@@ -28,8 +28,8 @@ pub use window::LoadError;
 
 impl<K, V> AsyncCache<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// Unregisters `flight` if it is still registered (a no-op otherwise): a safety net so that a finished
     /// flight can never block its key, whatever path finished it.

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::error::Error;
 use std::fmt;
 use std::future::poll_fn;
-use std::hash::Hash;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -20,6 +19,7 @@ use crate::model::{self, Spawner};
 use crate::observe;
 use crate::reentry::{self, RunId};
 use crate::AsyncCache;
+use crate::{CacheKey, CacheValue};
 
 /// Why [`AsyncCache::try_load`] has no answer. `Display` says what happened; new variants may be added.
 ///
@@ -112,8 +112,8 @@ impl<K, V> Batcher<K, V> {
 
 impl<K, V> AsyncCache<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// Loads `key` through the builder's batch loader, DataLoader style: `load` calls arriving within the batch
     /// window are coalesced into batch-loader calls of at most `max_batch_size` distinct keys (a full batch is
@@ -264,8 +264,8 @@ where
 /// window.
 struct WindowTimer<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     cache: AsyncCache<K, V>,
     id: u64,
@@ -274,8 +274,8 @@ where
 
 impl<K, V> WindowTimer<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// Takes the pending batch if it is still this timer's (it may have been sent already because it filled up).
     fn take(&mut self) -> Vec<Queued<K, V>> {
@@ -300,8 +300,8 @@ where
 
 impl<K, V> Drop for WindowTimer<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     fn drop(&mut self) {
         if !self.fired {
@@ -314,8 +314,8 @@ where
 
 impl<K, V> BatchLeader<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// Calls the batch loader for this windowed batch and finishes every flight in it.
     async fn run(mut self) {

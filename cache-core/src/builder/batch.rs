@@ -2,7 +2,6 @@
 
 use std::error::Error;
 use std::future::Future;
-use std::hash::Hash;
 use std::time::Duration;
 
 #[cfg(doc)]
@@ -10,11 +9,12 @@ use super::BuildError;
 use super::CacheBuilder;
 #[cfg(doc)]
 use crate::AsyncCache;
+use crate::{CacheKey, CacheValue};
 
 impl<K, V> CacheBuilder<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// The loader behind [`AsyncCache::load`]: given distinct keys, it returns the values it found; keys it leaves
     /// out are absent and not cached. Never given a key another load is already fetching.

@@ -1,7 +1,6 @@
 //! The settings of what a cache holds and when it lets entries go (size, weight, policy, expiry, eviction
 //! listener, shards), and of its clock, name and hasher.
 
-use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,11 +13,12 @@ use crate::timebase::Timebase;
 #[cfg(doc)]
 use crate::AsyncCache;
 use crate::Policy;
+use crate::{CacheKey, CacheValue};
 
 impl<K, V> CacheBuilder<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// The most entries the cache holds (required, at least 1). `len()` never exceeds it.
     ///

@@ -1,12 +1,12 @@
 //! [`CacheBuilder::build`]: checks the settings, then builds the cache.
 
-use std::hash::Hash;
 use std::time::Duration;
 
 use super::{BuildError, CacheBuilder};
 use crate::batch::BatchConfig;
 use crate::timebase::Timebase;
 use crate::AsyncCache;
+use crate::{CacheKey, CacheValue};
 
 /// Each shard should hold at least this many entries when the shard count is chosen automatically: small caches
 /// get one shard, and with it one policy over all their keys (striped, so that hits still scale: see
@@ -15,8 +15,8 @@ const MIN_AUTO_SHARD_CAPACITY: usize = 512;
 
 impl<K, V> CacheBuilder<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// Checks the settings and builds the cache.
     ///

@@ -1,6 +1,5 @@
 //! What a cache holds and how it was built: sizes, settings, metrics.
 
-use std::hash::Hash;
 use std::time::Duration;
 
 use super::AsyncCache;
@@ -8,11 +7,12 @@ use crate::metrics::Metrics;
 #[cfg(doc)]
 use crate::CacheBuilder;
 use crate::Policy;
+use crate::{CacheKey, CacheValue};
 
 impl<K, V> AsyncCache<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// How many entries are stored, counting expired ones not yet reclaimed. Never more than `maxsize`.
     ///

@@ -5,6 +5,7 @@ use std::hash::Hash;
 
 use super::AsyncCache;
 use crate::store::Found;
+use crate::{CacheKey, CacheValue};
 
 /// What the read path ([`AsyncCache::read_lookup`]) found.
 pub(crate) enum ReadLookup<V> {
@@ -18,8 +19,8 @@ pub(crate) enum ReadLookup<V> {
 
 impl<K, V> AsyncCache<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// The value for `key` if it is present and live (never an expired one). Counts a hit or a miss and
     /// refreshes the entry for the policy. Never blocks on a load in progress. Looking up a `String` key by

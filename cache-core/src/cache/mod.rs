@@ -1,7 +1,6 @@
 //! The [`AsyncCache`] handle and its plain (synchronous) operations.
 
 use std::fmt;
-use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +15,7 @@ use crate::reaper::Reaper;
 use crate::sharded::Sharded;
 use crate::timebase::Timebase;
 use crate::{CacheBuilder, Policy};
+use crate::{CacheKey, CacheValue};
 
 /// The settings a cache was built with.
 #[derive(Debug, Clone)]
@@ -144,8 +144,8 @@ impl<K, V> fmt::Debug for AsyncCache<K, V> {
 
 impl<K, V> AsyncCache<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// An LRU cache of at most `maxsize` entries that never expire.
     ///

@@ -12,11 +12,12 @@ use crate::store::{Entry, NEVER};
 use crate::timebase::Timebase;
 #[cfg(doc)]
 use crate::CacheBuilder;
+use crate::{CacheKey, CacheValue};
 
 impl<K, V> AsyncCache<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     /// Stores `value` under `key` with the TTL [`expire_after`](CacheBuilder::expire_after) gives it, or else
     /// the default TTL, replacing any value. A load of `key` in progress is detached: its result goes to its
