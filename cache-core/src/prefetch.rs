@@ -5,7 +5,8 @@
 //! A hit on a large cache misses the CPU caches three times, one after another: the table's control bytes, the
 //! table's bucket (a slot number) and the entry. Taking the stripe lock is an atomic read-modify-write, and no
 //! later load starts before it finishes. The hash is known before the lock, and with it the first two
-//! addresses: prefetching them lets those misses overlap the lock (`docs/design/read-path.md`, decision 15).
+//! addresses: prefetching them lets those misses overlap the lock (`docs/design/read-path.md`, "The table's
+//! first lines prefetched").
 //!
 //! # How
 //! [`Probe`] is computed by the store under its exclusive lock whenever its table may have moved (an insert, a
@@ -18,18 +19,16 @@
 //! `hash` starts at position `hash & (buckets - 1)`. If a later `hashbrown` changed that, the prefetches would
 //! miss and cost a little time, nothing else.
 //!
-//! Small tables stay in the CPU caches, where a prefetch only costs instructions (measured: up to 0.5–2 ns a hit
-//! on 1,000–7,000 keys): a store publishes a probe only while the shards together hold about
-//! [`PREFETCH_MIN_ENTRIES`] entries or more (each store counts its own, against its share of that figure). It is
-//! decided by entries, not by the table's size: a table never shrinks, and one that churns (a full cache evicting)
-//! grows to twice or four times what its entries need.
+//! Small tables stay in the CPU caches, where a prefetch only costs instructions: a store publishes a probe only
+//! while the shards together hold about [`PREFETCH_MIN_ENTRIES`] entries or more (each store counts its own,
+//! against its share of that figure). It is decided by entries, not by the table's size: a table never shrinks,
+//! and one that churns (a full cache evicting) grows to twice or four times what its entries need.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// From how many entries, over all shards, stores publish their probes. In the pinned hit micro-benchmark
-/// (`u64` keys and values, prefetching always against never, three runs each) prefetching cost 0.4–2 ns a hit on
-/// 1,000–7,000 keys, was even on 10,000, and saved about 1 ns on 15,000–20,000 keys and 3 ns on 30,000
-/// (`docs/design/read-path.md`, decision 15).
+/// From how many entries, over all shards, stores publish their probes: a judgment between small caches, whose
+/// tables stay in the CPU caches (a prefetch only costs instructions), and large ones, whose lookups miss them
+/// (see `docs/design/read-path.md`, "The table's first lines prefetched").
 pub(crate) const PREFETCH_MIN_ENTRIES: usize = 16_384;
 
 /// Where a lookup of a table first reads, for every hash: its control bytes at `ctrl + (hash & mask)`, and the

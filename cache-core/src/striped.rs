@@ -79,7 +79,7 @@ pub(crate) fn thread_number() -> usize {
 /// read-modify-writes of the same byte, so a release either sees a waiter's bit or happens before the waiter
 /// sets it; and a waiter parks only if the byte still reads `LOCKED | PARKED` when its queue's lock is held
 /// ([`ParkQueue::park`]), the lock under which the release's wake-up runs. So no wake-up is lost, and no waiter
-/// needs a timeout to recover from one (`docs/design/read-path.md`, decision 8; a loom model checks it).
+/// needs a timeout to recover from one (`docs/design/read-path.md`, "The stripe lock"; a loom model checks it).
 ///
 /// Waiting: a waiter polls the byte [`SPINS`] times first (every hold of a stripe is short: a lookup, or a
 /// replay of at most [`crate::sharded::READ_BUFFER`] reads; parking and unparking cost system calls that take

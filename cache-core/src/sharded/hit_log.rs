@@ -30,7 +30,7 @@ impl HitLog {
     ///
     /// Why long buffers: a replay writes each read slot's policy links, and in a small shard the same cache
     /// lines come up again and again within one buffer, so a longer buffer means fewer of the transfers
-    /// between cores that two threads' replays cause (`docs/design/read-path.md`, decision 12).
+    /// between cores that two threads' replays cause (`docs/design/read-path.md`, "Hits are recorded").
     pub(super) fn new(capacity: usize, stripes: usize) -> Self {
         let len = (4 * capacity / stripes)
             .min(capacity)
