@@ -75,13 +75,26 @@ impl PublishedProbe {
     /// Asks the CPU to fetch the lines a lookup of `hash` will read first (nothing if no probe is published).
     #[inline]
     pub(crate) fn prefetch(&self, hash: u64) {
-        let ctrl = self.ctrl.load(Ordering::Relaxed);
-        if ctrl != 0 {
-            #[allow(clippy::cast_possible_truncation)] // hashbrown probes with the low bits too
-            let pos = hash as usize & self.mask.load(Ordering::Relaxed);
-            line(ctrl.wrapping_add(pos));
-            line(ctrl.wrapping_sub(pos.wrapping_add(1).wrapping_mul(BUCKET)));
+        if let Some([group, bucket]) = self.lines(hash) {
+            line(group);
+            line(bucket);
         }
+    }
+
+    /// The addresses [`Self::prefetch`] fetches for `hash`: the control group, then the first candidate bucket
+    /// (`None` while nothing is published).
+    #[inline]
+    fn lines(&self, hash: u64) -> Option<[usize; 2]> {
+        let ctrl = self.ctrl.load(Ordering::Relaxed);
+        if ctrl == 0 {
+            return None;
+        }
+        #[allow(clippy::cast_possible_truncation)] // hashbrown probes with the low bits too
+        let pos = hash as usize & self.mask.load(Ordering::Relaxed);
+        Some([
+            ctrl.wrapping_add(pos),
+            ctrl.wrapping_sub(pos.wrapping_add(1).wrapping_mul(BUCKET)),
+        ])
     }
 }
 
@@ -130,6 +143,7 @@ mod tests {
     fn a_published_probe_reads_back_until_replaced() {
         let p = PublishedProbe::default();
         assert_eq!(p.load(), Probe::default());
+        assert_eq!(p.lines(5), None, "nothing published, nothing fetched");
         let probe = Probe {
             ctrl: 4096,
             mask: 1023,
@@ -137,7 +151,23 @@ mod tests {
         p.publish(probe);
         p.publish(probe);
         assert_eq!(p.load(), probe);
+        // A lookup of hash h starts at position h & mask: its control byte at ctrl + pos, its bucket (a u32) at
+        // ctrl - (pos + 1) * 4. The hash's high bits are ignored.
+        assert_eq!(p.lines(0), Some([4096, 4092]));
+        assert_eq!(p.lines(5), Some([4101, 4072]));
+        assert_eq!(
+            p.lines((7 << 40) | 1023),
+            Some([4096 + 1023, 4096 - 1024 * 4])
+        );
+        let moved = Probe {
+            ctrl: 1 << 20,
+            mask: 15,
+        };
+        p.publish(moved);
+        assert_eq!(p.load(), moved);
+        assert_eq!(p.lines(17), Some([(1 << 20) + 1, (1 << 20) - 8]));
         p.publish(Probe::default());
         assert_eq!(p.load(), Probe::default());
+        assert_eq!(p.lines(17), None, "an unpublished probe fetches nothing");
     }
 }

@@ -622,6 +622,7 @@ mod tests {
     /// (the lock has no timed park): the watchdog turns that hang into a failure after 60 s. With one stripe
     /// every hold takes the same lock; with four, readers spread and writers take all four.
     #[test]
+    #[cfg_attr(miri, ignore)] // threads hammering one lock for thousands of rounds: too slow under Miri
     fn many_threads_hammering_one_lock_never_overlap_and_all_finish() {
         use std::sync::atomic::{AtomicUsize as Count, Ordering::SeqCst};
         use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! The plain operations of `AsyncCache`: construction, builder errors, reads, writes, TTL, metrics.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use cache_core::clock::ManualClock;
@@ -78,6 +79,43 @@ fn builder_settings_are_reported_back() {
     assert_eq!(cache.default_ttl(), Some(Duration::from_secs(3)));
     assert_eq!(cache.shards(), 4);
     assert_eq!(cache.metrics().maxsize, 1000);
+}
+
+/// `batch_window` and `max_batch_size` have no getters: checked by what they do. Ten concurrent loads make two
+/// batch-loader calls of at most 7 keys, and a load waits the 1 ms window, not the default 5 ms (paused time
+/// jumps straight to the window's end).
+#[tokio::test(start_paused = true)]
+async fn batch_settings_take_effect() {
+    let calls = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&calls);
+    let cache: AsyncCache<u64, u64> = AsyncCache::builder()
+        .maxsize(1000)
+        .batch_window(Duration::from_millis(1))
+        .max_batch_size(7)
+        .batch_loader(move |keys: Vec<u64>| {
+            seen.lock().unwrap().push(keys.len());
+            async move { keys.into_iter().map(|k| (k, k * 2)).collect::<Vec<_>>() }
+        })
+        .build()
+        .unwrap();
+    let start = tokio::time::Instant::now();
+    let loads: Vec<_> = (0..10u64)
+        .map(|k| {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.load(k).await })
+        })
+        .collect();
+    for (k, load) in (0..10u64).zip(loads) {
+        assert_eq!(load.await.unwrap(), Some(k * 2));
+    }
+    let mut sizes = calls.lock().unwrap().clone();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [3, 7], "max_batch_size(7) splits 10 keys");
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1) && waited < Duration::from_millis(5),
+        "batch_window(1 ms): waited {waited:?}"
+    );
 }
 
 #[test]

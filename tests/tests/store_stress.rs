@@ -1,21 +1,36 @@
 //! Multi-threaded stress: the size bound holds at every moment, no write is lost, metrics are exact once the
 //! threads have finished. Threads start together at a barrier; nothing depends on timing.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use cache_core::{AsyncCache, Policy};
+use cache_core::{AsyncCache, EvictionCause, Policy};
 
 const THREADS: usize = 4;
 
+/// The bound at every moment: a watcher samples the size while the writers run (the samples are only as dense as
+/// the scheduling), and, exactly, every value inserted is accounted for once the threads have finished: it is
+/// still stored, or it left through the eviction listener (evicted, replaced or removed) exactly once. A store
+/// that kept an entry past its bound without evicting it, or lost one, breaks that count.
 #[test]
 fn size_never_exceeds_maxsize_under_concurrent_writes() {
     for policy in [Policy::Lru, Policy::Lfu, Policy::TinyLfu] {
+        let left = Arc::new([(); 4].map(|()| AtomicU64::new(0)));
+        let seen = Arc::clone(&left);
         let cache = AsyncCache::builder()
             .maxsize(500)
             .shards(8)
             .policy(policy)
+            .on_evict(move |_: u64, _: u64, cause| {
+                let i = match cause {
+                    EvictionCause::Evicted => 0,
+                    EvictionCause::Replaced => 1,
+                    EvictionCause::Removed => 2,
+                    _ => 3,
+                };
+                seen[i].fetch_add(1, Ordering::SeqCst);
+            })
             .build()
             .unwrap();
         let barrier = Arc::new(Barrier::new(THREADS + 1));
@@ -54,7 +69,24 @@ fn size_never_exceeds_maxsize_under_concurrent_writes() {
         let max_seen = watcher.join().unwrap();
         assert!(max_seen <= 500, "{policy}: saw {max_seen} entries");
         assert!(cache.len() <= 500);
-        assert!(cache.metrics().evictions > 0);
+        let [evicted, replaced, removed, other] =
+            [0, 1, 2, 3].map(|i| left[i].load(Ordering::SeqCst));
+        let m = cache.metrics();
+        assert!(
+            evicted > 0 && removed > 0,
+            "{policy}: {evicted} evicted, {removed} removed"
+        );
+        assert_eq!(other, 0, "{policy}: nothing expires or is cleared here");
+        assert_eq!(
+            m.evictions, evicted,
+            "{policy}: every eviction reached the listener"
+        );
+        let inserted = THREADS as u64 * 20_000;
+        assert_eq!(
+            inserted,
+            cache.len() as u64 + evicted + replaced + removed,
+            "{policy}: every inserted value is stored or left exactly once"
+        );
     }
 }
 
