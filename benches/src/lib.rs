@@ -8,6 +8,7 @@
 
 pub mod belady;
 pub mod hit_report;
+pub mod machine;
 pub mod traces;
 
 use std::fmt::Write as _;
