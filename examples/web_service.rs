@@ -312,7 +312,7 @@ async fn demo() -> Result<(), BoxError> {
         let _ = stopped.await;
     }));
     println!("serving on {base} (`--serve` to keep it running)");
-    let client = client::Client::new();
+    let client = client::Client::default();
 
     let burst: Vec<_> = (0..20)
         .map(|_| client.get(format!("{base}/users/7")))
@@ -389,12 +389,14 @@ pub mod client {
     #[derive(Clone)]
     pub struct Client(hyper_util::client::legacy::Client<HttpConnector, Empty<Bytes>>);
 
-    impl Client {
+    impl Default for Client {
         /// A client with no TLS: `http://` only.
-        pub fn new() -> Self {
+        fn default() -> Self {
             Self(hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http())
         }
+    }
 
+    impl Client {
         /// `GET url`: the status and the body as text.
         pub fn get(
             &self,

@@ -67,7 +67,7 @@ impl Server {
         Self {
             addr,
             state,
-            client: Client::new(),
+            client: Client::default(),
             stop,
             task,
         }
