@@ -19,6 +19,8 @@
 //! * `HIT_RATIO_TRACES=a,b`: only these traces. `HIT_RATIO_SUBJECTS=LRU,moka`: only the subjects whose name
 //!   contains one of these (Belady and the lockstep pair always run).
 //! * `HIT_RATIO_CSV=path`: where the CSV goes (default `target/hit_ratio.csv`, or `target/hit_ratio_sweep.csv`).
+//! * `HIT_RATIO_HASHER_SEED=n`: cache-core's caches hash with this seed instead of a random one per cache, so
+//!   that their default-build figures repeat from run to run (the peers' do not).
 //! * `HIT_RATIO_THREADS=n`: subjects replayed in parallel (default: the available cores). Hit ratios do not
 //!   depend on it.
 //!
@@ -94,6 +96,13 @@ fn ours(capacity: usize, policy: Policy, one_shard: bool) -> Access {
         builder.shards(1)
     } else {
         builder
+    };
+    let builder = match std::env::var("HIT_RATIO_HASHER_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(seed) => builder.hasher_seed(seed),
+        None => builder,
     };
     let cache: AsyncCache<u64, u64> = builder.build().expect("valid cache settings");
     Box::new(move |k| {

@@ -227,7 +227,13 @@ impl AnyPolicy {
     /// `capacity`: the most slots the store will have (LFU sizes its side vector by it). `max_weight`: the most
     /// total weight it will hold, for a cache with a weigher (TinyLFU sizes its regions in weight then, in
     /// entries otherwise). LRU and LFU need not know: the store evicts their victims until the new entry fits.
-    pub(crate) fn new(kind: crate::Policy, capacity: usize, max_weight: Option<u64>) -> Self {
+    /// `shards`: how many stores alike the cache has (TinyLFU sizes its adaptation steps by the whole cache).
+    pub(crate) fn new(
+        kind: crate::Policy,
+        capacity: usize,
+        max_weight: Option<u64>,
+        shards: usize,
+    ) -> Self {
         match kind {
             crate::Policy::Lru => Self::Lru(Lru::new(capacity <= UNORDERED_MAX)),
             crate::Policy::Lfu => Self::Lfu(Lfu::new(capacity, capacity <= UNORDERED_MAX)),
@@ -235,6 +241,7 @@ impl AnyPolicy {
                 capacity,
                 max_weight.unwrap_or(capacity as u64),
                 capacity <= UNORDERED_MAX,
+                shards,
             )),
         }
     }

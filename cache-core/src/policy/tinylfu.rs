@@ -12,10 +12,11 @@
 //! * **Eviction.** When the shard is full and the window holds its share, the window's least recent entry (the
 //!   *candidate*) competes with main's *victim* (probation's least recent, else protected's): the candidate
 //!   enters main (probation's front) only if the sketch says it was used more often than the victim, which is
-//!   then evicted; otherwise the candidate is evicted. A candidate used often (6 or more) that loses still gets
-//!   in now and then (1 in 128, by a generator seeded from the shard's capacity: deterministic), so that a victim
-//!   whose count collides with a hot key's cannot be pinned. If the window holds less than its share (it just
-//!   grew), main's victim goes without a contest.
+//!   then evicted; otherwise the candidate is evicted. A victim that has turned away more candidates in a row
+//!   than the shard holds entries, without being used meanwhile, loses the next contest all the same, so that a
+//!   victim whose estimate is inflated by collisions with hot keys' counters cannot freeze main for good (the
+//!   sketch's seeded hashing already keeps a client from aiming keys at counters). If the window holds less than
+//!   its share (it just grew), main's victim goes without a contest.
 //! * **Inserts always land.** A new entry goes to the window's front and the window always keeps at least one
 //!   slot, so the entry evicted to make room for an insert is never the inserted one: a `get` right after an
 //!   `insert` finds the value (barring expiry). Admission decides only later, whether the entry moves on from
@@ -24,8 +25,10 @@
 //!   entries it recently evicted, each tagged with where it was evicted from (a *ghost*): a candidate turned away
 //!   at the window's end, or main's victim. A new key found among the window's ghosts would have hit had the
 //!   window been larger, so the window grows; one found among main's ghosts would have hit had main been larger,
-//!   so the window shrinks. Each step is one entry, or the ratio of the other kind's ghosts to this kind's when
-//!   that is larger (the rarer signal weighs more, as in ARC). A ghost counts only if it returns within eight
+//!   so the window shrinks. A step is 1/[`STEP_DIVISOR`] of the whole cache's capacity (at least one entry),
+//!   times the ratio of the other kind's ghosts to this kind's when that is larger (the rarer signal weighs
+//!   more, as in ARC). It is a share of the *cache*'s capacity, not of the shard's: each shard sees only its
+//!   share of the ghosts, so a cache moves its windows at the same pace whatever its shard count. A ghost counts only if it returns within eight
 //!   times its region's size in evictions: a key that comes back only after a whole loop over more keys than the
 //!   cache holds would not have hit in a somewhat larger region either, and must not pull the window open. The
 //!   ghosts live in a direct-mapped table of one slot per two entries (a newer ghost overwrites an older one in
@@ -59,8 +62,8 @@ use lists::{List, Region};
 const WINDOW_PERCENT: usize = 1;
 /// Protected's share of main, in percent.
 const PROTECTED_PERCENT: usize = 80;
-/// A candidate at least this frequent may be admitted at random though it lost (see the module docs).
-const WARM: u8 = 6;
+/// A step of the window is this fraction of the whole cache's capacity (see the module docs).
+const STEP_DIVISOR: usize = 5_000;
 /// W-TinyLFU order over slot indices (see the module docs).
 #[derive(Debug)]
 pub(crate) struct TinyLfu {
@@ -76,8 +79,11 @@ pub(crate) struct TinyLfu {
     /// Allocated once the shard first holds half its capacity.
     sketch: Option<Sketch>,
     ghosts: Ghosts,
-    /// xorshift state for the occasional admission of a warm candidate.
-    rng: u64,
+    /// One step of the window's adaptation, in entries (see the module docs).
+    step: u64,
+    /// Main's victim at the last contest it won, and how many contests in a row it has won.
+    last_victim: u32,
+    wins: usize,
     /// `Some(next stamp)` while the lists are not built yet (see the module docs).
     unordered: Option<u64>,
     /// Whether a new or cleared policy starts unordered (small shards only: see `UNORDERED_MAX`).
@@ -109,8 +115,8 @@ fn fingerprint(hash: u64) -> u32 {
 
 impl TinyLfu {
     /// A policy for a shard of up to `capacity` entries weighing up to `size` together (`capacity` again
-    /// without a weigher) that starts unordered if `unordered`.
-    pub(crate) fn new(capacity: usize, size: u64, unordered: bool) -> Self {
+    /// without a weigher), one of `shards` alike, that starts unordered if `unordered`.
+    pub(crate) fn new(capacity: usize, size: u64, unordered: bool, shards: usize) -> Self {
         let capacity = capacity.max(1);
         let size = size.max(1);
         let mut this = Self {
@@ -122,7 +128,9 @@ impl TinyLfu {
             protected_max: 0,
             sketch: None,
             ghosts: Ghosts::default(),
-            rng: 0x2545_F491_4F6C_DD1D ^ capacity as u64,
+            step: (capacity.saturating_mul(shards.max(1)) / STEP_DIVISOR).max(1) as u64,
+            last_victim: NIL,
+            wins: 0,
             unordered: unordered.then_some(0),
             starts_unordered: unordered,
         };
@@ -289,12 +297,12 @@ impl TinyLfu {
         let (age, reach) = (age as u64, GHOST_REACH as u64);
         match kind {
             Ghost::Window if age * unit <= reach * self.window_max => {
-                self.set_window(self.window_max + unit * (main / window).max(1) as u64);
+                self.set_window(self.window_max + self.step * unit * (main / window).max(1) as u64);
             }
             Ghost::Main if age * unit <= reach * (self.size - self.window_max) => {
                 self.set_window(
                     self.window_max
-                        .saturating_sub(unit * (window / main).max(1) as u64),
+                        .saturating_sub(self.step * unit * (window / main).max(1) as u64),
                 );
             }
             _ => return,
@@ -308,18 +316,21 @@ impl TinyLfu {
             .map_or(0, |s| s.frequency(self.fingerprint_of(idx)))
     }
 
-    /// Whether the window's `candidate` should replace main's `victim`.
+    /// Whether the window's `candidate` should replace main's `victim`: if it was used more often, or if the
+    /// victim has already won more contests in a row than the shard holds entries (see the module docs; a use
+    /// of the victim moves it off probation's tail, and the next victim starts counting afresh).
     fn admit(&mut self, candidate: u32, victim: u32) -> bool {
-        let c = self.frequency(candidate);
-        let v = self.frequency(victim);
-        if c > v {
+        if self.frequency(candidate) > self.frequency(victim) {
             return true;
         }
-        if c >= WARM.min(MAX_COUNT) {
-            self.rng ^= self.rng << 13;
-            self.rng ^= self.rng >> 7;
-            self.rng ^= self.rng << 17;
-            return self.rng & 127 == 0;
+        if victim != self.last_victim {
+            self.last_victim = victim;
+            self.wins = 0;
+        }
+        self.wins += 1;
+        if self.wins > self.capacity {
+            self.last_victim = NIL;
+            return true;
         }
         false
     }
@@ -396,6 +407,9 @@ impl EvictionPolicy for TinyLfu {
     }
 
     fn remove(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        if idx == self.last_victim {
+            self.last_victim = NIL;
+        }
         if self.unordered.is_some() {
             return;
         }
@@ -405,6 +419,9 @@ impl EvictionPolicy for TinyLfu {
 
     fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32) {
         self.info[to as usize] = self.info[from as usize];
+        if from == self.last_victim {
+            self.last_victim = to;
+        }
         if self.unordered.is_some() {
             // The stamp moved with the slot's `Meta`; there are no links to fix.
             return;
@@ -501,6 +518,8 @@ impl EvictionPolicy for TinyLfu {
     }
 
     fn clear(&mut self) {
-        *self = Self::new(self.capacity, self.size, self.starts_unordered);
+        let step = self.step;
+        *self = Self::new(self.capacity, self.size, self.starts_unordered, 1);
+        self.step = step;
     }
 }

@@ -239,7 +239,7 @@ where
             deadline_of: Vec::new(),
             refresh: Refresh::new(NEVER),
             order: Box::new(CachePadded::new(Mutex::new(Order {
-                policy: AnyPolicy::new(policy, capacity, max_weight),
+                policy: AnyPolicy::new(policy, capacity, max_weight, shards),
                 meta: Vec::new(),
                 weight: Vec::new(),
                 weighted: max_weight.is_some(),

@@ -23,7 +23,7 @@ struct Harness {
 impl Harness {
     /// Counting from the first insert (a shard's sketch starts only once it is half full).
     fn new(capacity: usize) -> Self {
-        let mut p = TinyLfu::new(capacity, capacity as u64, false);
+        let mut p = TinyLfu::new(capacity, capacity as u64, false, 1);
         p.sketch = Some(Sketch::new(capacity));
         Self {
             p,
@@ -79,7 +79,7 @@ fn new_entries_enter_the_window_and_overflow_into_probation() {
 #[test]
 fn uses_before_the_first_eviction_are_sorted_into_the_lists() {
     let mut slots = vec![Meta::default(); 5];
-    let mut p = TinyLfu::new(10, 10, true);
+    let mut p = TinyLfu::new(10, 10, true, 1);
     for i in 0..5 {
         p.insert(&mut slots, i, u64::from(i));
     }
@@ -98,7 +98,7 @@ fn uses_before_the_first_eviction_are_sorted_into_the_lists() {
         p.unordered.is_some(),
         "a cleared policy starts unordered again"
     );
-    assert!(TinyLfu::new(10, 10, false).unordered.is_none());
+    assert!(TinyLfu::new(10, 10, false, 1).unordered.is_none());
 }
 
 #[test]
@@ -280,4 +280,42 @@ fn a_ghost_that_returns_too_late_does_not_count() {
     h.insert(12_345);
     assert_eq!(h.p.window_max, 1);
     assert_eq!(h.p.ghosts.take(fp), None, "taken all the same");
+}
+
+/// A victim whose estimate is inflated (its counters collide with hot keys') and that is never used itself turns
+/// candidates away only as many times in a row as the shard holds entries: then the next candidate gets in.
+#[test]
+fn a_victim_that_keeps_winning_unused_is_evicted_at_last() {
+    let capacity = 10;
+    let mut h = Harness::new(capacity);
+    for k in 0..capacity as u64 {
+        h.insert(k);
+    }
+    // Slot 0 is probation's least recent entry; its estimate reads 15 without a use of it.
+    let fp = h.p.fingerprint_of(0);
+    for _ in 0..20 {
+        h.p.sketch.as_mut().unwrap().increment(fp);
+    }
+    let mut turned_away = 0;
+    for k in 100..200u64 {
+        // Each new key is used three times in the window: more than any victim not inflated.
+        let (victim, moved) = h.evict();
+        if victim == 0 {
+            assert_eq!(
+                moved,
+                Some(9),
+                "the candidate in the last slot moves into the hole"
+            );
+            break;
+        }
+        assert_eq!(victim, 9, "the candidate loses");
+        turned_away += 1;
+        let idx = h.insert(k);
+        h.touch(idx);
+        h.touch(idx);
+    }
+    assert_eq!(
+        turned_away, capacity,
+        "one contest more than the shard's capacity"
+    );
 }
