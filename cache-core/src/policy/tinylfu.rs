@@ -25,7 +25,7 @@
 //!   entries it recently evicted, each tagged with where it was evicted from (a *ghost*): a candidate turned away
 //!   at the window's end, or main's victim. A new key found among the window's ghosts would have hit had the
 //!   window been larger, so the window grows; one found among main's ghosts would have hit had main been larger,
-//!   so the window shrinks. A step is 1/[`STEP_DIVISOR`] of the whole cache's capacity (at least one entry),
+//!   so the window shrinks. A step is 1/`STEP_DIVISOR` of the whole cache's capacity (at least one entry),
 //!   times the ratio of the other kind's ghosts to this kind's when that is larger (the rarer signal weighs
 //!   more, as in ARC). It is a share of the *cache*'s capacity, not of the shard's: each shard sees only its
 //!   share of the ghosts, so a cache moves its windows at the same pace whatever its shard count. A ghost counts only if it returns within eight
