@@ -210,7 +210,8 @@ where
     /// # Refresh-ahead
     /// As in [`get_or_load`](Self::get_or_load): the caller that claims a due value's refresh runs its `load`. On
     /// `Ok` it gets the new value; on `Err` it gets the **old** value (still live), the error is dropped and counted
-    /// in [`Metrics::refresh_failures`](crate::Metrics::refresh_failures), and the next hit tries again.
+    /// in [`Metrics::refresh_failures`](crate::Metrics::refresh_failures), and the next hit tries again. If the old
+    /// value's TTL passed while `load` ran, it gets its error instead (an expired value is never an answer).
     pub fn try_get_or_load<E, F>(
         &self,
         key: K,
@@ -386,6 +387,12 @@ impl PanicMark {
             self.0.store(false, Relaxed);
         }
         polled
+    }
+
+    /// A mark already set: for a guard made just before user code that may panic before any poll (a batch
+    /// closure's call).
+    pub(crate) fn armed() -> Self {
+        Self(AtomicBool::new(true))
     }
 
     /// The outcome is recorded: a later `Drop` is not a panic of the loader.

@@ -227,7 +227,8 @@ where
         Poll::Pending
     }
 
-    /// Polls this caller's reload: a value is stored and is the answer; after an error the old value is.
+    /// Polls this caller's reload: a value is stored and is the answer; after an error the old value is (the
+    /// error, if the old value expired meanwhile).
     fn refresh(&mut self, cx: &mut Context<'_>) -> Poll<R> {
         let State::Refresh {
             load, run, reload, ..

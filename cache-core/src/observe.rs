@@ -10,7 +10,7 @@
 //! | feature | what | when |
 //! |---|---|---|
 //! | `tracing` | span `cache.load` (DEBUG), fields `cache`, `outcome` (`ok`, `error`, `panicked`, `cancelled`, `tier`), `duration_us` | one per single-key load (`get_or_load`, `try_get_or_load`, `warmup`, the attribute); the loader runs inside it |
-//! | `tracing` | span `cache.refresh` (DEBUG), same fields | one per background refresh |
+//! | `tracing` | span `cache.refresh` (DEBUG), same fields | one per refresh (spawned, or run by the `get_or_load` caller that claimed it) |
 //! | `tracing` | event "load failed" (WARN) / "load panicked" (WARN) / "load cancelled" (DEBUG) | in the load's span |
 //! | `tracing` | event "batch load" (DEBUG), fields `cache`, `keys`, `outcome`, `duration_us` | one per batch-loader call |
 //! | `tracing` | event "entries left the cache" (TRACE), fields `evicted`, `expired`, `removed`, `replaced`, `cleared` | after an operation removed entries, once its lock is released |
@@ -92,7 +92,8 @@ impl LoadSpan {
         }
     }
 
-    /// Opens the span of a background refresh of the cache called `name` (for `refresh_after`).
+    /// Opens the span of a refresh of the cache called `name` (for `refresh_after`): spawned, or run by the caller
+    /// that claimed it.
     #[inline]
     pub(crate) fn refresh(name: Option<&str>) -> Self {
         #[cfg(feature = "tracing")]
@@ -155,7 +156,7 @@ pub(crate) fn batch_finished(name: Option<&str>, keys: usize, outcome: Outcome, 
     record_load(name, outcome, took);
 }
 
-/// A background refresh of the cache called `name` (see [`LoadSpan::refresh`]) ended: as [`load_finished`].
+/// A refresh of the cache called `name` (see [`LoadSpan::refresh`]) ended: as [`load_finished`].
 #[inline]
 pub(crate) fn refresh_finished(
     span: &LoadSpan,

@@ -12,7 +12,7 @@ use crate::load::{share, PanicMark};
 use crate::load_future::{LoadOne, Loaded};
 use crate::observe::{self, LoadSpan};
 use crate::reentry::RunId;
-use crate::store::Found;
+use crate::store::{Found, NEVER};
 use crate::AsyncCache;
 
 /// What a refreshing lookup found.
@@ -205,20 +205,20 @@ where
         // User `Clone` and the clock first: a panic there leaves nothing registered.
         let (kept, registered) = (key.clone(), key.clone());
         let now = self.inner.time.now();
-        let flight = {
+        let (flight, old_deadline) = {
             let mut shard = self.inner.shards.lock(hash);
             let (s, grave) = shard.split();
             if s.flights.get(hash, key).is_some_and(|f| !f.is_finished()) {
                 return None;
             }
-            if !s.store.begin_refresh(hash, key, now) {
+            let Some(deadline) = s.store.begin_refresh(hash, key, now) else {
                 return None;
-            }
+            };
             // A finished flight left registered by a panic in user code is stale.
             s.flights.detach(hash, key, grave);
             let flight = Flight::new();
             s.flights.start(hash, registered, Arc::clone(&flight));
-            flight
+            (flight, deadline)
         };
         let run = RunId::new();
         flight.claim(run);
@@ -231,6 +231,7 @@ where
                 flight,
                 ttl,
                 registered: true,
+                old_deadline,
                 started: now,
                 span: Some(LoadSpan::refresh(self.name())),
                 mark: PanicMark::default(),
@@ -255,6 +256,8 @@ where
     ttl: Ttl,
     /// Whether the flight may still be registered (so `Drop` must unregister it).
     registered: bool,
+    /// When the value being refreshed expires (the cache's clock; `NEVER` for no TTL).
+    old_deadline: u64,
     /// When the reload started (the cache's clock), and its span until its outcome is reported.
     started: u64,
     span: Option<LoadSpan>,
@@ -279,7 +282,8 @@ where
     }
 
     /// Ends the reload with what the loader returned: a value is stored and shared, and handed back; an error
-    /// is counted and dropped (`None`: the caller answers with the old value).
+    /// is counted and dropped (`None`: the caller answers with the old value), unless the old value expired
+    /// while the reload ran: then the error is handed back (an expired value is never an answer).
     pub(crate) fn conclude<R: Loaded<V>>(self, loaded: R) -> Option<R> {
         match loaded.value() {
             Some(value) => {
@@ -287,8 +291,10 @@ where
                 Some(loaded)
             }
             None => {
+                let expired =
+                    self.old_deadline != NEVER && self.old_deadline <= self.cache.inner.time.now();
                 self.fail();
-                None
+                expired.then_some(loaded)
             }
         }
     }

@@ -6,7 +6,7 @@ use std::pin::pin;
 
 use super::leader::BatchLeader;
 use crate::flight::Outcome;
-use crate::load::Lookup;
+use crate::load::{Lookup, PanicMark};
 use crate::observe;
 use crate::reentry::{self, RunId};
 use crate::AsyncCache;
@@ -88,12 +88,14 @@ where
             let load = async move {
                 let mut loaded = HashMap::new();
                 if !leader.is_empty() {
-                    let started = self.inner.time.now();
                     let keys = leader.distinct_keys();
-                    let asked = keys.len();
-                    let mut call = pin!(batch_fn(keys));
-                    let found = poll_fn(|cx| reentry::poll_as(run, call.as_mut(), cx)).await;
+                    // Counts a panic of `batch_fn` (its call, its future or its output) as a failed load.
+                    let call = BatchCall::new(self, keys.len());
+                    let mut fut = pin!(batch_fn(keys));
+                    let found = poll_fn(|cx| call.mark.poll(run, fut.as_mut(), cx)).await;
                     let found: Vec<(K, V)> = found.into_iter().collect();
+                    let (started, asked) = (call.started, call.asked);
+                    call.mark.clear();
                     let took = self.since(started);
                     self.inner.loads.lock().record(took, true);
                     observe::batch_finished(self.name(), asked, observe::Outcome::Ok, took);
@@ -118,5 +120,54 @@ where
             }
         }
         out
+    }
+}
+
+/// One `batch_fn` call of `get_many`: dropped with its mark set (armed before the call, kept once its future
+/// returns, until the outcome is recorded), `batch_fn` panicked and the load is counted as failed, as the
+/// windowed batch counts one. Dropped with the mark clear, it was cancelled (also when a panic elsewhere in the
+/// caller's task unwound it): counted nowhere.
+struct BatchCall<'c, K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    cache: &'c AsyncCache<K, V>,
+    started: u64,
+    asked: usize,
+    mark: PanicMark,
+}
+
+impl<'c, K, V> BatchCall<'c, K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn new(cache: &'c AsyncCache<K, V>, asked: usize) -> Self {
+        Self {
+            cache,
+            started: cache.inner.time.now(),
+            asked,
+            mark: PanicMark::armed(),
+        }
+    }
+}
+
+impl<K, V> Drop for BatchCall<'_, K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn drop(&mut self) {
+        if self.mark.panicked() {
+            let took = self.cache.since(self.started);
+            self.cache.inner.loads.lock().record(took, false);
+            observe::batch_finished(
+                self.cache.name(),
+                self.asked,
+                observe::Outcome::Panicked,
+                took,
+            );
+        }
     }
 }

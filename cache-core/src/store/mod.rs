@@ -272,17 +272,15 @@ where
     }
 
     /// Starts a refresh of `key` if it is live and due at `now`: marks it so that no other hit starts one until
-    /// the refresh stores a value or [`Self::end_refresh`]; returns whether it did.
-    pub(crate) fn begin_refresh(&mut self, hash: u64, key: &K, now: u64) -> bool {
-        let Some(i) = self.find(hash, key) else {
-            return false;
-        };
+    /// the refresh stores a value or [`Self::end_refresh`]; returns the entry's deadline if it did.
+    pub(crate) fn begin_refresh(&mut self, hash: u64, key: &K, now: u64) -> Option<u64> {
+        let i = self.find(hash, key)?;
         match self.refresh.get(i) {
             Some(due) if due <= now && !Self::expired(self.deadline(i), || now) => {
                 self.refresh.begin(i);
-                true
+                Some(self.deadline(i))
             }
-            _ => false,
+            _ => None,
         }
     }
 
