@@ -129,8 +129,8 @@ where
 /// caller's task unwound it): counted nowhere.
 struct BatchCall<'c, K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     cache: &'c AsyncCache<K, V>,
     started: u64,
@@ -140,8 +140,8 @@ where
 
 impl<'c, K, V> BatchCall<'c, K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     fn new(cache: &'c AsyncCache<K, V>, asked: usize) -> Self {
         Self {
@@ -155,8 +155,8 @@ where
 
 impl<K, V> Drop for BatchCall<'_, K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: CacheKey,
+    V: CacheValue,
 {
     fn drop(&mut self) {
         if self.mark.panicked() {
