@@ -211,9 +211,8 @@ where
             if s.flights.get(hash, key).is_some_and(|f| !f.is_finished()) {
                 return None;
             }
-            let Some(deadline) = s.store.begin_refresh(hash, key, now) else {
-                return None;
-            };
+            // Refreshed, removed or expired since the read, or another hit claimed it first.
+            let deadline = s.store.begin_refresh(hash, key, now)?;
             // A finished flight left registered by a panic in user code is stale.
             s.flights.detach(hash, key, grave);
             let flight = Flight::new();
