@@ -96,13 +96,20 @@ where
         if let Self::OursFull(c) = self {
             // TinyLFU admits a new key into its main region only once it is used more often than what it would
             // displace: the measured keys, used once like the extra keys, may have been turned away. Asking for
-            // them again (a miss and an insert count one more use) gets them in; LRU has them all already.
-            for _ in 0..8 {
+            // them again (a miss and an insert count one more use) gets them in; LRU has them all already. A key
+            // let in may still displace another measured key (the window adapts as the misses come back), so
+            // this repeats until a pass finds every key; the caller asserts that it did.
+            for _ in 0..64 {
+                let mut missing = 0;
                 for (i, k) in keys.iter().enumerate() {
                     if c.peek(k).is_none() {
+                        missing += 1;
                         c.get(k);
                         c.insert(k.clone(), i as u64);
                     }
+                }
+                if missing == 0 {
+                    break;
                 }
             }
         }
