@@ -25,10 +25,8 @@ use crate::grave::Graveyard;
 use crate::reentry::{self, RunId};
 
 /// How a flight ended, as its waiters see it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Outcome<V> {
-    /// Still loading.
-    Pending,
     /// The loader produced a value.
     Value(V),
     /// A batch loader left the key out.
@@ -44,24 +42,11 @@ pub(crate) enum Outcome<V> {
     Abandoned,
 }
 
-impl<V: Clone> Clone for Outcome<V> {
-    fn clone(&self) -> Self {
-        match self {
-            Self::Pending => Self::Pending,
-            Self::Value(v) => Self::Value(v.clone()),
-            Self::Absent => Self::Absent,
-            Self::Retry => Self::Retry,
-            Self::Failed(e) => Self::Failed(Arc::clone(e)),
-            Self::Panicked => Self::Panicked,
-            Self::Abandoned => Self::Abandoned,
-        }
-    }
-}
-
 /// One load in progress, shared by its loader and its waiters.
 #[derive(Debug)]
 pub(crate) struct Flight<V> {
-    outcome: Mutex<Outcome<V>>,
+    /// `None` while the load runs; how it ended once it has.
+    outcome: Mutex<Option<Outcome<V>>>,
     done: Notify,
     /// The [`RunId`] of the load that will finish this flight, 0 until that load claims it (a windowed batch
     /// claims its flights when it starts). Written and read for re-entrancy checks only: the check that matters
@@ -72,7 +57,7 @@ pub(crate) struct Flight<V> {
 impl<V: Clone> Flight<V> {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
-            outcome: Mutex::new(Outcome::Pending),
+            outcome: Mutex::new(None),
             done: Notify::new(),
             run: AtomicU64::new(0),
         })
@@ -93,10 +78,10 @@ impl<V: Clone> Flight<V> {
     pub(crate) fn finish(&self, outcome: Outcome<V>) {
         {
             let mut slot = self.outcome.lock();
-            if !matches!(*slot, Outcome::Pending) {
+            if slot.is_some() {
                 return;
             }
-            *slot = outcome;
+            *slot = Some(outcome);
         }
         crate::model::switch();
         self.done.notify_waiters();
@@ -105,7 +90,7 @@ impl<V: Clone> Flight<V> {
     /// Whether the outcome is published (a registered flight that is finished is stale: its key may load
     /// again).
     pub(crate) fn is_finished(&self) -> bool {
-        !matches!(*self.outcome.lock(), Outcome::Pending)
+        self.outcome.lock().is_some()
     }
 
     /// [`wait`](Self::wait), owning its flight (so the future can be stored).
@@ -122,9 +107,8 @@ impl<V: Clone> Flight<V> {
             notified.as_mut().enable();
             crate::model::switch();
             {
-                let slot = self.outcome.lock();
-                if !matches!(*slot, Outcome::Pending) {
-                    return slot.clone();
+                if let Some(outcome) = &*self.outcome.lock() {
+                    return outcome.clone();
                 }
             }
             notified.await;

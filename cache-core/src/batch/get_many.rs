@@ -111,7 +111,7 @@ where
                     Outcome::Value(v) => {
                         out.insert(key, v);
                     }
-                    Outcome::Retry | Outcome::Pending | Outcome::Abandoned => {
+                    Outcome::Retry | Outcome::Abandoned => {
                         self.forget(hash, &flight);
                         todo.push((hash, key));
                     }

@@ -222,7 +222,7 @@ where
                     return Err(LoadError::Abandoned);
                 }
                 // A single-key loader failed or was cancelled: load through the batch instead.
-                Outcome::Retry | Outcome::Pending => self.forget(hash, &flight),
+                Outcome::Retry => self.forget(hash, &flight),
             }
         }
     }
