@@ -1,6 +1,6 @@
 //! The attribute's options: `maxsize = 128, policy = "lfu", ttl = 60, skip_args = 1, key = K, convert = expr,
-//! result = true, option = true, crate = "path"` parsed into typed [`Args`], each value with the span of the
-//! token it came from. One setter per option; each refuses a second occurrence and a bad value with an error on
+//! result = true, option = true, redis = "expr", name = "users", crate = "path"` parsed into typed [`Args`],
+//! each value with the span of the token it came from. One setter per option; each refuses a second occurrence and a bad value with an error on
 //! the offending token that lists the valid forms.
 //!
 //! `maxsize` and `ttl` take a literal (checked here) or a constant expression (`MAX_USERS`, `10 * 1024`,
@@ -19,15 +19,16 @@ use crate::errors::Errors;
 mod values;
 
 use values::{
-    parse_convert, parse_crate, parse_flag, parse_key, parse_maxsize, parse_policy,
-    parse_refresh_after, parse_skip_args, parse_ttl,
+    parse_convert, parse_crate, parse_flag, parse_key, parse_maxsize, parse_name, parse_policy,
+    parse_redis, parse_refresh_after, parse_skip_args, parse_ttl,
 };
 
 /// Every option, as a user writes it: the tail of every "unknown option" message.
 pub(crate) const VALID_FORMS: &str =
     "`maxsize = 128`, `policy = \"lru\"`, `\"lfu\"` or `\"tinylfu\"`, \
      `ttl = 60` or `ttl = 0.5` (seconds), `refresh_after = 30` (seconds), `skip_args = 1`, `key = Type` with `convert = expr`, \
-     `result = true`, `option = true`, `crate = \"path::to::cache_core\"`";
+     `result = true`, `option = true`, `redis = \"expr\"` with an optional `name = \"users\"`, \
+     `crate = \"path::to::cache_core\"`";
 
 /// The largest `maxsize` every shard layout accepts (a shard holds fewer than `u32::MAX` entries).
 const MAX_MAXSIZE: u64 = u32::MAX as u64 - 1;
@@ -73,6 +74,10 @@ pub(crate) struct Args {
     pub(crate) result: Option<WithSpan<bool>>,
     /// `option = true|false`: whether the output is an `Option` of which only `Some` is cached.
     pub(crate) option: Option<WithSpan<bool>>,
+    /// `redis = "expr"`: the expression that yields the shared tier (feature `redis` of `cache-core`).
+    pub(crate) redis: Option<WithSpan<Expr>>,
+    /// `name = "users"`: the cache's name in the shared tier (instead of the fn's path); only with `redis`.
+    pub(crate) name: Option<WithSpan<String>>,
     pub(crate) krate: Option<WithSpan<Path>>,
 }
 
@@ -115,6 +120,8 @@ impl Args {
             "convert" => set_once(&mut self.convert, option, parse_convert),
             "result" => set_once(&mut self.result, option, |v| parse_flag(v, "result")),
             "option" => set_once(&mut self.option, option, |v| parse_flag(v, "option")),
+            "redis" => set_once(&mut self.redis, option, parse_redis),
+            "name" => set_once(&mut self.name, option, parse_name),
             "crate" => set_once(&mut self.krate, option, parse_crate),
             _ => Err(syn::Error::new(
                 option.name.span(),
@@ -210,6 +217,8 @@ fn example(key: &str) -> String {
         "key" | "convert" => "`key = Type, convert = expr`".to_owned(),
         "result" => "`result = true`".to_owned(),
         "option" => "`option = true`".to_owned(),
+        "redis" => "`redis = \"TIER.clone()\"` (an expression that yields a `RedisTier`)".to_owned(),
+        "name" => "`name = \"users\"`".to_owned(),
         "crate" => "`crate = \"path::to::cache_core\"`".to_owned(),
         _ => format!("one of {VALID_FORMS}"),
     }

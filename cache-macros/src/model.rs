@@ -25,6 +25,17 @@ pub(crate) struct Settings {
     pub(crate) ttl: Option<WithSpan<Amount<u64>>>,
     /// `refresh_after`, as `ttl`.
     pub(crate) refresh_after: Option<WithSpan<Amount<u64>>>,
+    /// `redis = "expr"` (with `name`): the cache is shared through a Redis tier.
+    pub(crate) shared: Option<Shared>,
+}
+
+/// `redis = "expr"`, with an optional `name = "..."`.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    /// The expression that yields the tier, and where it was written.
+    pub(crate) tier: WithSpan<Expr>,
+    /// `name = "..."`; `None`: the fn's path names the cache.
+    pub(crate) name: Option<String>,
 }
 
 /// Where the cached fn is, which decides where its companions go.
@@ -134,6 +145,38 @@ pub(crate) enum OutputKind {
 
 const DEFAULT_MAXSIZE: usize = 128;
 
+/// `redis` and `name`, checked: `name` needs `redis`, and a method taking `self` cannot be shared (its keys start
+/// with the instance's identity, which means nothing in another process).
+fn shared(
+    redis: Option<WithSpan<Expr>>,
+    name: Option<WithSpan<String>>,
+    receiver: Option<&Receiver>,
+    errors: &mut Errors,
+) -> Option<Shared> {
+    let Some(tier) = redis else {
+        if let Some(name) = name {
+            errors.push(syn::Error::new(
+                name.span,
+                "`name` names the cache in a Redis tier: it goes with `redis = \"...\"` (a cache without a tier \
+                 has no name to give)",
+            ));
+        }
+        return None;
+    };
+    if receiver.is_some() {
+        errors.push(syn::Error::new(
+            tier.span,
+            "`redis` on a method taking `self`: its keys start with the instance's identity, which is local to \
+             this process, so replicas could never share an entry. Cache an associated fn without `self` (put \
+             `#[async_cache]` on the impl too) or a free fn, taking what the result depends on as arguments",
+        ));
+    }
+    Some(Shared {
+        tier,
+        name: name.map(|n| n.value),
+    })
+}
+
 impl Model {
     /// Checks `func` and `args`. Every problem found is reported, each on its own token.
     /// Whether the companions are associated fns (`Self::m_cache()`) rather than items beside a free fn.
@@ -176,6 +219,7 @@ impl Model {
                  reload runs the body on a spawned task, which must own the instance",
             ));
         }
+        let shared = shared(args.redis, args.name, receiver.as_ref(), &mut errors);
         let params = params(&func, convert.is_some(), &mut errors);
         let output = output(
             &func.sig.output,
@@ -221,6 +265,7 @@ impl Model {
                 policy: args.policy.map_or(PolicyKind::Lru, |p| p.value),
                 ttl: args.ttl,
                 refresh_after: args.refresh_after,
+                shared,
             },
             receiver,
             key,

@@ -9,12 +9,15 @@ use crate::{AsyncCache, CacheIdentity, Policy};
 
 mod dispatch;
 mod options;
+/// A cache shared through Redis (`redis = ".."`).
+mod shared;
 
 pub use dispatch::{Cached, Checked, KeyPart, Probe, ProbeFallback};
 pub use options::{
     borrowed_key_argument, cached_value, key_argument, key_type, ttl_nanos, BorrowedKeyArgument,
     CachedValue, KeyArgument, KeyType, OptionOutput, ResultOutput, TtlValue,
 };
+pub use shared::*;
 
 /// The settings of a cached fn's cache: `maxsize`, policy, TTL in nanoseconds (`None`: no expiry),
 /// `refresh_after` in nanoseconds (`None`: no refreshes).

@@ -115,6 +115,50 @@ pub(super) fn parse_convert(value: &Value) -> syn::Result<Expr> {
     }
 }
 
+/// `redis = "expr"` (the expression in the string, spanned on the string) or `redis = expr`.
+pub(super) fn parse_redis(value: &Value) -> syn::Result<Expr> {
+    const FORM: &str = "`redis = \"TIER.clone()\"` (an expression that yields a `cache_core::redis::RedisTier`)";
+    let expr = value.expr(FORM)?;
+    match literal(expr) {
+        Some(Lit::Str(s)) => s.parse::<Expr>().map_err(|e| {
+            syn::Error::new(
+                s.span(),
+                format!("expected an expression in the string: {e}; write {FORM}"),
+            )
+        }),
+        Some(_) => Err(syn::Error::new_spanned(
+            expr,
+            format!("expected an expression that yields the tier: write {FORM}"),
+        )),
+        None => Ok(expr.clone()),
+    }
+}
+
+/// Whether `name` is a valid cache name in a shared tier (as `CacheBuilder::name` checks it).
+pub(crate) fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// `name = "users"`: a cache name as the builder accepts it.
+pub(super) fn parse_name(value: &Value) -> syn::Result<String> {
+    const FORM: &str = "`name = \"users\"`";
+    let expr = value.expr(FORM)?;
+    match literal(expr) {
+        Some(Lit::Str(s)) if valid_name(&s.value()) => Ok(s.value()),
+        Some(Lit::Str(s)) => Err(syn::Error::new(
+            s.span(),
+            "a cache name is 1 to 64 characters, each an ASCII letter, digit, `_`, `-` or `.`",
+        )),
+        _ => Err(syn::Error::new_spanned(
+            expr,
+            format!("expected a string literal: write {FORM}"),
+        )),
+    }
+}
+
 pub(super) fn parse_flag(value: &Value, name: &str) -> syn::Result<bool> {
     let expr = value.expr(&format!("`{name} = true`"))?;
     match literal(expr) {

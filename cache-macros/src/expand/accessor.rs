@@ -5,10 +5,10 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::Ident;
 
-use super::key::{checked, key_type, ok_const, slot_type, trait_checks};
-use super::{cfgs, doc, Names};
+use super::key::{checked, key_type, ok_const, shared_checked, slot_type, trait_checks};
+use super::{cfgs, doc, local, Names};
 use crate::args::{Amount, PolicyKind};
-use crate::model::{ImplContext, Key, Model, OutputKind};
+use crate::model::{ImplContext, Key, Model, OutputKind, Place, Shared};
 
 fn cache_type(model: &Model) -> TokenStream {
     let krate = &model.krate;
@@ -91,7 +91,9 @@ pub(super) fn accessor_body(model: &Model) -> TokenStream {
     let ok = ok_const(model);
     let checked = checked(model);
     let slot = slot_type(model);
-    let build = if model.receiver.is_some() {
+    let build = if let Some(shared) = &model.settings.shared {
+        shared_build(model, shared, &settings)
+    } else if model.receiver.is_some() {
         // Methods: the key starts with the receiver's identity, so dropped instances' entries can be swept.
         let key = key_type(model);
         quote! {
@@ -109,6 +111,60 @@ pub(super) fn accessor_body(model: &Model) -> TokenStream {
         #ok
         static __ASYNC_CACHE: #slot = #runtime::OnceLock::new();
         #build
+    }
+}
+
+/// The cache's name in the tier, as a `&'static str` expression: `name = ".."`, or the fn's path,
+/// `concat!(module_path!(), "::", [Type, "::",] fn)` (the runtime writes `::` as `.`).
+fn shared_name(model: &Model, shared: &Shared) -> TokenStream {
+    if let Some(name) = &shared.name {
+        return quote!(#name);
+    }
+    let func = model.func.sig.ident.to_string();
+    match &model.place {
+        Place::Impl(context) => {
+            let ty = context.type_name.to_string();
+            quote!(::core::concat!(::core::module_path!(), "::", #ty, "::", #func))
+        }
+        Place::Free | Place::Method => quote!(::core::concat!(::core::module_path!(), "::", #func)),
+    }
+}
+
+/// The build of a cache shared through Redis: a compile error without `cache-core`'s feature `redis`
+/// (`__private_v0_1::redis_feature!`), the tier expression in a fn (checked to yield a `RedisTier`, called once,
+/// when the cache is built), the name (a path-made one checked at compile time), then `shared_cache`.
+fn shared_build(model: &Model, shared: &Shared, settings: &TokenStream) -> TokenStream {
+    let runtime = model.runtime();
+    let checked = shared_checked(model);
+    let span = shared.tier.span;
+    let expr = &shared.tier.value;
+    let tier = local("__async_cache_tier");
+    let name = local("__ASYNC_CACHE_NAME");
+    let path = shared_name(model, shared);
+    let check_name = if shared.name.is_none() {
+        let message = format!(
+            "#[async_cache] on `{}`: with `redis`, the cache is named by its path (`module_path!()` and the fn, \
+             `::` written `.`), which must be 1 to 64 ASCII letters, digits, `_`, `-` or `.`: give it a name with \
+             `name = \"...\"`",
+            model.func.sig.ident
+        );
+        quote! {
+            const _: () = ::core::assert!(#runtime::shared_name_ok(#name), #message);
+        }
+    } else {
+        TokenStream::new()
+    };
+    // Spanned on the user's expression: the missing feature and a wrong type are reported there.
+    let feature = quote_spanned!(span=> #runtime::redis_feature! {});
+    let value = quote_spanned!(span=> #runtime::tier_value(#expr));
+    quote! {
+        #feature
+        fn #tier() -> #runtime::SharedTier {
+            #value
+        }
+        const #name: &::core::primitive::str = #path;
+        #check_name
+        #checked::shared_cache(&__ASYNC_CACHE, || (#settings), #name, #tier)
     }
 }
 
@@ -231,5 +287,18 @@ fn settings_doc(model: &Model) -> String {
         Some(Amount::Literal(n)) => format!(", refreshed after {}s", *n as f64 / 1e9),
         Some(Amount::Const(expr)) => format!(", refreshed after `{}`", expr.to_token_stream()),
     };
-    format!("At most {maxsize} entries, {policy}, {ttl}{refresh}; {stored}.")
+    let shared = match &s.shared {
+        None => String::new(),
+        Some(Shared {
+            name: Some(name), ..
+        }) => format!(" Shared through Redis as `{name}`."),
+        Some(Shared { name: None, .. }) => {
+            let path = match &model.place {
+                Place::Impl(context) => format!("{}.{}", context.type_name, model.func.sig.ident),
+                Place::Free | Place::Method => model.func.sig.ident.to_string(),
+            };
+            format!(" Shared through Redis, named by the module path and `{path}` (`::` written `.`).")
+        }
+    };
+    format!("At most {maxsize} entries, {policy}, {ttl}{refresh}; {stored}.{shared}")
 }

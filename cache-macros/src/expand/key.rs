@@ -12,27 +12,39 @@ use crate::model::{Conversion, Key, Model, ReceiverKind};
 /// `Hash`/`Eq`/`Clone`/`Send`/`Sync` is reported there, once, with what to do (`__private_v0_1::KeyArgument` & co.
 /// carry the messages). Emitted once per cached fn, in the accessor that holds the cache; every other use of the
 /// types goes through [`checked`], which asks nothing of them when they are wrong.
+///
+/// A cache shared through Redis (`redis = ".."`) checks the same types against traits that also ask for
+/// `Serialize + DeserializeOwned` (`__private_v0_1::SharedKeyArgument` & co.), still one error per type.
 pub(super) fn trait_checks(model: &Model) -> TokenStream {
     let runtime = model.runtime();
+    let shared = model.settings.shared.is_some();
+    let check = |plain: &str, in_redis: &str| {
+        let name = if shared { in_redis } else { plain };
+        Ident::new(name, proc_macro2::Span::call_site())
+    };
+    let key_argument = check("key_argument", "shared_key_argument");
+    let borrowed = check("borrowed_key_argument", "shared_borrowed_key_argument");
+    let key_type = check("key_type", "shared_key_type");
+    let cached_value = check("cached_value", "shared_value");
     let keys: TokenStream = match &model.key {
         Key::Args(params) => params
             .iter()
             .map(|p| match &p.conversion {
                 Conversion::Clone => {
                     let owned = &p.owned;
-                    quote_spanned!(p.span=> #runtime::key_argument::<#owned>();)
+                    quote_spanned!(p.span=> #runtime::#key_argument::<#owned>();)
                 }
                 Conversion::ToOwned(elem) => {
-                    quote_spanned!(p.span=> #runtime::borrowed_key_argument::<#elem>();)
+                    quote_spanned!(p.span=> #runtime::#borrowed::<#elem>();)
                 }
             })
             .collect(),
         Key::Convert { ty, .. } => {
-            quote_spanned!(ty.span()=> #runtime::key_type::<#ty>();)
+            quote_spanned!(ty.span()=> #runtime::#key_type::<#ty>();)
         }
     };
     let value = &model.output.value;
-    let value = quote_spanned!(model.output.span=> #runtime::cached_value::<#value>(););
+    let value = quote_spanned!(model.output.span=> #runtime::#cached_value::<#value>(););
     quote!(#keys #value)
 }
 
@@ -48,6 +60,16 @@ pub(super) fn ok_const(model: &Model) -> TokenStream {
     let key = key_type(model);
     let value = &model.output.value;
     let ok = ok_name();
+    if model.settings.shared.is_some() {
+        // Shared through Redis: the types need `Serialize + DeserializeOwned` too (`SHARED_*`).
+        return quote! {
+            const #ok: ::core::primitive::bool = {
+                #[allow(unused_imports)]
+                use #runtime::SharedProbeFallback as _;
+                #runtime::Probe::<#key>::SHARED_KEY && #runtime::Probe::<#value>::SHARED_VALUE
+            };
+        };
+    }
     quote! {
         const #ok: ::core::primitive::bool = {
             #[allow(unused_imports)]
@@ -55,6 +77,13 @@ pub(super) fn ok_const(model: &Model) -> TokenStream {
             #runtime::Probe::<#key>::KEY && #runtime::Probe::<#value>::VALUE
         };
     }
+}
+
+/// `<Checked<OK> as SharedCached<_, _>>`: building a cache shared through Redis. Needs [`ok_const`] in scope.
+pub(super) fn shared_checked(model: &Model) -> TokenStream {
+    let runtime = model.runtime();
+    let ok = ok_name();
+    quote!(<#runtime::Checked<#ok> as #runtime::SharedCached<_, _>>)
 }
 
 /// `<Checked<OK> as Cached<_, _>>`: the cache operations (the key and value types are inferred from the cache
