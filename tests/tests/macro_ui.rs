@@ -7,4 +7,7 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("ui/pass/*.rs");
     t.compile_fail("ui/fail/*.rs");
+    // `redis = ".."` without `cache-core`'s feature `redis` (with it, `redis_ui` checks the attribute).
+    #[cfg(not(feature = "redis"))]
+    t.compile_fail("ui/no_redis/*.rs");
 }

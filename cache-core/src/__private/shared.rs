@@ -2,35 +2,30 @@
 //! [`RedisTier`](crate::redis::RedisTier), and the checks of its types. Not public API.
 //!
 //! Everything here exists with and without `cache-core`'s feature `redis`, so that an expansion in a build
-//! without it fails with exactly one error, [`redis_feature!`](crate::__cache_core_redis_feature_v0_1), on the
-//! `redis = ".."` expression: without the feature the checks ask nothing and the probes say "not shared", so
-//! nothing else is reported.
+//! without it fails with exactly one error, from [`redis_feature`], on the `redis = ".."` expression: without
+//! the feature the checks ask nothing and the probes say "not shared", so nothing else is reported.
 
 use super::{Cached, Checked, OnceLock, Probe, Settings};
 use crate::AsyncCache;
 
-/// `redis = ".."` in a build with `cache-core`'s feature `redis`: nothing to say.
+/// Whether `cache-core` has its feature `redis`, which `redis = ".."` needs: implemented for [`RedisEnabled`]
+/// only with the feature, so [`redis_feature`] (spanned on the expression) is the one error without it.
+#[diagnostic::on_unimplemented(
+    message = "`#[async_cache(redis = ..)]` needs the feature `redis` of `cache-core`",
+    label = "this needs `cache-core`'s feature `redis`",
+    note = "enable it in Cargo.toml: `cache-core = { version = \"..\", features = [\"redis\"] }`"
+)]
+pub trait RedisFeature {}
+
+/// See [`RedisFeature`].
+pub struct RedisEnabled;
+
 #[cfg(feature = "redis")]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __cache_core_redis_feature_v0_1 {
-    () => {};
-}
+impl RedisFeature for RedisEnabled {}
 
-/// `redis = ".."` in a build without `cache-core`'s feature `redis`: the one error, on the expression.
-#[cfg(not(feature = "redis"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __cache_core_redis_feature_v0_1 {
-    () => {
-        ::core::compile_error! {
-            "`#[async_cache(redis = ..)]` needs the feature `redis` of `cache-core`: \
-             `cache-core = { version = \"..\", features = [\"redis\"] }` in Cargo.toml"
-        }
-    };
-}
-
-pub use crate::__cache_core_redis_feature_v0_1 as redis_feature;
+/// Fails to compile without `cache-core`'s feature `redis` (called as `redis_feature::<RedisEnabled>()`).
+#[inline(always)]
+pub const fn redis_feature<T: RedisFeature>() {}
 
 /// The tier as the expansion holds it: a `RedisTier` (`()` without the feature, where nothing runs).
 #[cfg(feature = "redis")]
@@ -276,7 +271,7 @@ mod with_feature {
     pub const fn shared_value<T: SharedValue>() {}
 }
 
-/// Without the feature: [`redis_feature!`] has failed the build; these ask nothing, so nothing else is reported.
+/// Without the feature: [`redis_feature`] has failed the build; these ask nothing, so nothing else is reported.
 #[cfg(not(feature = "redis"))]
 mod without_feature {
     use super::SharedTier;

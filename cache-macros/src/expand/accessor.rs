@@ -131,7 +131,7 @@ fn shared_name(model: &Model, shared: &Shared) -> TokenStream {
 }
 
 /// The build of a cache shared through Redis: a compile error without `cache-core`'s feature `redis`
-/// (`__private_v0_1::redis_feature!`), the tier expression in a fn (checked to yield a `RedisTier`, called once,
+/// (`__private_v0_1::redis_feature`), the tier expression in a fn (checked to yield a `RedisTier`, called once,
 /// when the cache is built), the name (a path-made one checked at compile time), then `shared_cache`.
 fn shared_build(model: &Model, shared: &Shared, settings: &TokenStream) -> TokenStream {
     let runtime = model.runtime();
@@ -155,7 +155,7 @@ fn shared_build(model: &Model, shared: &Shared, settings: &TokenStream) -> Token
         TokenStream::new()
     };
     // Spanned on the user's expression: the missing feature and a wrong type are reported there.
-    let feature = quote_spanned!(span=> #runtime::redis_feature! {});
+    let feature = quote_spanned!(span=> #runtime::redis_feature::<#runtime::RedisEnabled>(););
     let value = quote_spanned!(span=> #runtime::tier_value(#expr));
     quote! {
         #feature
