@@ -74,6 +74,8 @@ mod syntax;
 /// | `skip_args = 1` | `0` | how many leading arguments (after `self`) are left out of the key |
 /// | `key = Type, convert = expr` | the arguments | the key's type and how it is computed (see below) |
 /// | `result = true` / `option = true` | from the name | the output is a `Result` / `Option` (an alias) |
+/// | `redis = "TIER.clone()"` | none | share the cache through a Redis tier (feature `redis` of `cache-core`; see below) |
+/// | `name = "users"` | the fn's path | with `redis`: the cache's name in Redis |
 /// | `crate = "my::path"` | `"::cache_core"` | where `cache_core` is, if renamed or re-exported |
 ///
 /// `maxsize` and `ttl` also take constants and constant expressions: `maxsize = MAX_USERS`,
@@ -163,6 +165,44 @@ mod syntax;
 /// calls its own fn **with the same key** would wait for itself: that inner call panics instead, with a message
 /// starting "re-entrant load" (the outer call panics too, and the next call loads the key afresh). Recursion on
 /// other keys (such as `fib(n - 1)`, boxed with `Box::pin`) is fine.
+///
+/// # Shared through Redis: `redis = "expr"`
+/// With `cache-core`'s feature `redis`, `redis = "expr"` makes the cache the L1 of a
+/// [`RedisTier`](https://docs.rs/cache-core/latest/cache_core/redis/struct.RedisTier.html) that the service's
+/// replicas share (what it does: `cache_core::redis`'s docs): a cold key is loaded once across replicas,
+/// `f::cache().insert/remove/clear` reach the others' L1, and a Redis outage only ever means the body runs.
+///
+/// ```ignore
+/// use std::sync::LazyLock;
+/// use cache_core::{async_cache, redis::RedisTier};
+///
+/// static TIER: LazyLock<RedisTier> =
+///     LazyLock::new(|| RedisTier::new("redis://127.0.0.1:6379", "shop").expect("a valid URL"));
+///
+/// #[async_cache(ttl = 60, redis = "TIER.clone()")] // in module `shop::users`: named `shop.users.fetch_user`
+/// async fn fetch_user(id: u64) -> String { format!("user {id}") }
+/// ```
+/// (This example runs in `cache_core::redis`'s docs, which need the feature.)
+///
+/// * **The expression** is written in a string (`redis = "TIER.clone()"`) or as is (`redis = tier()`); it must
+///   yield a `RedisTier`, a `&RedisTier` or a `&LazyLock<RedisTier>`. It is evaluated once, when the cache is
+///   built (the first call or accessor use), in the fn's module: for an associated fn, outside the impl (no
+///   `Self`).
+/// * **The name** in Redis keys (`{namespace}:{name}:v{version}:{key}`) is the fn's path: `module_path!()` and
+///   the fn's name, `::` written `.` (`my_app.users.fetch_user`); for an associated fn, with the type's name
+///   (`my_app.users.UserRepo.find`). A replica, or a cache built with `CacheBuilder::name` and `.redis(..)`,
+///   shares it by using the same name. Moving or renaming the fn renames the cache: replicas running the old
+///   and the new code then no longer share it; `name = "users"` pins the name. A path over 64 characters, or
+///   with other characters than ASCII letters, digits, `_`, `-` and `.` (a raw identifier), does not compile:
+///   give a `name`.
+/// * **Types**: the key arguments (or the `key` type) must also be `serde::Serialize + DeserializeOwned`
+///   (invalidations name keys by their bytes), and so must the cached value; each missing trait is one error on
+///   the type.
+/// * **Methods taking `self`** cannot be shared: their keys start with the instance's identity, which means
+///   nothing in another process. Use a free fn or an associated fn without `self` (the impl marked
+///   `#[async_cache]` too), taking what the result depends on as arguments.
+/// * `ttl` becomes the Redis entry's expiry too; `refresh_after` reloads into this replica's L1 only.
+/// * Without the feature, the attribute is one compile error on the expression, naming the feature.
 ///
 /// # Methods
 /// On a method in an inherent `impl` taking `&self`, `self: Arc<Self>` or `self: &Arc<Self>`, the key starts with

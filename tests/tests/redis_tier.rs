@@ -450,3 +450,107 @@ async fn replicas_in_separate_processes_load_once() {
     let loads: u64 = server.conn().get("procs:loads").unwrap();
     assert_eq!(loads, 1, "three processes, one load");
 }
+
+/// Creates (or re-enables) the ACL user `name` (password `pw`, every key, channel and command).
+fn allow_user(server: &RedisServer, name: &str) {
+    let _: () = redis::cmd("ACL")
+        .arg(["SETUSER", name, "on", ">pw", "~*", "&*", "+@all"])
+        .query(&mut server.conn())
+        .unwrap();
+}
+
+/// Why a resubscription drops *every* L1 entry, not only those that came from L2: an entry this replica loaded
+/// itself, while it could not hear the others, is just as stale once another replica changed the key meanwhile.
+/// Replica A connects as an ACL user that the restarted server does not know yet, so A stays unsubscribed
+/// (deterministically) while B, connected as the default user, changes the key; then A is let in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_changed_while_a_replica_was_deaf_is_dropped_when_it_resubscribes() {
+    let mut server = RedisServer::start();
+    let port = server.port;
+    allow_user(&server, "a");
+    let ta = RedisTier::new(&format!("redis://a:pw@127.0.0.1:{port}/"), "t")
+        .unwrap()
+        .timeout(Duration::from_millis(200))
+        .breaker(2, Duration::from_millis(50));
+    let tb = tier(&server.url(), "t");
+    let (a, b) = (replica(&ta), replica(&tb));
+    subscribed(&ta).await;
+    subscribed(&tb).await;
+    let loads = AtomicUsize::new(0);
+    a.get_or_load(1, load(&loads, "one")).await;
+
+    server.kill();
+    eventually("A's L1 is dropped when its subscription goes", LIMIT, || {
+        a.is_empty() && !ta.metrics().subscribed
+    })
+    .await;
+    // Deaf and cut off, A loads key 2 itself: this value never was in L2.
+    assert_eq!(a.get_or_load(2, load(&loads, "local")).await, "local");
+    ta.flush().await;
+
+    // The server is back, without user `a`: B reconnects, A cannot.
+    let server = RedisServer::start_on(port);
+    until_the_tier_answers(&tb, &b, tb.metrics().misses, "b").await;
+    subscribed(&tb).await;
+    b.insert(2, "new".to_string());
+    tb.flush().await;
+    assert_eq!(tb.metrics().invalidations_sent, 1);
+    assert_eq!(
+        a.peek(&2).as_deref(),
+        Some("local"),
+        "A missed the message: it was not subscribed"
+    );
+
+    allow_user(&server, "a");
+    let resyncs = ta.metrics().resyncs;
+    subscribed(&ta).await;
+    assert!(ta.metrics().resyncs > resyncs);
+    assert_eq!(a.peek(&2), None, "dropped on resubscription");
+    assert_eq!(a.get_or_load(2, load(&loads, "x")).await, "new", "from L2");
+    assert_eq!(loads.load(SeqCst), 2);
+}
+
+/// A load in progress when the subscription drops may end with a value that a missed message made stale: its
+/// result goes to its callers, but neither into L1 nor into L2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_in_flight_across_a_resync_is_not_stored() {
+    let server = RedisServer::start();
+    let t = tier(&server.url(), "t");
+    let a = replica(&t);
+    subscribed(&t).await;
+    let release = Arc::new(tokio::sync::Notify::new());
+    let load = {
+        let (a, release) = (a.clone(), Arc::clone(&release));
+        tokio::spawn(async move {
+            a.get_or_load(5, async move {
+                release.notified().await;
+                "five".to_string()
+            })
+            .await
+        })
+    };
+    let mut conn = server.conn();
+    eventually("A holds the lease", LIMIT, || {
+        conn.exists::<_, bool>("t:users:v1:lease:05").unwrap()
+    })
+    .await;
+    let resyncs = t.metrics().resyncs;
+    let _: () = redis::cmd("CLIENT")
+        .arg(["KILL", "TYPE", "pubsub"])
+        .query(&mut conn)
+        .unwrap();
+    eventually("the lost subscription resyncs", LIMIT, || {
+        t.metrics().resyncs > resyncs
+    })
+    .await;
+    release.notify_one();
+    let got = tokio::time::timeout(LIMIT, load).await.unwrap().unwrap();
+    assert_eq!(got, "five", "the caller gets its value");
+    assert_eq!(a.peek(&5), None, "not stored in L1");
+    t.flush().await;
+    assert!(!conn.exists::<_, bool>(data_key("t", 5)).unwrap(), "nor in L2");
+    eventually("the lease is released", LIMIT, || {
+        !conn.exists::<_, bool>("t:users:v1:lease:05").unwrap()
+    })
+    .await;
+}

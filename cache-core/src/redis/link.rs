@@ -55,6 +55,7 @@ pub(crate) struct Stats {
     pub(crate) received: AtomicU64,
     pub(crate) undecodable: AtomicU64,
     pub(crate) oversized: AtomicU64,
+    pub(crate) resyncs: AtomicU64,
     pub(crate) subscribed: AtomicBool,
 }
 
@@ -290,6 +291,7 @@ impl Link {
         for (_, listener) in self.listeners() {
             listener.resync();
         }
+        self.stats.resyncs.fetch_add(1, Relaxed);
     }
 }
 
@@ -355,8 +357,9 @@ async fn subscribe_loop(link: Weak<Link>, channel: String) {
             let Some(l) = link.upgrade() else {
                 return;
             };
-            l.stats.subscribed.store(true, Relaxed);
+            // Resynced before it says it is subscribed: whoever sees `subscribed` sees L1 dropped.
             l.resync();
+            l.stats.subscribed.store(true, Relaxed);
             drop(l);
             let mut messages = pubsub.into_on_message();
             while let Some(msg) = messages.next().await {

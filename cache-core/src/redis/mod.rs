@@ -14,6 +14,36 @@
 //! # }
 //! ```
 //!
+//! # On a cached fn: `#[async_cache(redis = "..")]`
+//! The attribute's option `redis` takes an expression that yields the tier (evaluated once, when the fn's cache
+//! is built); the cache is named by the fn's path, `::` written `.` (or by `name = ".."`). Keys and values must
+//! be `Serialize + DeserializeOwned`; methods taking `self` cannot be shared (see the attribute's docs).
+//!
+//! ```
+//! use std::sync::LazyLock;
+//! use std::time::Duration;
+//! use cache_core::{async_cache, redis::RedisTier};
+//!
+//! // Nothing listens on port 1: every Redis call fails at once, and the fn's body serves.
+//! static TIER: LazyLock<RedisTier> = LazyLock::new(|| {
+//!     RedisTier::new("redis://127.0.0.1:1/", "shop").unwrap().timeout(Duration::from_millis(50))
+//! });
+//!
+//! #[async_cache(ttl = 60, redis = "TIER.clone()")]
+//! async fn price(sku: String) -> u64 {
+//!     sku.len() as u64
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! assert_eq!(price("abc".into()).await, 3); // Redis is down: the body ran
+//! assert_eq!(price("abc".into()).await, 3); // from L1
+//! assert_eq!(price::cache().metrics().hits, 1);
+//! assert_eq!(price::cache().name(), Some("rust_out.price")); // the doctest's crate is `rust_out`
+//! assert!(TIER.metrics().errors >= 1);
+//! # }
+//! ```
+//!
 //! # What the tier does
 //! * **Read path.** `get_or_load` and `try_get_or_load` (and their `_with_ttl` forms, and `#[async_cache]`
 //!   functions with `redis = "..."`) look in L1 (this process's cache) first; on a miss, the one caller that leads
@@ -32,8 +62,11 @@
 //! * **Invalidation.** `insert` (which writes the value to Redis), `remove` and `clear` (which delete there) are
 //!   published on `{namespace}:invalidations`; every other replica drops its L1 copy (a replica ignores its own
 //!   messages). When the subscription drops or is made again, messages may have been missed, so every cache on
-//!   the tier drops its L1 entries. `remove(&q)` reaches Redis and the other replicas when this replica holds
-//!   the key (in L1 or loading it): the tier needs the owned key to encode it.
+//!   the tier drops **all** its L1 entries (not only those that came from Redis: another replica may have
+//!   changed a key this one loaded itself) and detaches its loads in progress, whose values then reach their
+//!   callers but neither L1 nor Redis ([`RedisMetrics::resyncs`] counts these). `remove(&q)` reaches Redis and
+//!   the other replicas only when this replica holds the key (stored, live or expired, or loading it): the tier
+//!   needs the owned key to encode it, and otherwise nothing is removed elsewhere. `insert` always reaches them.
 //! * **Failure is never an error.** Every Redis call is bounded by [`timeout`](RedisTier::timeout) and goes
 //!   through a circuit breaker: after [`breaker`](RedisTier::breaker) failures in a row, calls are skipped
 //!   (callers are served from L1 and the loader, with no delay) until the cooldown has passed; then one probe
@@ -214,6 +247,7 @@ impl RedisTier {
             invalidations_received: s.received.load(Relaxed),
             undecodable: s.undecodable.load(Relaxed),
             oversized: s.oversized.load(Relaxed),
+            resyncs: s.resyncs.load(Relaxed),
             subscribed: s.subscribed.load(Relaxed),
         }
     }
@@ -243,6 +277,9 @@ pub struct RedisMetrics {
     pub undecodable: u64,
     /// Values over `max_value_size`, kept in L1 only.
     pub oversized: u64,
+    /// Times the invalidation subscription was made or lost, each dropping every L1 entry of the tier's caches
+    /// and detaching their loads in progress (messages may have been missed).
+    pub resyncs: u64,
     /// Whether the invalidation subscription is up.
     pub subscribed: bool,
 }
