@@ -8,22 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cache_core::{async_cache, AsyncCache, CacheIdentity, InstanceId};
 
-/// Counts body runs of one fn.
-struct Calls(AtomicUsize);
+mod macro_common;
 
-impl Calls {
-    const fn new() -> Self {
-        Self(AtomicUsize::new(0))
-    }
-
-    fn hit(&self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+use macro_common::Calls;
 
 static NORMALISED: Calls = Calls::new();
 

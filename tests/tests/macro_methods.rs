@@ -179,7 +179,12 @@ async fn derive_variants() {
     let scaler = Arc::new(Scaler::new(1));
     let tenant = Tenant(Arc::clone(&scaler), "acme".into());
     assert_eq!(tenant.cache_identity(), scaler.cache_identity());
-    assert!(!tenant.1.is_empty());
+    // The identity is the marked field's alone: the other field plays no part.
+    let other = Tenant(Arc::clone(&scaler), "globex".into());
+    assert_eq!(other.cache_identity(), tenant.cache_identity());
+    assert_eq!(tenant.1, "acme");
+    let elsewhere = Tenant(Arc::new(Scaler::new(1)), "acme".into());
+    assert_ne!(elsewhere.cache_identity(), tenant.cache_identity());
 
     let a = Repo {
         store: vec![1u8],

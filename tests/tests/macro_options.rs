@@ -6,22 +6,9 @@ use std::time::Duration;
 
 use cache_core::{async_cache, CacheIdentity, InstanceId, Policy};
 
-/// Counts body runs of one fn.
-struct Calls(AtomicUsize);
+mod macro_common;
 
-impl Calls {
-    const fn new() -> Self {
-        Self(AtomicUsize::new(0))
-    }
-
-    fn hit(&self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+use macro_common::Calls;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct User {

@@ -155,7 +155,10 @@ fn shared_build(model: &Model, shared: &Shared, settings: &TokenStream) -> Token
         TokenStream::new()
     };
     // Spanned on the user's expression: the missing feature and a wrong type are reported there.
-    let feature = quote_spanned!(span=> #runtime::redis_feature::<#runtime::RedisEnabled>(););
+    let feature = respan(
+        quote!(#runtime::redis_feature::<#runtime::RedisEnabled>();),
+        span,
+    );
     let value = quote_spanned!(span=> #runtime::tier_value(#expr));
     quote! {
         #feature
@@ -166,6 +169,23 @@ fn shared_build(model: &Model, shared: &Shared, settings: &TokenStream) -> Token
         #check_name
         #checked::shared_cache(&__ASYNC_CACHE, || (#settings), #name, #tier)
     }
+}
+
+/// `tokens`, every one (in groups too) given `span`: an error about the whole path is then reported there.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner = proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }
 
 /// What the cache doc says: the key, the settings, what to use it for.
