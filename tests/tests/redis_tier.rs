@@ -454,7 +454,7 @@ async fn replicas_in_separate_processes_load_once() {
 /// Creates (or re-enables) the ACL user `name` (password `pw`, every key, channel and command).
 fn allow_user(server: &RedisServer, name: &str) {
     let _: () = redis::cmd("ACL")
-        .arg(["SETUSER", name, "on", ">pw", "~*", "&*", "+@all"])
+        .arg(&["SETUSER", name, "on", ">pw", "~*", "&*", "+@all"])
         .query(&mut server.conn())
         .unwrap();
 }
@@ -536,7 +536,7 @@ async fn a_load_in_flight_across_a_resync_is_not_stored() {
     .await;
     let resyncs = t.metrics().resyncs;
     let _: () = redis::cmd("CLIENT")
-        .arg(["KILL", "TYPE", "pubsub"])
+        .arg(&["KILL", "TYPE", "pubsub"])
         .query(&mut conn)
         .unwrap();
     eventually("the lost subscription resyncs", LIMIT, || {

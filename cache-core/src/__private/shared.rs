@@ -13,7 +13,7 @@ use crate::AsyncCache;
 #[diagnostic::on_unimplemented(
     message = "`#[async_cache(redis = ..)]` needs the feature `redis` of `cache-core`",
     label = "this needs `cache-core`'s feature `redis`",
-    note = "enable it in Cargo.toml: `cache-core = { version = \"..\", features = [\"redis\"] }`"
+    note = "enable it in Cargo.toml: `cache-core = {{ version = \"..\", features = [\"redis\"] }}`"
 )]
 pub trait RedisFeature {}
 

@@ -137,6 +137,10 @@ where
     /// Removes `key`, returning its value if it was live. A load of `key` in progress is detached: its result
     /// goes to its callers but is not stored, so it cannot bring the entry back.
     ///
+    /// With a shared tier (feature `redis`), the removal reaches Redis and the other replicas only if this cache
+    /// holds the key (stored, live or expired, or loading it): the tier encodes the owned key, and `remove` has
+    /// only a borrowed one. Otherwise nothing is removed elsewhere. `insert` always reaches them.
+    ///
     /// ```
     /// use cache_core::AsyncCache;
     ///
@@ -219,14 +223,31 @@ where
         if let Some(tier) = &self.inner.tier {
             tier.cleared();
         }
+        self.empty(true);
+    }
+
+    /// Drops every entry and detaches every load in progress, as `clear` does, but without telling the shared
+    /// tier and without resetting the metrics: a shared tier's resync (messages may have been missed), or a
+    /// `clear` on another replica.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn clear_here(&self) {
+        self.empty(false);
+    }
+
+    /// Empties every shard and detaches every flight; with `reset`, resets the metrics too.
+    fn empty(&self, reset: bool) {
         let dead = self.inner.shards.sweep(|shard| {
-            crate::sharded::reset_counters(shard);
+            if reset {
+                crate::sharded::reset_counters(shard);
+            }
             let (s, grave) = shard.split();
             s.flights.clear(grave);
             s.store.clear(grave);
         });
-        *self.inner.loads.lock() = LoadStats::default();
-        // Every lock is released, and every shard is empty and reset, before the first user `Drop` runs.
+        if reset {
+            *self.inner.loads.lock() = LoadStats::default();
+        }
+        // Every lock is released, and every shard is empty (and reset), before the first user `Drop` runs.
         drop(dead);
     }
 

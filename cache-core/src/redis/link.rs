@@ -19,8 +19,9 @@ use super::{BreakerState, Settings};
 pub(crate) trait Listener: Send + Sync {
     /// Another replica changed a key (`Op::Key`, by its bytes) or cleared the cache (`Op::Clear`).
     fn invalidate(&self, op: Op, key: &[u8]);
-    /// Messages may have been missed (the subscription dropped or reconnected): drop what L2 could have changed.
-    fn resync(&self);
+    /// Messages may have been missed (the subscription was made, dropped or made again): drop every L1 entry,
+    /// and with `detach` (a subscription was lost before: this replica was deaf) every load in progress too.
+    fn resync(&self, detach: bool);
 }
 
 /// Writes that must reach Redis in the order they were made (fills, lease releases, inserts, removals, clears),
@@ -287,9 +288,9 @@ impl Link {
         }
     }
 
-    fn resync(&self) {
+    fn resync(&self, detach: bool) {
         for (_, listener) in self.listeners() {
-            listener.resync();
+            listener.resync(detach);
         }
         self.stats.resyncs.fetch_add(1, Relaxed);
     }
@@ -340,6 +341,9 @@ async fn write_loop(link: Weak<Link>, mut rx: mpsc::UnboundedReceiver<Write>) {
 /// every loss of one resyncs the caches, since messages may have been missed.
 async fn subscribe_loop(link: Weak<Link>, channel: String) {
     let mut backoff = Duration::from_millis(50);
+    // Whether a subscription was lost: from then on, every resync detaches the loads in progress too (see
+    // `docs/design/redis-tier.md`, decision 8).
+    let mut lost = false;
     loop {
         let Some(l) = link.upgrade() else {
             return;
@@ -358,7 +362,7 @@ async fn subscribe_loop(link: Weak<Link>, channel: String) {
                 return;
             };
             // Resynced before it says it is subscribed: whoever sees `subscribed` sees L1 dropped.
-            l.resync();
+            l.resync(lost);
             l.stats.subscribed.store(true, Relaxed);
             drop(l);
             let mut messages = pubsub.into_on_message();
@@ -371,8 +375,9 @@ async fn subscribe_loop(link: Weak<Link>, channel: String) {
             let Some(l) = link.upgrade() else {
                 return;
             };
+            lost = true;
             l.stats.subscribed.store(false, Relaxed);
-            l.resync();
+            l.resync(true);
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(1));

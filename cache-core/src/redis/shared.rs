@@ -302,15 +302,18 @@ where
                     cache.remove_here(&key, false);
                 }
             }
-            Op::Clear => {
-                cache.retain(|_, _| false);
-            }
+            // Loads in progress are detached too: what they read may be what the other replica cleared.
+            Op::Clear => cache.clear_here(),
         }
     }
 
-    fn resync(&self) {
+    fn resync(&self, detach: bool) {
         if let Some(cache) = self.cache() {
-            cache.retain(|_, _| false);
+            if detach {
+                cache.clear_here();
+            } else {
+                cache.retain(|_, _| false);
+            }
         }
     }
 }
