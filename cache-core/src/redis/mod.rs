@@ -63,8 +63,9 @@
 //!   published on `{namespace}:invalidations`; every other replica drops its L1 copy (a replica ignores its own
 //!   messages). When the subscription drops or is made again, messages may have been missed, so every cache on
 //!   the tier drops **all** its L1 entries (not only those that came from Redis: another replica may have
-//!   changed a key this one loaded itself) and detaches its loads in progress, whose values then reach their
-//!   callers but neither L1 nor Redis ([`RedisMetrics::resyncs`] counts these). `remove(&q)` reaches Redis and
+//!   changed a key this one loaded itself) and, once a subscription has been lost, detaches its loads in
+//!   progress, whose values then reach their callers but neither L1 nor Redis ([`RedisMetrics::resyncs`]
+//!   counts resyncs). `remove(&q)` reaches Redis and
 //!   the other replicas only when this replica holds the key (stored, live or expired, or loading it): the tier
 //!   needs the owned key to encode it, and otherwise nothing is removed elsewhere. `insert` always reaches them.
 //! * **Failure is never an error.** Every Redis call is bounded by [`timeout`](RedisTier::timeout) and goes
@@ -278,7 +279,7 @@ pub struct RedisMetrics {
     /// Values over `max_value_size`, kept in L1 only.
     pub oversized: u64,
     /// Times the invalidation subscription was made or lost, each dropping every L1 entry of the tier's caches
-    /// and detaching their loads in progress (messages may have been missed).
+    /// (and, after a loss, detaching their loads in progress): messages may have been missed.
     pub resyncs: u64,
     /// Whether the invalidation subscription is up.
     pub subscribed: bool,
