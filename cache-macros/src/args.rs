@@ -217,7 +217,9 @@ fn example(key: &str) -> String {
         "key" | "convert" => "`key = Type, convert = expr`".to_owned(),
         "result" => "`result = true`".to_owned(),
         "option" => "`option = true`".to_owned(),
-        "redis" => "`redis = \"TIER.clone()\"` (an expression that yields a `RedisTier`)".to_owned(),
+        "redis" => {
+            "`redis = \"TIER.clone()\"` (an expression that yields a `RedisTier`)".to_owned()
+        }
         "name" => "`name = \"users\"`".to_owned(),
         "crate" => "`crate = \"path::to::cache_core\"`".to_owned(),
         _ => format!("one of {VALID_FORMS}"),

@@ -83,7 +83,10 @@ async fn a_cached_fn_and_a_builder_cache_of_the_same_name_share_l2() {
         .await;
     assert_eq!(got, "user-1");
     assert_eq!((LOADS.load(SeqCst), loads.load(SeqCst)), (1, 0), "one load");
-    let raw: Vec<u8> = server.conn().get("m:redis_macro.shared_l2.user:v1:01").unwrap();
+    let raw: Vec<u8> = server
+        .conn()
+        .get("m:redis_macro.shared_l2.user:v1:01")
+        .unwrap();
     assert_eq!(raw[..2], [0xCA, 1], "the tier's value format");
 
     // The other way: the builder cache loads, the fn finds the value in L2.
@@ -240,7 +243,10 @@ async fn an_associated_fn_is_named_by_its_type_and_refreshes() {
     assert_eq!(Catalog::item(1).await.as_deref(), Some("item-1#1"));
     given(&TIER).flush().await;
     let other = replica(name, &tier(&server.url()));
-    assert_eq!(other.get_or_load((1,), async { "x".into() }).await, "item-1#1");
+    assert_eq!(
+        other.get_or_load((1,), async { "x".into() }).await,
+        "item-1#1"
+    );
 
     // Past `refresh_after`, a hit returns the value and reloads in the background (into this replica's L1).
     tokio::time::sleep(Duration::from_millis(80)).await;

@@ -480,9 +480,11 @@ async fn a_key_changed_while_a_replica_was_deaf_is_dropped_when_it_resubscribes(
     a.get_or_load(1, load(&loads, "one")).await;
 
     server.kill();
-    eventually("A's L1 is dropped when its subscription goes", LIMIT, || {
-        a.is_empty() && !ta.metrics().subscribed
-    })
+    eventually(
+        "A's L1 is dropped when its subscription goes",
+        LIMIT,
+        || a.is_empty() && !ta.metrics().subscribed,
+    )
     .await;
     // Deaf and cut off, A loads key 2 itself: this value never was in L2.
     assert_eq!(a.get_or_load(2, load(&loads, "local")).await, "local");
@@ -548,7 +550,10 @@ async fn a_load_in_flight_across_a_resync_is_not_stored() {
     assert_eq!(got, "five", "the caller gets its value");
     assert_eq!(a.peek(&5), None, "not stored in L1");
     t.flush().await;
-    assert!(!conn.exists::<_, bool>(data_key("t", 5)).unwrap(), "nor in L2");
+    assert!(
+        !conn.exists::<_, bool>(data_key("t", 5)).unwrap(),
+        "nor in L2"
+    );
     eventually("the lease is released", LIMIT, || {
         !conn.exists::<_, bool>("t:users:v1:lease:05").unwrap()
     })

@@ -88,7 +88,9 @@ impl<K, V> SharedCached<K, V> for Checked<false> {
         _: &'static str,
         _: fn() -> SharedTier,
     ) -> &'static AsyncCache<K, V> {
-        unreachable!("#[async_cache(redis = ..)] with wrong types or without the feature does not compile")
+        unreachable!(
+            "#[async_cache(redis = ..)] with wrong types or without the feature does not compile"
+        )
     }
 }
 

@@ -117,7 +117,8 @@ pub(super) fn parse_convert(value: &Value) -> syn::Result<Expr> {
 
 /// `redis = "expr"` (the expression in the string, spanned on the string) or `redis = expr`.
 pub(super) fn parse_redis(value: &Value) -> syn::Result<Expr> {
-    const FORM: &str = "`redis = \"TIER.clone()\"` (an expression that yields a `cache_core::redis::RedisTier`)";
+    const FORM: &str =
+        "`redis = \"TIER.clone()\"` (an expression that yields a `cache_core::redis::RedisTier`)";
     let expr = value.expr(FORM)?;
     match literal(expr) {
         Some(Lit::Str(s)) => s.parse::<Expr>().map_err(|e| {

@@ -177,7 +177,8 @@ fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
         .into_iter()
         .map(|mut token| {
             if let proc_macro2::TokenTree::Group(group) = &token {
-                let mut inner = proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
                 inner.set_span(span);
                 token = proc_macro2::TokenTree::Group(inner);
             } else {
@@ -317,7 +318,9 @@ fn settings_doc(model: &Model) -> String {
                 Place::Impl(context) => format!("{}.{}", context.type_name, model.func.sig.ident),
                 Place::Free | Place::Method => model.func.sig.ident.to_string(),
             };
-            format!(" Shared through Redis, named by the module path and `{path}` (`::` written `.`).")
+            format!(
+                " Shared through Redis, named by the module path and `{path}` (`::` written `.`)."
+            )
         }
     };
     format!("At most {maxsize} entries, {policy}, {ttl}{refresh}; {stored}.{shared}")
