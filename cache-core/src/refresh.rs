@@ -303,7 +303,11 @@ where
     fn publish(mut self, value: &V) {
         // Copies, the TTL and the weight first: if user code panics here, `Drop` still unregisters the flight
         // (and counts a failure).
-        let terms = self.cache.terms_for(self.ttl, &self.key, value);
+        let mut terms = self.cache.terms_for(self.ttl, &self.key, value);
+        // The shared tier's cap on L1 copies holds for a refreshed copy as for a loaded one.
+        if let Some(tier) = &self.cache.inner.tier {
+            terms.ttl = tier.l1_ttl(terms.ttl);
+        }
         let (key, copy) = (self.key.clone(), value.clone());
         self.registered = false;
         self.cache

@@ -559,3 +559,31 @@ async fn a_load_in_flight_across_a_resync_is_not_stored() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refreshed_l1_copy_keeps_the_tiers_l1_ttl_cap() {
+    let server = RedisServer::start();
+    let clock = cache_core::clock::ManualClock::new();
+    let cache: AsyncCache<u64, String> = AsyncCache::builder()
+        .maxsize(100)
+        .name("users")
+        .refresh_after(Duration::from_secs(1))
+        .clock(clock.clone())
+        .redis(tier(&server.url(), "t").max_l1_ttl(Duration::from_secs(10)))
+        .build()
+        .unwrap();
+    let loads = AtomicUsize::new(0);
+    assert_eq!(cache.get_or_load(1, load(&loads, "one")).await, "one");
+    clock.advance(Duration::from_secs(2));
+    // Due for a refresh: this caller claims it and reloads with its own future.
+    assert_eq!(cache.get_or_load(1, load(&loads, "two")).await, "two");
+    assert_eq!((loads.load(SeqCst), cache.metrics().refreshes), (2, 1));
+    clock.advance(Duration::from_secs(9));
+    assert_eq!(cache.get(&1).as_deref(), Some("two"), "within the cap");
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(
+        cache.get(&1),
+        None,
+        "no TTL of its own, yet the refreshed L1 copy ends 10 s after the refresh (max_l1_ttl)"
+    );
+}
