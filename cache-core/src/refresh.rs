@@ -304,14 +304,24 @@ where
         // Copies, the TTL and the weight first: if user code panics here, `Drop` still unregisters the flight
         // (and counts a failure).
         let mut terms = self.cache.terms_for(self.ttl, &self.key, value);
+        let ttl = terms.ttl;
         // The shared tier's cap on L1 copies holds for a refreshed copy as for a loaded one.
         if let Some(tier) = &self.cache.inner.tier {
             terms.ttl = tier.l1_ttl(terms.ttl);
         }
         let (key, copy) = (self.key.clone(), value.clone());
         self.registered = false;
-        self.cache
+        let stored = self
+            .cache
             .store(self.hash, key, copy, terms, Some(&self.flight));
+        // A stored refresh is a new value, as an `insert` is: the shared tier gets it with its full TTL (so the
+        // L1 copy never outlives the Redis entry) and the other replicas drop their old copies. A refresh that a
+        // `remove`, `insert` or `clear` overtook stores nothing, here or there.
+        if stored {
+            if let Some(tier) = &self.cache.inner.tier {
+                tier.inserted(&self.key, value, ttl);
+            }
+        }
         // Counted once stored: whoever sees the count sees the value.
         self.cache.inner.loads.lock().record_refresh(true);
         self.report(observe::Outcome::Ok);

@@ -587,3 +587,38 @@ async fn a_refreshed_l1_copy_keeps_the_tiers_l1_ttl_cap() {
         "no TTL of its own, yet the refreshed L1 copy ends 10 s after the refresh (max_l1_ttl)"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_reaches_redis_and_the_other_replicas() {
+    let server = RedisServer::start();
+    let (ta, tb) = (tier(&server.url(), "t"), tier(&server.url(), "t"));
+    let clock = cache_core::clock::ManualClock::new();
+    let a: AsyncCache<u64, String> = AsyncCache::builder()
+        .maxsize(100)
+        .name("users")
+        .refresh_after(Duration::from_secs(1))
+        .clock(clock.clone())
+        .redis(ta.clone())
+        .build()
+        .unwrap();
+    let b = replica(&tb);
+    subscribed(&ta).await;
+    subscribed(&tb).await;
+    let loads = AtomicUsize::new(0);
+    assert_eq!(a.get_or_load(1, load(&loads, "one")).await, "one");
+    assert_eq!(b.get_or_load(1, load(&loads, "x")).await, "one");
+    clock.advance(Duration::from_secs(2));
+    // A's caller claims the due refresh and reloads: the new value goes to Redis and B drops its old copy.
+    assert_eq!(a.get_or_load(1, load(&loads, "two")).await, "two");
+    assert_eq!((loads.load(SeqCst), a.metrics().refreshes), (2, 1));
+    eventually("B drops its copy of 1", LIMIT, || !b.contains_key(&1)).await;
+    assert_eq!(b.get_or_load(1, load(&loads, "y")).await, "two");
+    assert_eq!(
+        loads.load(SeqCst),
+        2,
+        "B read the refreshed value from Redis"
+    );
+    ta.flush().await;
+    let raw: Vec<u8> = server.conn().get(data_key("t", 1)).unwrap();
+    assert_eq!(&raw[raw.len() - 3..], b"two");
+}
