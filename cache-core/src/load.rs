@@ -2,7 +2,6 @@
 //! against cancellation and panics.
 
 use std::future::{poll_fn, Future};
-use std::hash::Hash;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,8 +41,8 @@ pub(crate) enum Lookup<V> {
 
 impl<K, V> AsyncCache<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     /// Looks `key` up and, on a miss, joins its flight or starts one, all in one critical section. Counts a hit or
     /// miss only when `count` (the first lookup of a call, not a retry).

@@ -7,7 +7,6 @@
 //! the future between polls (see `docs/design/large-values.md`).
 
 use std::future::Future;
-use std::hash::Hash;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -51,8 +50,8 @@ impl<V, E> Loaded<V> for Result<V, E> {
 /// Where a [`LoadOne`] is.
 enum State<'a, K, V, F>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     /// About to look the key up; `first`: the lookup counts a hit or a miss (a retry's does not).
     Look { first: bool },
@@ -95,8 +94,8 @@ where
 /// The future returned by `get_or_load` (`R = V`) and `try_get_or_load` (`R = Result<V, E>`).
 pub(crate) struct LoadOne<'a, K, V, R, F>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     cache: &'a AsyncCache<K, V>,
     /// Computed on the first poll (a user `Hash` runs when the future is polled, as for an `async fn`).
@@ -118,15 +117,15 @@ where
 // `load` is only ever pinned inside its own `Box`, never in place, so moving a `LoadOne` is fine.
 impl<K, V, R, F> Unpin for LoadOne<'_, K, V, R, F>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
 }
 
 impl<'a, K, V, R, F> LoadOne<'a, K, V, R, F>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
     R: Loaded<V>,
     F: Future<Output = R>,
 {
@@ -330,8 +329,8 @@ where
 
 impl<K, V, R, F> Future for LoadOne<'_, K, V, R, F>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
     R: Loaded<V>,
     F: Future<Output = R>,
 {

@@ -2,7 +2,6 @@
 //! starts. The reasoning is in `docs/design/refresh.md`.
 
 use std::future::{poll_fn, Future};
-use std::hash::Hash;
 use std::pin::pin;
 use std::sync::Arc;
 
@@ -27,8 +26,8 @@ pub(crate) enum Read<V> {
 
 impl<K, V> AsyncCache<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     /// [`get_or_load`](Self::get_or_load) that also keeps the value fresh: in a cache built with
     /// [`refresh_after`](crate::CacheBuilder::refresh_after), a hit on a value that old returns it at once and
@@ -244,8 +243,8 @@ where
 /// cancelled) it unregisters the flight, lets its waiters retry and makes the entry due again.
 pub(crate) struct Reload<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     cache: AsyncCache<K, V>,
     hash: u64,
@@ -266,8 +265,8 @@ where
 
 impl<K, V> Reload<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     /// Polls the loader as part of `run`, inside the reload's span (see [`crate::observe`]).
     pub(crate) fn poll_load<F: Future>(
@@ -338,8 +337,8 @@ where
 
 impl<K, V> Reload<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     /// Reports how the reload ended (once; see [`crate::observe`]).
     fn report(&mut self, outcome: observe::Outcome) {
@@ -352,8 +351,8 @@ where
 
 impl<K, V> Drop for Reload<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     fn drop(&mut self) {
         if self.registered {

@@ -128,8 +128,8 @@ pub trait Cached<K, V> {
 
 impl<K, V> Cached<K, V> for Checked<true>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     type Slot = AsyncCache<K, V>;
 

@@ -1,6 +1,5 @@
 //! What `#[async_cache]` expansions call. Not public API: names and signatures may change in any release.
 
-use std::hash::Hash;
 use std::time::Duration;
 
 pub use std::sync::OnceLock;
@@ -30,8 +29,8 @@ fn build<K, V>(
     identity: Option<fn(&K) -> u64>,
 ) -> AsyncCache<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     let mut builder = AsyncCache::builder().maxsize(maxsize).policy(policy);
     builder.reap_identity = identity;

@@ -126,8 +126,8 @@ mod with_feature {
 
     impl<K, V> SharedCached<K, V> for Checked<true>
     where
-        K: Hash + Eq + Clone + Send + Sync + 'static + Serialize + DeserializeOwned,
-        V: Clone + Send + Sync + 'static + Serialize + DeserializeOwned,
+        K: crate::CacheKey + Serialize + DeserializeOwned,
+        V: crate::CacheValue + Serialize + DeserializeOwned,
     {
         fn shared_cache(
             slot: &'static OnceLock<AsyncCache<K, V>>,
@@ -147,8 +147,8 @@ mod with_feature {
         tier: RedisTier,
     ) -> AsyncCache<K, V>
     where
-        K: Hash + Eq + Clone + Send + Sync + 'static + Serialize + DeserializeOwned,
-        V: Clone + Send + Sync + 'static + Serialize + DeserializeOwned,
+        K: crate::CacheKey + Serialize + DeserializeOwned,
+        V: crate::CacheValue + Serialize + DeserializeOwned,
     {
         let name = path.replace("::", ".");
         let mut builder = AsyncCache::builder()

@@ -2,7 +2,6 @@
 //! waiters to retry when the load fails, panics or is cancelled; and the [`PanicMark`] that tells those apart.
 
 use std::future::Future;
-use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -61,8 +60,8 @@ impl PanicMark {
 /// panic), it unregisters the flight and tells the waiters to retry.
 pub(crate) struct Leader<'a, K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     cache: &'a AsyncCache<K, V>,
     hash: u64,
@@ -80,8 +79,8 @@ where
 
 impl<'a, K, V> Leader<'a, K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     pub(crate) fn new(
         cache: &'a AsyncCache<K, V>,
@@ -210,8 +209,8 @@ pub(crate) fn share<V: Clone>(flight: &Flight<V>, value: &V) {
 
 impl<K, V> Drop for Leader<'_, K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     fn drop(&mut self) {
         if self.registered {

@@ -1,7 +1,5 @@
 //! Export of a cache's [`Metrics`] through the `metrics` facade (feature `metrics`).
 
-use std::hash::Hash;
-
 use metrics::Label;
 
 use crate::{AsyncCache, Metrics};
@@ -14,8 +12,8 @@ const UNNAMED: &str = "unnamed";
 
 impl<K, V> AsyncCache<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: crate::CacheKey,
+    V: crate::CacheValue,
 {
     /// Publishes the cache's [`metrics`](Self::metrics) through the [`metrics`](https://docs.rs/metrics) facade
     /// (feature `metrics`), labelled `cache = <name>` (the [`name`](crate::CacheBuilder::name) given to the

@@ -87,7 +87,6 @@ mod shared;
 
 use std::error::Error;
 use std::fmt;
-use std::hash::Hash;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
@@ -325,8 +324,8 @@ impl Error for RedisTierError {}
 
 impl<K, V> CacheBuilder<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static + Serialize + DeserializeOwned,
-    V: Clone + Send + Sync + 'static + Serialize + DeserializeOwned,
+    K: crate::CacheKey + Serialize + DeserializeOwned,
+    V: crate::CacheValue + Serialize + DeserializeOwned,
 {
     /// Shares the cache through `tier` (feature `redis`): see [the module docs](crate::redis) for what that
     /// does. Needs [`name`](Self::name) (the build fails with [`BuildError::MissingName`](crate::BuildError)

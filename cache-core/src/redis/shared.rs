@@ -1,7 +1,6 @@
 //! One cache's view of the shared tier: the typed adapter behind the erased [`Tier`] seam, where the keys and
 //! values are (de)serialized.
 
-use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, OnceLock, Weak};
@@ -76,8 +75,8 @@ pub(crate) struct Shared<K, V> {
 
 impl<K, V> Shared<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static + Serialize + DeserializeOwned,
-    V: Clone + Send + Sync + 'static + Serialize + DeserializeOwned,
+    K: crate::CacheKey + Serialize + DeserializeOwned,
+    V: crate::CacheValue + Serialize + DeserializeOwned,
 {
     pub(crate) fn new(tier: RedisTier, name: &str) -> Arc<Self> {
         let prefix = format!("{}:{name}:v{}:", tier.link.namespace, tier.settings.version);
@@ -147,8 +146,8 @@ fn look(reply: Vec<redis::Value>) -> Option<Look> {
 
 impl<K, V> Tier<K, V> for Shared<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static + Serialize + DeserializeOwned,
-    V: Clone + Send + Sync + 'static + Serialize + DeserializeOwned,
+    K: crate::CacheKey + Serialize + DeserializeOwned,
+    V: crate::CacheValue + Serialize + DeserializeOwned,
 {
     fn attach(&self, cache: Weak<Inner<K, V>>) {
         let _ = self.cache.set(cache);
@@ -289,8 +288,8 @@ where
 
 impl<K, V> Listener for Shared<K, V>
 where
-    K: Hash + Eq + Clone + Send + Sync + 'static + Serialize + DeserializeOwned,
-    V: Clone + Send + Sync + 'static + Serialize + DeserializeOwned,
+    K: crate::CacheKey + Serialize + DeserializeOwned,
+    V: crate::CacheValue + Serialize + DeserializeOwned,
 {
     fn invalidate(&self, op: Op, key: &[u8]) {
         let Some(cache) = self.cache() else {
