@@ -42,7 +42,7 @@
 //! unless the thread was found in a multi-thread runtime during the current tick.
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -144,10 +144,38 @@ thread_local! {
     static READS_LEFT: Cell<u32> = const { Cell::new(READ_REFRESH) };
 }
 
+/// Whether anything in this process has found a current-thread runtime when asking tokio: a time reading
+/// (every write, load, removal and purge asks, outside multi-thread runtimes) or a cache's build. Set once,
+/// never cleared. While it is clear, hits do not ask tokio at all (see the module docs).
+static CURRENT_THREAD_SEEN: AtomicBool = AtomicBool::new(false);
+
+/// Whether hits must ask tokio where they are: a current-thread runtime has been seen in this process.
+#[inline]
+fn current_thread_seen() -> bool {
+    CURRENT_THREAD_SEEN.load(Relaxed)
+}
+
+/// Records that a current-thread runtime has been seen (written once: later calls only read).
+#[cold]
+fn see_current_thread() {
+    if !CURRENT_THREAD_SEEN.load(Relaxed) {
+        CURRENT_THREAD_SEEN.store(true, Relaxed);
+    }
+}
+
+/// A cache's build: asks tokio once whether this thread is in a current-thread runtime, so that a cache built
+/// in one (a `#[tokio::test]`, say) has its hits there ask from the start.
+pub(crate) fn note_build() {
+    if Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::CurrentThread) {
+        see_current_thread();
+    }
+}
+
 /// Asks tokio where this thread is, and remembers the answer for the tick `at`.
 fn context(at: u64) -> Context {
     let (read_system, multi, context) = match Handle::try_current() {
         Ok(h) if h.runtime_flavor() == RuntimeFlavor::CurrentThread => {
+            see_current_thread();
             (0, 0, Context::Runtime(h.id()))
         }
         Ok(_) => (at, at, Context::System),
@@ -328,16 +356,26 @@ impl Sources {
             return self.now_read_refresh();
         }
         let at = self.coarse();
-        if at != 0 && read_system(at) {
+        if at != 0 && (!current_thread_seen() || read_system(at)) {
             return at.saturating_add(self.off.load(Relaxed));
         }
         self.now_read_slow(at)
     }
 
+    /// Where a hit is: the system clock without asking tokio while no current-thread runtime has been seen.
+    #[inline]
+    fn read_context(at: u64) -> Context {
+        if current_thread_seen() {
+            context(at)
+        } else {
+            Context::System
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn now_read_slow(&self, at: u64) -> u64 {
-        match context(at) {
+        match Self::read_context(at) {
             Context::System if at != 0 => at.saturating_add(self.off.load(Relaxed)),
             Context::System => {
                 self.start();
@@ -352,7 +390,7 @@ impl Sources {
     #[inline(never)]
     fn now_read_refresh(&self) -> u64 {
         let at = self.coarse();
-        match context(at) {
+        match Self::read_context(at) {
             Context::System => {
                 if at == 0 {
                     self.start();

@@ -83,10 +83,14 @@ fn an_entry_expired_in_a_paused_runtime_is_expired_everywhere() {
     cache.insert_with_ttl(2, 20, Some(HOUR));
     cache.insert_with_ttl(3, 30, Some(3 * HOUR));
     paused().block_on(async {
-        // The cache reads this runtime's clock, then sees it move two hours.
+        // The cache reads this runtime's clock (a write: hits alone would not, in a process that has not yet
+        // written, loaded or built a cache in a current-thread runtime; `clock_first_runtime.rs`), then sees it
+        // move two hours.
+        cache.insert_with_ttl(4, 40, Some(HOUR));
         assert_eq!(cache.get(&1), Some(10));
         tokio::time::advance(2 * HOUR).await;
         assert_eq!(cache.get(&1), None);
+        assert_eq!(cache.get(&4), None);
         assert_eq!(cache.get(&3), Some(30));
     });
     // Outside any runtime the system clock has moved by milliseconds, but the cache's time never goes back.

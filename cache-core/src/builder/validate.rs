@@ -91,6 +91,8 @@ where
             (Some(_), None) => return Err(BuildError::MissingName),
             (None, _) => None,
         };
+        // Built in a current-thread runtime: from now on, hits ask tokio where they are (`timebase.rs`).
+        crate::timebase::note_build();
         let time = self.clock.map_or_else(Timebase::tokio, Timebase::custom);
         #[cfg(test)]
         let time = self.test_time.unwrap_or(time);
