@@ -72,10 +72,20 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// clock thread) a stale time lasts at most max(the thread's lag, 63 hits on that thread). Writes, loads, removals and
 /// `purge_expired` use the exact time, and no entry expires before its TTL.
 ///
-/// Inside a current-thread runtime every operation reads that runtime's clock (a clock read per hit, as
-/// before), so a paused-time test sees an expiry the moment `advance` reaches it. Whether a thread is in such a
-/// runtime is asked of tokio on each write, and on every hit except in a multi-thread runtime (asked once per
-/// millisecond there) (`docs/design/time.md` has the details).
+/// Inside a current-thread runtime, writes, loads, removals and purges read that runtime's clock. Hits do too
+/// (a clock read per hit) once the process has *seen* a current-thread runtime: once any cache has been built
+/// inside one, or anything has read the time inside one (a write that stores a TTL, a load, a removal or a
+/// purge). A `#[tokio::test]` that builds or fills its cache (every `#[async_cache]` function's first call
+/// loads) has done so before its first hit, so a paused-time test sees an expiry the moment `advance` reaches
+/// it. Until then hits do not ask tokio where they are and read the system clock's copy, as outside runtimes:
+/// that keeps a hit outside any runtime cheap, and a service with no current-thread runtime never pays for the
+/// question. The one case this changes: a cache whose entries were all written outside current-thread runtimes,
+/// read by hits alone inside a paused runtime, in a process where no cache has yet been built, written or
+/// loaded inside any current-thread runtime: those hits follow the system clock (an `advance` does not expire
+/// them) until the first such build, write or load anywhere in the process. After it, the runtime's clock
+/// counts from the cache's first reading of it, as above. Once a current-thread runtime has been seen, whether
+/// a thread is in one is asked of tokio on each hit, except in a multi-thread runtime (asked once per
+/// millisecond there); writes always ask (`docs/design/time.md` has the details).
 ///
 /// ```
 /// use std::time::Duration;

@@ -35,11 +35,15 @@
 //! forked child, which has no ticker thread) lasts at most max(ticker lag, [`READ_REFRESH`] - 1 reads on that
 //! thread), even in a process that only reads.
 //!
-//! Which kind of context a thread is in is asked of tokio (`Handle::try_current`) on every hit, except on a
-//! thread found in a multi-thread runtime during the current tick, whose answer is kept per thread
-//! ([`READ_SYSTEM`]) with the coarse time it was given at. "No runtime" is never trusted without asking: a
-//! thread may enter a current-thread runtime (whose clock may be paused) at any time. A write asks every time
-//! unless the thread was found in a multi-thread runtime during the current tick.
+//! A write asks tokio (`Handle::try_current`) which kind of context its thread is in every time, unless the
+//! thread was found in a multi-thread runtime during the current tick. A hit asks only once the process has
+//! seen a current-thread runtime ([`CURRENT_THREAD_SEEN`]: set by any reading that asks and finds one, and by
+//! a cache's build in one; never cleared). Until then a hit reads the coarse system time without asking, and
+//! so do a hit's periodic precise reads: inside a paused runtime, hits on entries written elsewhere follow the
+//! system clock until the first write, load or build in any current-thread runtime (the documented gap). Once
+//! it is set, a hit asks every time, except on a thread found in a multi-thread runtime during the current
+//! tick, whose answer is kept per thread ([`READ_SYSTEM`]) with the coarse time it was given at. "No runtime"
+//! is never trusted without asking then: a thread may enter a current-thread runtime at any time.
 
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
