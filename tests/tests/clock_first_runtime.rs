@@ -51,7 +51,11 @@ fn hits_in_a_paused_runtime_follow_the_system_clock_until_a_write_there() {
             tokio::time::advance(HOUR / 2 - Duration::from_nanos(1)).await;
             assert_eq!(cache.get(&2), Some(20), "key 2 expired early");
             tokio::time::advance(Duration::from_nanos(1)).await;
-            assert_eq!(cache.get(&2), None, "a hit read the system clock after a write in this runtime");
+            assert_eq!(
+                cache.get(&2),
+                None,
+                "a hit read the system clock after a write in this runtime"
+            );
             assert_eq!(cache.get(&1), None);
         });
     // What expired in the runtime stays expired outside it.
