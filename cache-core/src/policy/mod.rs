@@ -13,6 +13,8 @@
 
 mod lfu;
 mod lru;
+#[cfg(test)]
+mod replay_speed;
 mod sketch;
 mod tinylfu;
 

@@ -88,7 +88,7 @@ impl Sketch {
     }
 
     /// Counts one use of the key with this fingerprint (30 bits).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn increment(&mut self, fingerprint: u32) {
         let (block, at) = self.spots(fingerprint);
         let words = &mut self.blocks[block].0;
@@ -99,21 +99,22 @@ impl Sketch {
             c(words, at[2]),
             c(words, at[3]),
         ];
-        let least = counts[0].min(counts[1]).min(counts[2].min(counts[3]));
-        if least >= u64::from(MAX_COUNT) {
-            return;
-        }
-        // Every counter below the ceiling goes up (branch-free: which ones are is not predictable).
+        // Every counter below the ceiling goes up (branch-free: which ones are is not predictable); one whose
+        // estimate is already at the ceiling changes nothing, and does not count towards the halving.
+        let max = u64::from(MAX_COUNT);
         for (wb, count) in at.into_iter().zip(counts) {
-            words[(wb >> 6) as usize & 7] += u64::from(count < u64::from(MAX_COUNT)) << (wb & 63);
+            words[(wb >> 6) as usize & 7] += u64::from(count < max) << (wb & 63);
         }
-        self.additions += 1;
+        let least = counts[0].min(counts[1]).min(counts[2].min(counts[3]));
+        self.additions += u32::from(least < max);
         if self.additions >= self.period {
             self.halve();
         }
     }
 
     /// Halves every counter (rounding down), and the count of increments towards the next halving.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn halve(&mut self) {
         for block in &mut self.blocks {
             for w in &mut block.0 {

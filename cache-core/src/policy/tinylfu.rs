@@ -225,6 +225,27 @@ impl TinyLfu {
         self.push_front(slots, idx, to);
     }
 
+    /// Moves `idx` to the front of its own list `region`: only links change (no count, weight or region).
+    #[inline]
+    fn to_front(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
+        let list = &mut self.lists[region as usize];
+        if list.head == idx {
+            return;
+        }
+        let (prev, next) = {
+            let m = slots.meta(idx);
+            (m.prev, m.next)
+        };
+        relink(
+            slots,
+            (prev, next),
+            (next, prev),
+            &mut list.head,
+            &mut list.tail,
+        );
+        link_front(slots, idx, &mut list.head, &mut list.tail);
+    }
+
     /// Moves the least recent entries of `from` to the front of `to` while `more` says so.
     fn drain(
         &mut self,
@@ -265,11 +286,7 @@ impl TinyLfu {
     #[inline]
     fn reorder(&mut self, slots: &mut impl MetaSlots, idx: u32) {
         match self.region(idx) {
-            Region::Window => {
-                if self.lists[0].head != idx {
-                    self.move_to(slots, idx, Region::Window, Region::Window);
-                }
-            }
+            Region::Window => self.to_front(slots, idx, Region::Window),
             Region::Probation => {
                 self.move_to(slots, idx, Region::Probation, Region::Protected);
                 if self.lists[Region::Protected as usize].weight > self.protected_max {
@@ -277,11 +294,7 @@ impl TinyLfu {
                     self.move_to(slots, tail, Region::Protected, Region::Probation);
                 }
             }
-            Region::Protected => {
-                if self.lists[Region::Protected as usize].head != idx {
-                    self.move_to(slots, idx, Region::Protected, Region::Protected);
-                }
-            }
+            Region::Protected => self.to_front(slots, idx, Region::Protected),
         }
     }
 

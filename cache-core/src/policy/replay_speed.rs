@@ -1,0 +1,140 @@
+//! A microbenchmark of the replay of hits (`touch_many`) on a full shard, TinyLFU against LRU, for profiling the
+//! policies' share of the hit path (`cargo test --release -p cache-core --lib replay_speed -- --ignored
+//! --nocapture`). Not a test: it asserts only that every measured key stays present.
+
+use std::collections::HashMap;
+
+use super::{AnyPolicy, EvictionPolicy, Meta};
+
+/// A store in miniature: keys to dense slots, evicting as the store does.
+struct Sim {
+    p: AnyPolicy,
+    slots: Vec<Meta>,
+    slot_of: HashMap<u64, u32>,
+    key_of: Vec<u64>,
+    capacity: usize,
+    ordered: bool,
+}
+
+impl Sim {
+    fn new(kind: crate::Policy, capacity: usize) -> Self {
+        Self {
+            p: AnyPolicy::new(kind, capacity, None, 8),
+            slots: Vec::new(),
+            slot_of: HashMap::new(),
+            key_of: Vec::new(),
+            capacity,
+            ordered: false,
+        }
+    }
+
+    fn access(&mut self, key: u64) -> bool {
+        if let Some(&i) = self.slot_of.get(&key) {
+            self.p.touch(&mut self.slots, i);
+            return true;
+        }
+        if self.key_of.len() == self.capacity {
+            if !self.ordered {
+                self.p.order(&mut self.slots, self.key_of.len());
+                self.ordered = true;
+            }
+            let v = self.p.victim(&mut self.slots).unwrap();
+            self.p.remove(&mut self.slots, v);
+            self.slots.swap_remove(v as usize);
+            self.slot_of.remove(&self.key_of[v as usize]);
+            self.key_of.swap_remove(v as usize);
+            let last = u32::try_from(self.slots.len()).unwrap();
+            if v != last {
+                self.p.relocate(&mut self.slots, last, v);
+                self.slot_of.insert(self.key_of[v as usize], v);
+            }
+        }
+        let idx = u32::try_from(self.slots.len()).unwrap();
+        self.slots.push(Meta::default());
+        self.p.insert(
+            &mut self.slots,
+            idx,
+            key.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5555,
+        );
+        self.slot_of.insert(key, idx);
+        self.key_of.push(key);
+        false
+    }
+}
+
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A full shard of `capacity` whose `n` measured keys are all present, and a uniformly random pattern of
+/// their slots.
+fn full(kind: crate::Policy, capacity: usize, n: usize) -> (Sim, Vec<u32>) {
+    let mut sim = Sim::new(kind, capacity);
+    for k in 0..capacity as u64 {
+        sim.access(1_000_000 + k);
+    }
+    for _ in 0..64 {
+        let mut missing = 0;
+        for k in 0..n as u64 {
+            if !sim.access(k) {
+                missing += 1;
+            }
+        }
+        if missing == 0 {
+            break;
+        }
+    }
+    let slots: Vec<u32> = (0..n as u64).map(|k| sim.slot_of[&k]).collect();
+    let mut rng = 7u64;
+    let pattern: Vec<u32> = (0..1 << 19)
+        .map(|_| slots[(splitmix(&mut rng) % n as u64) as usize])
+        .collect();
+    (sim, pattern)
+}
+
+/// ns per replayed hit, one pass over the pattern in buffers of 1,024 (as a stripe replays).
+fn replay(sim: &mut Sim, pattern: &[u32]) -> f64 {
+    let t = std::time::Instant::now();
+    for chunk in pattern.chunks(1_024) {
+        sim.p.touch_many(&mut sim.slots, chunk);
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let ns = t.elapsed().as_nanos() as f64 / pattern.len() as f64;
+    ns
+}
+
+#[test]
+#[ignore = "a microbenchmark: run with --release --ignored --nocapture"]
+fn replay_speed() {
+    // The hit_alt scenarios on 8 shards: 100,000 keys in 125,000, and 1,000 in 1,250 (one shard).
+    for (capacity, n) in [(15_625, 12_500), (1_250, 1_000), (200, 100)] {
+        let (mut lru, pattern) = full(crate::Policy::Lru, capacity, n);
+        let (mut tiny, tiny_pattern) = full(crate::Policy::TinyLfu, capacity, n);
+        let (mut l, mut t, mut ratios) = (f64::INFINITY, f64::INFINITY, Vec::new());
+        let rounds = std::env::var("REPLAY_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(25);
+        for _ in 0..rounds {
+            let a = replay(&mut lru, &pattern);
+            let b = replay(&mut tiny, &tiny_pattern);
+            l = l.min(a);
+            t = t.min(b);
+            ratios.push(b / a);
+        }
+        ratios.sort_by(f64::total_cmp);
+        eprintln!(
+            "capacity {capacity}, {n} keys: LRU {l:.2} ns/hit, TinyLFU {t:.2} ns/hit (min) ratio of mins {:.2}x, \
+             median per-round ratio {:.2}x",
+            t / l,
+            ratios[ratios.len() / 2]
+        );
+        for k in 0..n as u64 {
+            assert!(lru.slot_of.contains_key(&k) && tiny.slot_of.contains_key(&k));
+        }
+    }
+}
