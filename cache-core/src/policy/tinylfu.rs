@@ -227,7 +227,7 @@ impl TinyLfu {
 
     /// Moves `idx` to the front of its own list `region`: only links change (no count, weight or region).
     #[inline]
-    fn to_front(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
+    fn refresh(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
         let list = &mut self.lists[region as usize];
         if list.head == idx {
             return;
@@ -286,7 +286,7 @@ impl TinyLfu {
     #[inline]
     fn reorder(&mut self, slots: &mut impl MetaSlots, idx: u32) {
         match self.region(idx) {
-            Region::Window => self.to_front(slots, idx, Region::Window),
+            Region::Window => self.refresh(slots, idx, Region::Window),
             Region::Probation => {
                 self.move_to(slots, idx, Region::Probation, Region::Protected);
                 if self.lists[Region::Protected as usize].weight > self.protected_max {
@@ -294,7 +294,7 @@ impl TinyLfu {
                     self.move_to(slots, tail, Region::Protected, Region::Probation);
                 }
             }
-            Region::Protected => self.to_front(slots, idx, Region::Protected),
+            Region::Protected => self.refresh(slots, idx, Region::Protected),
         }
     }
 
