@@ -25,6 +25,11 @@
 //! * A third key set, `u64_hot`: 1,000 `u64` keys, small enough to stay in the CPU caches, so the figure is the
 //!   cost of the hit path itself rather than of memory latency.
 //!
+//! No group runs a cache inside a tokio current-thread runtime (the async peers are polled by
+//! `futures::executor::block_on`, not tokio). Keep it so, or put such a group last: a cache built, written or
+//! loaded inside one sets a process-wide flag after which every TTL hit outside runtimes asks tokio where it
+//! is, 4-5 ns more (`docs/design/time.md`, "The read path").
+//!
 //! Run: `cargo bench -p cache-benches --bench hit_path` (add `-- --quick` for a smoke run, or a filter such as
 //! `-- u64_1t`).
 

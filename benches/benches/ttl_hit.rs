@@ -9,9 +9,12 @@
 //! is the result (with their range). Scenarios: 100, 1,000 and 100,000 `u64` keys, every key
 //! present, looked up in a fixed random order; 1 thread, and 2 threads each walking the order from its own
 //! offset (the time is the slower thread's). Each scenario runs twice: on plain threads outside any tokio runtime,
-//! and on threads inside a multi-thread tokio runtime (`Handle::enter`), where a service's hits happen: the read
-//! path asks tokio which clock applies, and inside a multi-thread runtime it may keep the answer for a tick
-//! (`docs/design/time.md`), while outside any runtime it asks on every hit.
+//! and on threads inside a multi-thread tokio runtime (`Handle::enter`), where a service's hits happen. Until
+//! the process has seen a current-thread runtime, a hit asks tokio nothing in either context; after it, a hit
+//! outside any runtime asks on every hit and one inside a multi-thread runtime once per tick
+//! (`docs/design/time.md`). Nothing here touches a current-thread runtime, so both contexts measure the first
+//! case, a service's; a bench that adds a current-thread runtime must run it after these rows, or in its own
+//! process.
 //!
 //! Run: `cargo bench -p cache-benches --bench ttl_hit` (under a minute; `BENCH_QUICK=1` for fewer rounds).
 

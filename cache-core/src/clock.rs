@@ -67,9 +67,9 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// operation that needs the time), refreshes every millisecond. So **an entry is never served after its TTL
 /// plus that copy's lag**: one millisecond, plus however long the thread waits for a CPU after its tick. Writes
 /// read the system clock itself and move the copy forward whenever it lags by more than 2 ms, so under write
-/// traffic the lag stays under 2 ms even if the thread is starved; and every 64th hit on a thread reads the
+/// traffic the lag stays under 2 ms even if the thread is starved; and every 256th hit on a thread reads the
 /// system clock itself and moves the copy up to it, so even in a process that only reads (a forked child has no
-/// clock thread) a stale time lasts at most max(the thread's lag, 63 hits on that thread). Writes, loads, removals and
+/// clock thread) a stale time lasts at most max(the thread's lag, 255 hits on that thread). Writes, loads, removals and
 /// `purge_expired` use the exact time, and no entry expires before its TTL.
 ///
 /// Inside a current-thread runtime, writes, loads, removals and purges read that runtime's clock. Hits do too

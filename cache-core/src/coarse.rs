@@ -6,8 +6,8 @@
 //! `docs/benchmarks.md`, and it stops the CPU from overlapping the memory stalls of consecutive lookups). The
 //! value lags the system clock by at most one tick plus however long the thread waits for a CPU after its
 //! sleep; writes, which read the system clock anyway, push it forward when it lags by more than [`PUSH_LAG`]
-//! (a starved or stopped ticker, or a forked child, which has no ticker thread), and so does every 64th hit on
-//! each thread ([`advance`]), so a stale value lasts at most max(ticker lag, 63 hits on that thread) even in a
+//! (a starved or stopped ticker, or a forked child, which has no ticker thread), and so does every 256th hit on
+//! each thread ([`advance`]), so a stale value lasts at most max(ticker lag, 255 hits on that thread) even in a
 //! process that only reads.
 //!
 //! Until the thread has stored its first value (or if it could not be started), [`now`] is 0 and readers read
@@ -62,7 +62,7 @@ pub(crate) fn push(system: u64) {
     }
 }
 
-/// A hit's precise reading `system` (every 64th hit on a thread): moves the coarse clock up to it if it lags.
+/// A hit's precise reading `system` (every 256th hit on a thread): moves the coarse clock up to it if it lags.
 #[inline]
 pub(crate) fn advance(system: u64) {
     let coarse = now();

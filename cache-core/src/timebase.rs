@@ -136,7 +136,7 @@ enum Context {
 }
 
 /// Every this many hits on a thread, one reads the system clock itself and moves the coarse clock up to it.
-const READ_REFRESH: u32 = 64;
+const READ_REFRESH: u32 = 256;
 
 thread_local! {
     /// The coarse time of the tick during which this thread may read the system clock on the read path without

@@ -26,10 +26,10 @@ fn hits_in_a_paused_runtime_follow_the_system_clock_until_a_write_there() {
         .unwrap()
         .block_on(async {
             // (1) The gap: no current-thread runtime seen yet, so hits here do not ask tokio and read the system
-            // clock. 200 hits: the periodic precise reads (every READ_REFRESH-th hit) do not ask either.
+            // clock. 600 hits: the periodic precise reads (every 256th hit on a thread) do not ask either.
             assert_eq!(cache.get(&1), Some(10));
             tokio::time::advance(2 * HOUR).await;
-            for _ in 0..200 {
+            for _ in 0..600 {
                 assert_eq!(
                     cache.get(&1),
                     Some(10),
