@@ -133,6 +133,9 @@ fn replay_speed() {
             t / l,
             ratios[ratios.len() / 2]
         );
+        if let AnyPolicy::TinyLfu(p) = &tiny.p {
+            eprintln!("  TinyLFU after: {}", p.summary());
+        }
         for k in 0..n as u64 {
             assert!(lru.slot_of.contains_key(&k) && tiny.slot_of.contains_key(&k));
         }

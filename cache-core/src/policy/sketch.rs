@@ -29,6 +29,18 @@ pub(crate) const MAX_COUNT: u8 = 15;
 /// Each nibble's high three bits after a right shift: what halving keeps of every counter at once.
 const HALVE_MASK: u64 = 0x7777_7777_7777_7777;
 
+/// What an increment did ([`Sketch::increment`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bump {
+    /// Counted; the key's estimate is below [`MAX_COUNT`].
+    Counted,
+    /// The key's estimate is [`MAX_COUNT`] now (or was already): until the next halving, another increment of
+    /// it changes nothing, not even the count towards the halving.
+    Saturated,
+    /// Counted, and that increment completed a period: every counter was halved (nothing is saturated now).
+    Halved,
+}
+
 /// Frequency estimates for the keys of one shard (see the module docs).
 #[derive(Debug)]
 pub(crate) struct Sketch {
@@ -87,9 +99,9 @@ impl Sketch {
         least
     }
 
-    /// Counts one use of the key with this fingerprint (30 bits).
+    /// Counts one use of the key with this fingerprint (30 bits), and says what became of its counters.
     #[inline(always)]
-    pub(crate) fn increment(&mut self, fingerprint: u32) {
+    pub(crate) fn increment(&mut self, fingerprint: u32) -> Bump {
         let (block, at) = self.spots(fingerprint);
         let words = &mut self.blocks[block].0;
         let c = |words: &[u64; 8], wb: u32| (words[(wb >> 6) as usize & 7] >> (wb & 63)) & 15;
@@ -109,6 +121,13 @@ impl Sketch {
         self.additions += u32::from(least < max);
         if self.additions >= self.period {
             self.halve();
+            return Bump::Halved;
+        }
+        // The least counter went up by one unless it was at the ceiling already.
+        if least + 1 >= max {
+            Bump::Saturated
+        } else {
+            Bump::Counted
         }
     }
 

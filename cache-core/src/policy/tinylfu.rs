@@ -50,18 +50,23 @@
 
 mod ghosts;
 mod lists;
+mod uses;
 #[cfg(test)]
 mod tests;
 
-use super::sketch::{Sketch, MAX_COUNT};
+use super::sketch::MAX_COUNT;
 use super::{link_front, relink, set_stamp, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
 use ghosts::{Ghost, Ghosts, GHOST_REACH};
 use lists::{List, Region};
+use uses::Uses;
 
 /// The window's initial share of the capacity, in percent.
 const WINDOW_PERCENT: usize = 1;
 /// Protected's share of main, in percent.
 const PROTECTED_PERCENT: usize = 80;
+/// The region bits of a protected entry used since it last moved in protected (`Region::Protected` is 2; its
+/// low bit marks the use).
+const USED_IN_PROTECTED: u32 = Region::Protected as u32 | 1;
 /// A step of the window is this fraction of the whole cache's capacity (see the module docs).
 const STEP_DIVISOR: usize = 5_000;
 /// W-TinyLFU order over slot indices (see the module docs).
@@ -76,8 +81,8 @@ pub(crate) struct TinyLfu {
     size: u64,
     window_max: u64,
     protected_max: u64,
-    /// Allocated once the shard first holds half its capacity.
-    sketch: Option<Sketch>,
+    /// The frequency sketch (and its saturation bits), allocated once the shard first holds half its capacity.
+    uses: Option<Uses>,
     ghosts: Ghosts,
     /// One step of the window's adaptation, in entries (see the module docs).
     step: u64,
@@ -126,7 +131,7 @@ impl TinyLfu {
             size,
             window_max: 0,
             protected_max: 0,
-            sketch: None,
+            uses: None,
             ghosts: Ghosts::default(),
             step: (capacity.saturating_mul(shards.max(1)) / STEP_DIVISOR).max(1) as u64,
             last_victim: NIL,
@@ -269,16 +274,35 @@ impl TinyLfu {
         self.drain(slots, Region::Window, Region::Probation, |s| {
             s.lists[0].weight > s.window_max && s.main_weight() < s.size - s.window_max
         });
-        self.drain(slots, Region::Protected, Region::Probation, |s| {
-            s.lists[Region::Protected as usize].weight > s.protected_max
-        });
+        while self.lists[Region::Protected as usize].weight > self.protected_max && self.demote(slots) {}
     }
 
-    /// A use for the sketch.
+    /// Moves protected's least recently used entry to probation's front; returns false if protected is empty.
+    /// Protected keeps its order the way CLOCK does (see the module docs): a tail marked as used since it last
+    /// moved is unmarked and goes back to protected's front instead (a second chance), and the next tail is
+    /// tried. Each retry clears a mark that a hit set, so a demotion costs amortized O(1).
+    fn demote(&mut self, slots: &mut impl MetaSlots) -> bool {
+        loop {
+            let tail = self.lists[Region::Protected as usize].tail;
+            if tail == NIL {
+                return false;
+            }
+            let info = &mut self.info[tail as usize];
+            if *info & 3 == USED_IN_PROTECTED {
+                *info &= !1;
+                self.refresh(slots, tail, Region::Protected);
+            } else {
+                self.move_to(slots, tail, Region::Protected, Region::Probation);
+                return true;
+            }
+        }
+    }
+
+    /// A use of slot `idx`'s key, for the sketch.
     #[inline]
-    fn count(&mut self, fingerprint: u32) {
-        if let Some(sketch) = &mut self.sketch {
-            sketch.increment(fingerprint);
+    fn count(&mut self, idx: u32, fingerprint: u32) {
+        if let Some(uses) = &mut self.uses {
+            uses.count(idx, fingerprint);
         }
     }
 
@@ -290,11 +314,11 @@ impl TinyLfu {
             Region::Probation => {
                 self.move_to(slots, idx, Region::Probation, Region::Protected);
                 if self.lists[Region::Protected as usize].weight > self.protected_max {
-                    let tail = self.lists[Region::Protected as usize].tail;
-                    self.move_to(slots, tail, Region::Protected, Region::Probation);
+                    self.demote(slots);
                 }
             }
-            Region::Protected => self.refresh(slots, idx, Region::Protected),
+            // Only marked: the entry moves when the mark is found at protected's tail (see `demote`).
+            Region::Protected => self.info[idx as usize] |= USED_IN_PROTECTED,
         }
     }
 
@@ -324,9 +348,9 @@ impl TinyLfu {
     }
 
     fn frequency(&self, idx: u32) -> u8 {
-        self.sketch
+        self.uses
             .as_ref()
-            .map_or(0, |s| s.frequency(self.fingerprint_of(idx)))
+            .map_or(0, |u| u.frequency(self.fingerprint_of(idx)))
     }
 
     /// Whether the window's `candidate` should replace main's `victim`: if it was used more often, or if the
@@ -369,10 +393,13 @@ impl EvictionPolicy for TinyLfu {
             return;
         }
         self.push_front(slots, idx, Region::Window);
-        if self.sketch.is_none() && 2 * self.tracked() >= self.capacity {
-            self.sketch = Some(Sketch::new(self.capacity));
+        let half_full = 2 * self.tracked() >= self.capacity;
+        match &mut self.uses {
+            Some(uses) => uses.forget(idx),
+            None if half_full => self.uses = Some(Uses::new(self.capacity)),
+            None => {}
         }
-        self.count(fp);
+        self.count(idx, fp);
         self.rebalance(slots);
         self.adapt(slots, fp);
     }
@@ -383,7 +410,7 @@ impl EvictionPolicy for TinyLfu {
             stamp_use(slots, idx, next);
             return;
         }
-        self.count(self.fingerprint_of(idx));
+        self.count(idx, self.fingerprint_of(idx));
         self.reorder(slots, idx);
     }
 
@@ -401,16 +428,16 @@ impl EvictionPolicy for TinyLfu {
             *next = stamp;
             return;
         }
-        let mut fingerprints = [0u32; CHUNK];
+        let mut fingerprints = [(0u32, 0u32); CHUNK];
         for chunk in idxs.chunks(CHUNK) {
             let mut n = 0;
             for i in valid_slots(count, chunk) {
-                fingerprints[n] = self.fingerprint_of(i);
+                fingerprints[n] = (i, self.fingerprint_of(i));
                 n += 1;
             }
-            if let Some(sketch) = &mut self.sketch {
-                for &f in &fingerprints[..n] {
-                    sketch.increment(f);
+            if let Some(uses) = &mut self.uses {
+                for &(i, f) in &fingerprints[..n] {
+                    uses.count(i, f);
                 }
             }
             for i in valid_slots(count, chunk) {
@@ -432,6 +459,9 @@ impl EvictionPolicy for TinyLfu {
 
     fn relocate(&mut self, slots: &mut impl MetaSlots, from: u32, to: u32) {
         self.info[to as usize] = self.info[from as usize];
+        if let Some(uses) = &mut self.uses {
+            uses.relocate(from, to);
+        }
         if from == self.last_victim {
             self.last_victim = to;
         }
@@ -464,16 +494,16 @@ impl EvictionPolicy for TinyLfu {
             .collect();
         // The uses counted beside the stamps seed the sketch: what was popular before the first eviction is
         // known to the first admissions.
-        let mut sketch = self
-            .sketch
+        let mut uses = self
+            .uses
             .take()
-            .unwrap_or_else(|| Sketch::new(self.capacity));
+            .unwrap_or_else(|| Uses::new(self.capacity));
         for &(_, i) in &by_use {
             for _ in 0..stamp_of(slots.meta(i)) >> STAMP_BITS {
-                sketch.increment(self.fingerprint_of(i));
+                uses.count(i, self.fingerprint_of(i));
             }
         }
-        self.sketch = Some(sketch);
+        self.uses = Some(uses);
         by_use.sort_unstable();
         // Oldest first, so the newest end up at the fronts: the most recent entries weighing up to `window_max`
         // in the window, the rest in probation (nothing has been used in main yet).
@@ -534,5 +564,23 @@ impl EvictionPolicy for TinyLfu {
         let step = self.step;
         *self = Self::new(self.capacity, self.size, self.starts_unordered, 1);
         self.step = step;
+    }
+}
+
+#[cfg(test)]
+impl TinyLfu {
+    /// The regions' sizes and shares, and how many slots are marked saturated (for the replay microbench).
+    pub(crate) fn summary(&self) -> String {
+        let marked = (0..self.info.len() as u32)
+            .filter(|&i| self.uses.as_ref().is_some_and(|u| u.is_saturated(i)))
+            .count();
+        format!(
+            "window {}/{}, probation {}, protected {}/{}, saturated {marked}",
+            self.lists[0].len,
+            self.window_max,
+            self.lists[1].len,
+            self.lists[2].len,
+            self.protected_max
+        )
     }
 }

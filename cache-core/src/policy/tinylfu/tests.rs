@@ -24,7 +24,7 @@ impl Harness {
     /// Counting from the first insert (a shard's sketch starts only once it is half full).
     fn new(capacity: usize) -> Self {
         let mut p = TinyLfu::new(capacity, capacity as u64, false, 1);
-        p.sketch = Some(Sketch::new(capacity));
+        p.uses = Some(uses::Uses::new(capacity));
         Self {
             p,
             slots: Vec::new(),
@@ -85,11 +85,11 @@ fn uses_before_the_first_eviction_are_sorted_into_the_lists() {
     }
     p.touch(&mut slots, 1);
     p.touch(&mut slots, 3);
-    assert!(p.sketch.is_none() && p.lists[0].head == NIL, "stamps only");
+    assert!(p.uses.is_none() && p.lists[0].head == NIL, "stamps only");
     p.order(&mut slots, 5);
     assert_eq!(list(&p, &slots, Region::Window), [3]);
     assert_eq!(list(&p, &slots, Region::Probation), [1, 4, 2, 0]);
-    assert!(p.sketch.is_some(), "counting from the first eviction on");
+    assert!(p.uses.is_some(), "counting from the first eviction on");
     // From here on the lists are kept as usual.
     p.touch(&mut slots, 2);
     assert_eq!(list(&p, &slots, Region::Protected), [2]);
@@ -294,7 +294,7 @@ fn a_victim_that_keeps_winning_unused_is_evicted_at_last() {
     // Slot 0 is probation's least recent entry; its estimate reads 15 without a use of it.
     let fp = h.p.fingerprint_of(0);
     for _ in 0..20 {
-        h.p.sketch.as_mut().unwrap().increment(fp);
+        h.p.uses.as_mut().unwrap().sketch.increment(fp);
     }
     let mut turned_away = 0;
     for k in 100..200u64 {
@@ -318,4 +318,90 @@ fn a_victim_that_keeps_winning_unused_is_evicted_at_last() {
         turned_away, capacity,
         "one contest more than the shard's capacity"
     );
+}
+
+/// A hit in protected only marks the entry; the mark saves it once from dropping back to probation (it goes to
+/// protected's front instead, unmarked), so protected demotes its least recently used entries as an LRU would
+/// among the unmarked ones.
+#[test]
+fn a_used_protected_entry_gets_a_second_chance() {
+    let mut h = Harness::new(10);
+    for k in 0..10 {
+        h.insert(k);
+    }
+    for i in 0..7 {
+        h.touch(i);
+    }
+    assert_eq!(
+        list(&h.p, &h.slots, Region::Protected),
+        [6, 5, 4, 3, 2, 1, 0]
+    );
+    // Used again: marked, not moved.
+    h.touch(0);
+    h.touch(2);
+    assert_eq!(
+        list(&h.p, &h.slots, Region::Protected),
+        [6, 5, 4, 3, 2, 1, 0]
+    );
+    assert_eq!(h.p.info[0] & 3, USED_IN_PROTECTED);
+    // Promoting 7 overflows protected: 0 (marked) goes to the front unmarked, 1 drops back to probation.
+    h.touch(7);
+    assert_eq!(
+        list(&h.p, &h.slots, Region::Protected),
+        [0, 7, 6, 5, 4, 3, 2]
+    );
+    assert_eq!(h.p.info[0] & 3, Region::Protected as u32);
+    assert_eq!(list(&h.p, &h.slots, Region::Probation), [1, 8]);
+    // Promoting 8: 2 is still marked and goes round too; 3 drops back.
+    h.touch(8);
+    assert_eq!(
+        list(&h.p, &h.slots, Region::Protected),
+        [2, 8, 0, 7, 6, 5, 4]
+    );
+    assert_eq!(list(&h.p, &h.slots, Region::Probation), [3, 1]);
+}
+
+/// Once a key's estimate is at the ceiling, its slot is marked and its uses skip the sketch (changing nothing:
+/// an increment at the ceiling is a no-op) until a halving clears every mark; an insert into the slot clears
+/// it, a relocation moves it.
+#[test]
+fn saturated_keys_skip_the_sketch_until_it_halves() {
+    let capacity = 100;
+    let mut h = Harness::new(capacity);
+    let hot = h.insert(1);
+    let cold = h.insert(2);
+    for _ in 0..13 {
+        h.touch(hot);
+    }
+    let uses = h.p.uses.as_ref().unwrap();
+    assert_eq!(uses.frequency(h.p.fingerprint_of(hot)), 14);
+    assert!(!uses.is_saturated(hot), "14 is below the ceiling");
+    h.touch(hot);
+    let uses = h.p.uses.as_ref().unwrap();
+    assert_eq!(uses.frequency(h.p.fingerprint_of(hot)), 15);
+    assert!(uses.is_saturated(hot) && !uses.is_saturated(cold));
+    // Other keys' uses until the sketch halves (its period is ten increments per entry): the mark goes.
+    let mut k = 1_000;
+    while h.p.uses.as_ref().unwrap().is_saturated(hot) {
+        h.p.uses.as_mut().unwrap().count(cold, fingerprint(k));
+        k += 1;
+        assert!(k < 1_000 + 10 * capacity as u64 + 10, "no halving");
+    }
+    let uses = h.p.uses.as_ref().unwrap();
+    assert_eq!(uses.frequency(h.p.fingerprint_of(hot)), 7);
+    // Counted again after the halving.
+    h.touch(hot);
+    assert_eq!(h.p.uses.as_ref().unwrap().frequency(h.p.fingerprint_of(hot)), 8);
+    for _ in 0..10 {
+        h.touch(hot);
+    }
+    assert!(h.p.uses.as_ref().unwrap().is_saturated(hot));
+    // The mark moves with the entry, and a new key in a marked slot starts unmarked.
+    let uses = h.p.uses.as_mut().unwrap();
+    uses.relocate(hot, 50);
+    assert!(uses.is_saturated(50) && !uses.is_saturated(hot));
+    uses.relocate(50, hot);
+    h.p.remove(&mut h.slots, hot);
+    h.p.insert(&mut h.slots, hot, 77);
+    assert!(!h.p.uses.as_ref().unwrap().is_saturated(hot));
 }
