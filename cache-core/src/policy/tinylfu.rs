@@ -5,8 +5,15 @@
 //!   (new entries), probation (main's entries not used since they entered main) and protected (main's entries
 //!   used again in main, at most 80 % of main). Each slot's region and a 30-bit fingerprint of its key's hash sit
 //!   in a side vector, 4 bytes a slot.
-//! * **Use.** A hit counts in the sketch and moves the entry to the front of its list; a hit in probation
-//!   promotes it to protected, whose least recent entry drops back to probation's front if protected overflows.
+//! * **Use.** A hit in the window counts in the sketch and moves the entry to the window's front; a hit in
+//!   probation counts and promotes it to protected. A hit in protected only *marks* the entry (its region bits
+//!   say "protected, used"), and counts in the sketch only if it was not marked yet: protected keeps its order
+//!   the way CLOCK does. When protected overflows, its tail drops back to probation's front, unless marked: then
+//!   it is unmarked and goes to protected's front instead (a second chance), and the next tail is tried. So a
+//!   hit on a protected entry, most hits on a full cache, costs one store to its own info word and no list
+//!   surgery, and the sketch counts a protected entry's uses at most once per turn of that hand (a key used on
+//!   every turn stays, one idle for a whole turn drops back). A key whose estimate is at the sketch's ceiling
+//!   skips the sketch until the next halving (`uses.rs`: the same estimates as counting every use).
 //!   A new entry counts in the sketch and enters the window at its front. (A `get` that misses and the `insert`
 //!   that follows count once: the store tells the policy of the insert only.)
 //! * **Eviction.** When the shard is full and the window holds its share, the window's least recent entry (the
@@ -50,12 +57,12 @@
 
 mod ghosts;
 mod lists;
-mod uses;
 #[cfg(test)]
 mod tests;
+mod uses;
 
 use super::sketch::MAX_COUNT;
-use super::{link_front, relink, set_stamp, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
+use super::{relink, set_stamp, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
 use ghosts::{Ghost, Ghosts, GHOST_REACH};
 use lists::{List, Region};
 use uses::Uses;
@@ -199,126 +206,11 @@ impl TinyLfu {
         self.info[i] = info;
     }
 
-    fn unlink(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
-        let (prev, next) = {
-            let m = slots.meta(idx);
-            (m.prev, m.next)
-        };
-        let list = &mut self.lists[region as usize];
-        relink(
-            slots,
-            (prev, next),
-            (next, prev),
-            &mut list.head,
-            &mut list.tail,
-        );
-        list.len -= 1;
-        list.weight -= slots.weight(idx);
-    }
-
-    fn push_front(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
-        let list = &mut self.lists[region as usize];
-        link_front(slots, idx, &mut list.head, &mut list.tail);
-        list.len += 1;
-        list.weight += slots.weight(idx);
-        self.set_region(idx, region);
-    }
-
-    /// Moves `idx` from its list to the front of `to`.
-    fn move_to(&mut self, slots: &mut impl MetaSlots, idx: u32, from: Region, to: Region) {
-        self.unlink(slots, idx, from);
-        self.push_front(slots, idx, to);
-    }
-
-    /// Moves `idx` to the front of its own list `region`: only links change (no count, weight or region).
-    #[inline]
-    fn refresh(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
-        let list = &mut self.lists[region as usize];
-        if list.head == idx {
-            return;
-        }
-        let (prev, next) = {
-            let m = slots.meta(idx);
-            (m.prev, m.next)
-        };
-        relink(
-            slots,
-            (prev, next),
-            (next, prev),
-            &mut list.head,
-            &mut list.tail,
-        );
-        link_front(slots, idx, &mut list.head, &mut list.tail);
-    }
-
-    /// Moves the least recent entries of `from` to the front of `to` while `more` says so.
-    fn drain(
-        &mut self,
-        slots: &mut impl MetaSlots,
-        from: Region,
-        to: Region,
-        more: impl Fn(&Self) -> bool,
-    ) {
-        while more(self) {
-            let tail = self.lists[from as usize].tail;
-            if tail == NIL {
-                break;
-            }
-            self.move_to(slots, tail, from, to);
-        }
-    }
-
-    /// Restores the shares after the window shrank or protected grew: window overflow moves into probation
-    /// while main has room, protected overflow drops back to probation.
-    fn rebalance(&mut self, slots: &mut impl MetaSlots) {
-        self.drain(slots, Region::Window, Region::Probation, |s| {
-            s.lists[0].weight > s.window_max && s.main_weight() < s.size - s.window_max
-        });
-        while self.lists[Region::Protected as usize].weight > self.protected_max && self.demote(slots) {}
-    }
-
-    /// Moves protected's least recently used entry to probation's front; returns false if protected is empty.
-    /// Protected keeps its order the way CLOCK does (see the module docs): a tail marked as used since it last
-    /// moved is unmarked and goes back to protected's front instead (a second chance), and the next tail is
-    /// tried. Each retry clears a mark that a hit set, so a demotion costs amortized O(1).
-    fn demote(&mut self, slots: &mut impl MetaSlots) -> bool {
-        loop {
-            let tail = self.lists[Region::Protected as usize].tail;
-            if tail == NIL {
-                return false;
-            }
-            let info = &mut self.info[tail as usize];
-            if *info & 3 == USED_IN_PROTECTED {
-                *info &= !1;
-                self.refresh(slots, tail, Region::Protected);
-            } else {
-                self.move_to(slots, tail, Region::Protected, Region::Probation);
-                return true;
-            }
-        }
-    }
-
     /// A use of slot `idx`'s key, for the sketch.
     #[inline]
     fn count(&mut self, idx: u32, fingerprint: u32) {
         if let Some(uses) = &mut self.uses {
             uses.count(idx, fingerprint);
-        }
-    }
-
-    /// Moves `idx`, just used, to the front of its list (promoting it from probation to protected).
-    #[inline]
-    fn reorder(&mut self, slots: &mut impl MetaSlots, idx: u32) {
-        match self.region(idx) {
-            Region::Window => self.refresh(slots, idx, Region::Window),
-            Region::Probation => {
-                self.move_to(slots, idx, Region::Probation, Region::Protected);
-                if self.lists[Region::Protected as usize].weight > self.protected_max {
-                    self.demote(slots);
-                }
-            }
-            // Only marked: the entry moves when the mark is found at protected's tail (see `demote`).
-            Region::Protected => self.info[idx as usize] |= USED_IN_PROTECTED,
         }
     }
 
@@ -410,12 +302,14 @@ impl EvictionPolicy for TinyLfu {
             stamp_use(slots, idx, next);
             return;
         }
-        self.count(idx, self.fingerprint_of(idx));
+        if self.info[idx as usize] & 3 != USED_IN_PROTECTED {
+            self.count(idx, self.fingerprint_of(idx));
+        }
         self.reorder(slots, idx);
     }
 
-    /// Replays in chunks, each in three passes: the chunk's fingerprints, then its sketch increments, then its
-    /// list moves. The loads of the first two passes do not depend on one another, so the processor overlaps
+    /// Replays in chunks, each in three passes: the chunk's fingerprints (skipping marked protected entries:
+    /// see the module docs), then its sketch increments, then its list moves. The loads of the first two passes do not depend on one another, so the processor overlaps
     /// their cache misses, which one touch after another (each waiting on its list's links) would not.
     fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
         const CHUNK: usize = 32;
@@ -432,8 +326,9 @@ impl EvictionPolicy for TinyLfu {
         for chunk in idxs.chunks(CHUNK) {
             let mut n = 0;
             for i in valid_slots(count, chunk) {
-                fingerprints[n] = (i, self.fingerprint_of(i));
-                n += 1;
+                let info = self.info[i as usize];
+                fingerprints[n] = (i, info >> 2);
+                n += usize::from(info & 3 != USED_IN_PROTECTED);
             }
             if let Some(uses) = &mut self.uses {
                 for &(i, f) in &fingerprints[..n] {
@@ -494,10 +389,7 @@ impl EvictionPolicy for TinyLfu {
             .collect();
         // The uses counted beside the stamps seed the sketch: what was popular before the first eviction is
         // known to the first admissions.
-        let mut uses = self
-            .uses
-            .take()
-            .unwrap_or_else(|| Uses::new(self.capacity));
+        let mut uses = self.uses.take().unwrap_or_else(|| Uses::new(self.capacity));
         for &(_, i) in &by_use {
             for _ in 0..stamp_of(slots.meta(i)) >> STAMP_BITS {
                 uses.count(i, self.fingerprint_of(i));
@@ -564,23 +456,5 @@ impl EvictionPolicy for TinyLfu {
         let step = self.step;
         *self = Self::new(self.capacity, self.size, self.starts_unordered, 1);
         self.step = step;
-    }
-}
-
-#[cfg(test)]
-impl TinyLfu {
-    /// The regions' sizes and shares, and how many slots are marked saturated (for the replay microbench).
-    pub(crate) fn summary(&self) -> String {
-        let marked = (0..self.info.len() as u32)
-            .filter(|&i| self.uses.as_ref().is_some_and(|u| u.is_saturated(i)))
-            .count();
-        format!(
-            "window {}/{}, probation {}, protected {}/{}, saturated {marked}",
-            self.lists[0].len,
-            self.window_max,
-            self.lists[1].len,
-            self.lists[2].len,
-            self.protected_max
-        )
     }
 }

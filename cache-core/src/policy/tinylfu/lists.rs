@@ -1,6 +1,8 @@
-//! TinyLFU's three regions and the LRU list each keeps (threaded through the slots' `Meta` links).
+//! TinyLFU's three regions, the list each keeps (threaded through the slots' `Meta` links), and the moves between
+//! them.
 
-use super::super::NIL;
+use super::super::{link_front, relink, MetaSlots, NIL};
+use super::{TinyLfu, USED_IN_PROTECTED};
 
 /// The three lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +40,132 @@ impl Default for List {
             tail: NIL,
             len: 0,
             weight: 0,
+        }
+    }
+}
+
+/// The moves between the lists.
+impl TinyLfu {
+    pub(super) fn unlink(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
+        let (prev, next) = {
+            let m = slots.meta(idx);
+            (m.prev, m.next)
+        };
+        let list = &mut self.lists[region as usize];
+        relink(
+            slots,
+            (prev, next),
+            (next, prev),
+            &mut list.head,
+            &mut list.tail,
+        );
+        list.len -= 1;
+        list.weight -= slots.weight(idx);
+    }
+
+    pub(super) fn push_front(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
+        let list = &mut self.lists[region as usize];
+        link_front(slots, idx, &mut list.head, &mut list.tail);
+        list.len += 1;
+        list.weight += slots.weight(idx);
+        self.set_region(idx, region);
+    }
+
+    /// Moves `idx` from its list to the front of `to`.
+    pub(super) fn move_to(
+        &mut self,
+        slots: &mut impl MetaSlots,
+        idx: u32,
+        from: Region,
+        to: Region,
+    ) {
+        self.unlink(slots, idx, from);
+        self.push_front(slots, idx, to);
+    }
+
+    /// Moves `idx` to the front of its own list `region`: only links change (no count, weight or region).
+    #[inline]
+    pub(super) fn refresh(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
+        let list = &mut self.lists[region as usize];
+        if list.head == idx {
+            return;
+        }
+        let (prev, next) = {
+            let m = slots.meta(idx);
+            (m.prev, m.next)
+        };
+        relink(
+            slots,
+            (prev, next),
+            (next, prev),
+            &mut list.head,
+            &mut list.tail,
+        );
+        link_front(slots, idx, &mut list.head, &mut list.tail);
+    }
+
+    /// Moves the least recent entries of `from` to the front of `to` while `more` says so.
+    pub(super) fn drain(
+        &mut self,
+        slots: &mut impl MetaSlots,
+        from: Region,
+        to: Region,
+        more: impl Fn(&Self) -> bool,
+    ) {
+        while more(self) {
+            let tail = self.lists[from as usize].tail;
+            if tail == NIL {
+                break;
+            }
+            self.move_to(slots, tail, from, to);
+        }
+    }
+
+    /// Restores the shares after the window shrank or protected grew: window overflow moves into probation
+    /// while main has room, protected overflow drops back to probation.
+    pub(super) fn rebalance(&mut self, slots: &mut impl MetaSlots) {
+        self.drain(slots, Region::Window, Region::Probation, |s| {
+            s.lists[0].weight > s.window_max && s.main_weight() < s.size - s.window_max
+        });
+        while self.lists[Region::Protected as usize].weight > self.protected_max
+            && self.demote(slots)
+        {}
+    }
+
+    /// Moves protected's least recently used entry to probation's front; returns false if protected is empty.
+    /// Protected keeps its order the way CLOCK does (see the module docs): a tail marked as used since it last
+    /// moved is unmarked and goes back to protected's front instead (a second chance), and the next tail is
+    /// tried. Each retry clears a mark that a hit set, so a demotion costs amortized O(1).
+    pub(super) fn demote(&mut self, slots: &mut impl MetaSlots) -> bool {
+        loop {
+            let tail = self.lists[Region::Protected as usize].tail;
+            if tail == NIL {
+                return false;
+            }
+            let info = &mut self.info[tail as usize];
+            if *info & 3 == USED_IN_PROTECTED {
+                *info &= !1;
+                self.refresh(slots, tail, Region::Protected);
+            } else {
+                self.move_to(slots, tail, Region::Protected, Region::Probation);
+                return true;
+            }
+        }
+    }
+
+    /// Moves `idx`, just used, to the front of its list (promoting it from probation to protected).
+    #[inline]
+    pub(super) fn reorder(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        match self.region(idx) {
+            Region::Window => self.refresh(slots, idx, Region::Window),
+            Region::Probation => {
+                self.move_to(slots, idx, Region::Probation, Region::Protected);
+                if self.lists[Region::Protected as usize].weight > self.protected_max {
+                    self.demote(slots);
+                }
+            }
+            // Only marked: the entry moves when the mark is found at protected's tail (see `demote`).
+            Region::Protected => self.info[idx as usize] |= USED_IN_PROTECTED,
         }
     }
 }
