@@ -60,7 +60,7 @@ impl Sim {
         self.p.insert(
             &mut self.slots,
             idx,
-            key.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5555,
+            (key ^ self.seed).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
         self.slot_of.insert(key, idx);
         self.key_of.push(key);
