@@ -224,6 +224,10 @@ fn scenario<K, Q>(
         .into_iter()
         .filter(|(name, _)| selected(name))
         .collect();
+    if subjects.is_empty() {
+        println!("### {title}\n\nNo subject selected: `HIT_ALT_ONLY` matches parts of the names, e.g. \"LRU, full\".\n");
+        return;
+    }
     let all_keys: Vec<u32> = (0..u32::try_from(n).expect("fits u32")).collect();
     let all_sum: u64 = (0..n as u64).sum();
     for (name, subject) in &subjects {
