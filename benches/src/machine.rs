@@ -3,49 +3,74 @@
 
 use std::num::NonZeroUsize;
 
-/// CPU tick counters from `/proc` (zero where they cannot be read): all CPUs' busy ticks, and this process's.
-pub fn busy_ticks() -> (u64, u64, u64) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let cpu: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .take(8)
-        .map(|f| f.parse().unwrap_or(0))
-        .collect();
-    let total: u64 = cpu.iter().sum();
-    let idle = cpu.get(3).copied().unwrap_or(0) + cpu.get(4).copied().unwrap_or(0);
-    // /proc/self/stat: utime and stime are the 12th and 13th fields after the `(comm)` field.
-    let me = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let own: u64 = me
-        .rsplit(')')
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .map(|f| f.parse::<u64>().unwrap_or(0))
-        .sum();
-    (total, total - idle, own)
+/// CPU tick counters from `/proc` (zero where they cannot be read), taken before a measurement so that
+/// [`Ticks::others_since`] can say what the rest of the machine did during it.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticks {
+    /// All ticks of all CPUs, idle included.
+    total: u64,
+    /// Ticks the CPUs spent busy (anything but idle and iowait), by any process.
+    busy: u64,
+    /// Ticks the hypervisor gave to other guests while this one wanted to run.
+    steal: u64,
+    /// Ticks this process ran (user + system).
+    own: u64,
 }
 
-/// How much CPU other processes used since `before` (from [`busy_ticks`]), as a share of one CPU.
-pub fn others_since(before: (u64, u64, u64)) -> String {
-    let now = busy_ticks();
-    let total = now.0.saturating_sub(before.0);
-    if total == 0 {
-        return "(no /proc counters)".to_owned();
+impl Ticks {
+    /// The counters now.
+    pub fn now() -> Self {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let cpu: Vec<u64> = stat
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(1)
+            .take(8)
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        let field = |i: usize| cpu.get(i).copied().unwrap_or(0);
+        let total: u64 = cpu.iter().sum();
+        // /proc/self/stat: utime and stime are the 12th and 13th fields after the `(comm)` field.
+        let me = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let own: u64 = me
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .map(|f| f.parse::<u64>().unwrap_or(0))
+            .sum();
+        Self {
+            total,
+            busy: total - field(3) - field(4),
+            steal: field(7),
+            own,
+        }
     }
-    let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get) as u64;
-    let others = now
-        .1
-        .saturating_sub(before.1)
-        .saturating_sub(now.2.saturating_sub(before.2));
-    #[allow(clippy::cast_precision_loss)]
-    let share = others as f64 * 100.0 * cpus as f64 / total as f64;
-    format!("other processes used {share:.0} % of one CPU")
+
+    /// What other processes and other guests took since `self`: the CPU time of every other process, as a
+    /// share of one CPU, and the steal time, as a share of all CPU time.
+    pub fn others_since(self) -> String {
+        let now = Self::now();
+        let total = now.total.saturating_sub(self.total);
+        if total == 0 {
+            return "(no /proc counters)".to_owned();
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get) as u64;
+        let others = now
+            .busy
+            .saturating_sub(self.busy)
+            .saturating_sub(now.own.saturating_sub(self.own));
+        #[allow(clippy::cast_precision_loss)]
+        let (others, steal) = (
+            others as f64 * 100.0 * cpus as f64 / total as f64,
+            now.steal.saturating_sub(self.steal) as f64 * 100.0 / total as f64,
+        );
+        format!("other processes used {others:.0} % of one CPU, steal time {steal:.1} %")
+    }
 }
 
 /// The output of `uptime` (the load averages), or `/proc/loadavg` where `uptime` is missing.

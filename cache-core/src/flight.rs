@@ -3,12 +3,21 @@
 //! A flight is registered under the shard lock in the same critical section that found the key missing, so two
 //! callers can never both become the loader of one key, and a loader never misses a value stored just before it
 //! registered (the "check again once you lead" step is the lookup itself). The loader runs with no lock held.
-//! Its [`LeaderGuard`] finishes the flight whatever happens: a value, an error, a panic or the caller's future
-//! being dropped. In the last three cases the waiters are told to retry and one of them takes the load over
-//! with its own future, so no waiter hangs and the key is never poisoned.
+//! Its guard (`load::leader::Leader`, whose `Drop` covers the unhappy paths) publishes an outcome whatever
+//! happens: a value, an error, a panic or the caller's future being dropped. In the last three cases the waiters
+//! are told to retry and one of them takes the load over with its own future, so no waiter hangs and the key is
+//! never poisoned.
 //!
-//! `remove`, `insert` and `clear` *detach* a key's flight: the load goes on and its waiters still get its value,
-//! but the value is not stored, so a load that started before a removal can never resurrect the entry.
+//! A flight's life has two halves, each with its own verbs:
+//!
+//! * **Its outcome** ([`Flight`]): the loader [`publish`](Flight::publish)es it once; waiters
+//!   [`wait`](Flight::wait) for it. A published flight is done for its waiters.
+//! * **Its registration** ([`Flights`], the shard's table, which decides whether the value is stored): a miss
+//!   [`register`](Flights::register)s it; the loader that stores its value [`deregister`](Flights::deregister)s its
+//!   own flight in the same critical section (and learns whether it was still registered); `remove`, `insert`
+//!   and `clear` [`detach`](Flights::detach) the key's flight ([`detach_all`](Flights::detach_all) for every key).
+//!   A detached load goes on and its waiters still get its value, but the value is not stored, so a load that
+//!   started before a removal can never resurrect the entry.
 
 use std::borrow::Borrow;
 use std::error::Error;
@@ -75,7 +84,7 @@ impl<V: Clone> Flight<V> {
     }
 
     /// Publishes the outcome and wakes every waiter. Only the first call counts.
-    pub(crate) fn finish(&self, outcome: Outcome<V>) {
+    pub(crate) fn publish(&self, outcome: Outcome<V>) {
         {
             let mut slot = self.outcome.lock();
             if slot.is_some() {
@@ -87,9 +96,9 @@ impl<V: Clone> Flight<V> {
         self.done.notify_waiters();
     }
 
-    /// Whether the outcome is published (a registered flight that is finished is stale: its key may load
+    /// Whether the outcome is published (a registered flight that is published is stale: its key may load
     /// again).
-    pub(crate) fn is_finished(&self) -> bool {
+    pub(crate) fn is_published(&self) -> bool {
         self.outcome.lock().is_some()
     }
 
@@ -103,7 +112,7 @@ impl<V: Clone> Flight<V> {
         loop {
             let notified = self.done.notified();
             let mut notified = std::pin::pin!(notified);
-            // Register before looking, so a `finish` between the look and the await is not missed.
+            // Register before looking, so a `publish` between the look and the await is not missed.
             notified.as_mut().enable();
             crate::model::switch();
             {
@@ -166,14 +175,14 @@ impl<K: Hash + Eq, V> Flights<K, V> {
     }
 
     /// Registers `flight` for `key` (whose hash is `hash`), which has none.
-    pub(crate) fn start(&mut self, hash: u64, key: K, flight: Arc<Flight<V>>) {
+    pub(crate) fn register(&mut self, hash: u64, key: K, flight: Arc<Flight<V>>) {
         self.table
             .insert_unique(hash, Registered { hash, key, flight }, |r| r.hash);
     }
 
-    /// Removes this exact flight, into `grave`, if it is still registered; returns whether it was (i.e. not
-    /// detached).
-    pub(crate) fn end(
+    /// The loader's own deregistration: removes this exact flight, into `grave`, if it is still registered;
+    /// returns whether it was (`false`: it was detached, so its value must not be stored).
+    pub(crate) fn deregister(
         &mut self,
         hash: u64,
         flight: &Arc<Flight<V>>,
@@ -205,7 +214,7 @@ impl<K: Hash + Eq, V> Flights<K, V> {
     }
 
     /// Detaches every flight, into `grave`.
-    pub(crate) fn clear(&mut self, grave: &mut Graveyard<K, V>) {
+    pub(crate) fn detach_all(&mut self, grave: &mut Graveyard<K, V>) {
         for r in std::mem::take(&mut self.table) {
             grave.push_flight(r.key, r.flight);
         }
@@ -230,8 +239,8 @@ mod tests {
             tokio::spawn(async move { flight.wait().await })
         };
         tokio::task::yield_now().await;
-        flight.finish(Outcome::Value(7));
-        flight.finish(Outcome::Retry);
+        flight.publish(Outcome::Value(7));
+        flight.publish(Outcome::Retry);
         assert!(matches!(waiter.await.unwrap(), Outcome::Value(7)));
         assert!(matches!(flight.wait().await, Outcome::Value(7)));
     }
@@ -243,13 +252,13 @@ mod tests {
         let mut grave = Graveyard::new();
         let a = Flight::new();
         let h = hasher.hash_one(1u32);
-        flights.start(h, 1, Arc::clone(&a));
+        flights.register(h, 1, Arc::clone(&a));
         flights.detach(h, &1, &mut grave);
         let b = Flight::new();
-        flights.start(h, 1, Arc::clone(&b));
-        assert!(!flights.end(h, &a, &mut grave), "a was detached");
+        flights.register(h, 1, Arc::clone(&b));
+        assert!(!flights.deregister(h, &a, &mut grave), "a was detached");
         assert!(flights.get(h, &1).is_some());
-        assert!(flights.end(h, &b, &mut grave));
+        assert!(flights.deregister(h, &b, &mut grave));
         assert_eq!(flights.len(), 0);
     }
 }

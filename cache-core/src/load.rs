@@ -73,13 +73,13 @@ where
             };
             if let Some(v) = hit {
                 Lookup::Hit(v)
-            } else if let Some(f) = s.flights.get(hash, key).filter(|f| !f.is_finished()) {
+            } else if let Some(f) = s.flights.get(hash, key).filter(|f| !f.is_published()) {
                 Lookup::Wait(Arc::clone(f))
             } else {
                 // No flight, or a stale one (finished but left registered by a panic in user code): lead.
                 s.flights.detach(hash, key, grave);
                 let flight = Flight::new();
-                s.flights.start(hash, key.clone(), Arc::clone(&flight));
+                s.flights.register(hash, key.clone(), Arc::clone(&flight));
                 Lookup::Lead(flight)
             }
         };

@@ -207,7 +207,7 @@ where
         let (flight, old_deadline) = {
             let mut shard = self.inner.shards.lock(hash);
             let (s, grave) = shard.split();
-            if s.flights.get(hash, key).is_some_and(|f| !f.is_finished()) {
+            if s.flights.get(hash, key).is_some_and(|f| !f.is_published()) {
                 return None;
             }
             // Refreshed, removed or expired since the read, or another hit claimed it first.
@@ -215,7 +215,7 @@ where
             // A finished flight left registered by a panic in user code is stale.
             s.flights.detach(hash, key, grave);
             let flight = Flight::new();
-            s.flights.start(hash, registered, Arc::clone(&flight));
+            s.flights.register(hash, registered, Arc::clone(&flight));
             (flight, deadline)
         };
         let run = RunId::new();
@@ -358,7 +358,7 @@ where
         if self.registered {
             let (cache, hash, key) = (&self.cache, self.hash, &self.key);
             let mut shard = cache.inner.shards.lock(hash);
-            shard.end_flight(hash, &self.flight);
+            shard.deregister_flight(hash, &self.flight);
             let (s, _) = shard.split();
             // The keys' `Eq` may panic, and this may run while unwinding: catch it (the entry then stays marked,
             // refreshed by no hit until it is stored again or expires).
@@ -375,6 +375,6 @@ where
                 self.report(observe::Outcome::Cancelled);
             }
         }
-        self.flight.finish(Outcome::Retry);
+        self.flight.publish(Outcome::Retry);
     }
 }

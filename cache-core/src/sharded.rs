@@ -118,9 +118,9 @@ impl<K, V> ShardGuard<'_, K, V> {
 
 impl<K: Hash + Eq, V> ShardGuard<'_, K, V> {
     /// Unregisters `flight` of the key hashed to `hash` if it is still registered; returns whether it was.
-    pub(crate) fn end_flight(&mut self, hash: u64, flight: &Arc<Flight<V>>) -> bool {
+    pub(crate) fn deregister_flight(&mut self, hash: u64, flight: &Arc<Flight<V>>) -> bool {
         let (shard, grave) = self.split();
-        shard.flights.end(hash, flight, grave)
+        shard.flights.deregister(hash, flight, grave)
     }
 }
 

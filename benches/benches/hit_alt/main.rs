@@ -53,6 +53,7 @@ use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
 
+use cache_benches::machine::Ticks;
 use cache_benches::{access_pattern, quick, string_key, u64_key, SplitMix64, Table};
 use cache_core::{AsyncCache, Policy};
 use parking_lot::Mutex;
@@ -119,73 +120,6 @@ fn min(xs: &[f64]) -> f64 {
 
 fn max(xs: &[f64]) -> f64 {
     xs.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-}
-
-/// CPU tick counters (USER_HZ) read from `/proc`; all zero where they cannot be read.
-#[derive(Clone, Copy)]
-struct Ticks {
-    /// All ticks of all CPUs, idle included.
-    total: u64,
-    /// Ticks the CPUs spent busy (anything but idle and iowait), by any process.
-    busy: u64,
-    /// Ticks the hypervisor gave to other guests while this one wanted to run.
-    steal: u64,
-    /// Ticks this process ran (user + system).
-    own: u64,
-}
-
-impl Ticks {
-    fn now() -> Self {
-        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-        let cpu: Vec<u64> = stat
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .split_whitespace()
-            .skip(1)
-            .take(8)
-            .map(|f| f.parse().unwrap_or(0))
-            .collect();
-        let field = |i: usize| cpu.get(i).copied().unwrap_or(0);
-        // /proc/self/stat: after the `(comm)` field come state, ppid, ..., utime and stime (fields 14 and 15).
-        let me = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-        let after_comm: Vec<u64> = me
-            .rsplit(')')
-            .next()
-            .unwrap_or_default()
-            .split_whitespace()
-            .map(|f| f.parse().unwrap_or(0))
-            .collect();
-        let own =
-            after_comm.get(11).copied().unwrap_or(0) + after_comm.get(12).copied().unwrap_or(0);
-        Self {
-            total: cpu.iter().sum(),
-            busy: cpu.iter().sum::<u64>() - field(3) - field(4),
-            steal: field(7),
-            own,
-        }
-    }
-
-    /// What other processes and other guests took since `self`: the CPU time of every other process, as a
-    /// share of one CPU, and the steal time, as a share of all CPU time.
-    fn others_since(self) -> String {
-        let now = Self::now();
-        let total = now.total.saturating_sub(self.total);
-        if total == 0 {
-            return "(no /proc counters)".to_owned();
-        }
-        let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get) as u64;
-        let others = now
-            .busy
-            .saturating_sub(self.busy)
-            .saturating_sub(now.own.saturating_sub(self.own));
-        #[allow(clippy::cast_precision_loss)]
-        let (others, steal) = (
-            others as f64 * 100.0 * cpus as f64 / total as f64,
-            now.steal.saturating_sub(self.steal) as f64 * 100.0 / total as f64,
-        );
-        format!("other processes used {others:.0} % of one CPU, steal time {steal:.1} %")
-    }
 }
 
 /// The 1-minute load average, as `/proc/loadavg` reports it (`?` where it cannot be read).

@@ -40,7 +40,7 @@ use std::num::NonZeroUsize;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use cache_benches::machine::{busy_ticks, others_since, uptime};
+use cache_benches::machine::{uptime, Ticks};
 use cache_benches::{quick, u64_key, SplitMix64, Table};
 use cache_core::AsyncCache;
 use hdrhistogram::Histogram;
@@ -182,7 +182,7 @@ fn scenario(scenario: Scenario, keys: &[u64], draws: &[Vec<u32>], rounds: usize,
     let names = subject_names(scenario);
     let timed = Duration::from_secs_f64(secs);
     let warm = timed / 4;
-    let before = busy_ticks();
+    let before = Ticks::now();
     let mut figures: Vec<Vec<RoundFigures>> = vec![Vec::new(); names.len()];
     let mut rng = SplitMix64::new(0x0DE2 + scenario as u64);
     for _ in 0..rounds {
@@ -194,7 +194,7 @@ fn scenario(scenario: Scenario, keys: &[u64], draws: &[Vec<u32>], rounds: usize,
             figures[j].push(run_subject(scenario, j, keys, draws, warm, timed));
         }
     }
-    let others = others_since(before);
+    let others = before.others_since();
 
     let reference = names
         .iter()

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 
 use futures::FutureExt;
 
-use super::{build, NoneMarker, OnceLock, Settings};
+use super::{build, configured, NoneMarker, OnceLock, Settings};
 use crate::AsyncCache;
 
 // ---- Checked dispatch ----
@@ -138,7 +138,7 @@ where
         slot: &'static OnceLock<Self::Slot>,
         settings: impl FnOnce() -> Settings,
     ) -> &'static AsyncCache<K, V> {
-        slot.get_or_init(|| build(settings(), None))
+        slot.get_or_init(|| build(configured(settings()), None))
     }
 
     #[inline]
@@ -147,7 +147,11 @@ where
         settings: impl FnOnce() -> Settings,
         identity: fn(&K) -> u64,
     ) -> &'static AsyncCache<K, V> {
-        slot.get_or_init(|| build(settings(), Some(identity)))
+        slot.get_or_init(|| {
+            let mut builder = configured(settings());
+            builder.reap_identity = Some(identity);
+            build(builder, None)
+        })
     }
 
     #[inline]

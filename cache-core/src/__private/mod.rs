@@ -4,7 +4,7 @@ use std::time::Duration;
 
 pub use std::sync::OnceLock;
 
-use crate::{AsyncCache, CacheIdentity, Policy};
+use crate::{AsyncCache, CacheBuilder, CacheIdentity, Policy};
 
 mod dispatch;
 mod options;
@@ -22,27 +22,36 @@ pub use shared::*;
 /// `refresh_after` in nanoseconds (`None`: no refreshes).
 pub type Settings = (usize, Policy, Option<u64>, Option<u64>);
 
-/// # Panics
-/// Only if the macro let through a setting the builder refuses (a bug in the macro).
-fn build<K, V>(
-    (maxsize, policy, ttl_nanos, refresh_nanos): Settings,
-    identity: Option<fn(&K) -> u64>,
-) -> AsyncCache<K, V>
+/// A builder with the attribute's settings applied: the one place they are read. The caller adds what its kind
+/// of cache needs and hands the builder to [`build`].
+fn configured<K, V>((maxsize, policy, ttl_nanos, refresh_nanos): Settings) -> CacheBuilder<K, V>
 where
     K: crate::CacheKey,
     V: crate::CacheValue,
 {
     let mut builder = AsyncCache::builder().maxsize(maxsize).policy(policy);
-    builder.reap_identity = identity;
     if let Some(nanos) = ttl_nanos {
         builder = builder.ttl(Duration::from_nanos(nanos));
     }
     if let Some(nanos) = refresh_nanos {
         builder = builder.refresh_after(Duration::from_nanos(nanos));
     }
-    match builder.build() {
-        Ok(cache) => cache,
-        Err(e) => panic!("#[async_cache] produced invalid settings: {e}"),
+    builder
+}
+
+/// Builds the cache of a cached fn (at `path`, where the expansion passes it).
+///
+/// # Panics
+/// Only if the macro let through a setting the builder refuses (a bug in the macro).
+fn build<K, V>(builder: CacheBuilder<K, V>, path: Option<&str>) -> AsyncCache<K, V>
+where
+    K: crate::CacheKey,
+    V: crate::CacheValue,
+{
+    match (builder.build(), path) {
+        (Ok(cache), _) => cache,
+        (Err(e), Some(path)) => panic!("#[async_cache] on `{path}` produced invalid settings: {e}"),
+        (Err(e), None) => panic!("#[async_cache] produced invalid settings: {e}"),
     }
 }
 

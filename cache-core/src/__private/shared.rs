@@ -104,7 +104,6 @@ pub use without_feature::*;
 mod with_feature {
     use std::hash::Hash;
     use std::sync::LazyLock;
-    use std::time::Duration;
 
     use serde::de::DeserializeOwned;
     use serde::Serialize;
@@ -139,33 +138,16 @@ mod with_feature {
         }
     }
 
-    /// # Panics
-    /// Only if the macro let through a setting the builder refuses (a bug in the macro).
-    fn build<K, V>(
-        (maxsize, policy, ttl_nanos, refresh_nanos): Settings,
-        path: &str,
-        tier: RedisTier,
-    ) -> AsyncCache<K, V>
+    /// The cache of the cached fn at `path`, named after it and shared through `tier`.
+    fn build<K, V>(settings: Settings, path: &str, tier: RedisTier) -> AsyncCache<K, V>
     where
         K: crate::CacheKey + Serialize + DeserializeOwned,
         V: crate::CacheValue + Serialize + DeserializeOwned,
     {
-        let name = path.replace("::", ".");
-        let mut builder = AsyncCache::builder()
-            .maxsize(maxsize)
-            .policy(policy)
-            .name(&name)
+        let builder = super::super::configured(settings)
+            .name(&path.replace("::", "."))
             .redis(tier);
-        if let Some(nanos) = ttl_nanos {
-            builder = builder.ttl(Duration::from_nanos(nanos));
-        }
-        if let Some(nanos) = refresh_nanos {
-            builder = builder.refresh_after(Duration::from_nanos(nanos));
-        }
-        match builder.build() {
-            Ok(cache) => cache,
-            Err(e) => panic!("#[async_cache] on `{path}` produced invalid settings: {e}"),
-        }
+        super::super::build(builder, Some(path))
     }
 
     /// What `redis = ".."` may yield: the tier, a reference to it, or a reference to a `LazyLock` holding it.

@@ -105,7 +105,7 @@ where
                             Ok(terms) => terms,
                             Err(panic) => {
                                 self.cache.forget(hash, &flight);
-                                flight.finish(Outcome::Panicked);
+                                flight.publish(Outcome::Panicked);
                                 self.keys.pop();
                                 panicked.get_or_insert(panic);
                                 continue;
@@ -118,7 +118,7 @@ where
                         out.insert(key.clone(), v.clone());
                     } else {
                         self.cache.forget(hash, &flight);
-                        flight.finish(Outcome::Absent);
+                        flight.publish(Outcome::Absent);
                     }
                     self.keys.pop();
                 }
@@ -135,7 +135,7 @@ where
         while let Some((hash, _, flight)) = self.keys.last() {
             let (hash, flight) = (*hash, Arc::clone(flight));
             self.cache.forget(hash, &flight);
-            flight.finish(outcome.clone());
+            flight.publish(outcome.clone());
             self.keys.pop();
         }
     }

@@ -34,7 +34,7 @@ where
     /// Unregisters `flight` if it is still registered (a no-op otherwise): a safety net so that a finished
     /// flight can never block its key, whatever path finished it.
     pub(crate) fn forget(&self, hash: u64, flight: &Arc<Flight<V>>) {
-        self.inner.shards.lock(hash).end_flight(hash, flight);
+        self.inner.shards.lock(hash).deregister_flight(hash, flight);
     }
 }
 

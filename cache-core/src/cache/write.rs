@@ -112,7 +112,7 @@ where
         let mut shard = self.inner.shards.lock(hash);
         let (s, grave) = shard.split();
         let attached = match flight {
-            Some(f) => s.flights.end(hash, f, grave),
+            Some(f) => s.flights.deregister(hash, f, grave),
             None => {
                 s.flights.detach(hash, &key, grave);
                 true
@@ -241,7 +241,7 @@ where
                 crate::sharded::reset_counters(shard);
             }
             let (s, grave) = shard.split();
-            s.flights.clear(grave);
+            s.flights.detach_all(grave);
             s.store.clear(grave);
         });
         if reset {

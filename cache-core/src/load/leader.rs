@@ -204,7 +204,7 @@ where
 
 /// Finishes `flight` with a copy of `value`.
 pub(crate) fn share<V: Clone>(flight: &Flight<V>, value: &V) {
-    flight.finish(Outcome::Value(value.clone()));
+    flight.publish(Outcome::Value(value.clone()));
 }
 
 impl<K, V> Drop for Leader<'_, K, V>
@@ -218,7 +218,7 @@ where
                 .inner
                 .shards
                 .lock(self.hash)
-                .end_flight(self.hash, &self.flight);
+                .deregister_flight(self.hash, &self.flight);
             let took = self.cache.since(self.started);
             if self.mark.panicked() {
                 self.cache.inner.loads.lock().record(took, false);
@@ -229,6 +229,6 @@ where
             }
         }
         // A no-op if the value was already published.
-        self.flight.finish(Outcome::Retry);
+        self.flight.publish(Outcome::Retry);
     }
 }

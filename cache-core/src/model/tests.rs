@@ -326,7 +326,7 @@ fn no_flight_or_pending(cache: &AsyncCache<u64, u64>, key: u64, _runtime_gone: b
         .lock(hash)
         .flights
         .get(hash, &key)
-        .is_some_and(|f| !f.is_finished());
+        .is_some_and(|f| !f.is_published());
     let queued = cache.inner.batcher.queued() > 0;
     assert!(
         !registered && !queued,

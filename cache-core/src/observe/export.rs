@@ -46,7 +46,7 @@ where
     /// ```
     /// let cache = cache_core::AsyncCache::<u64, String>::builder().maxsize(100).name("users").build()?;
     /// // In the `/metrics` handler, before rendering the installed recorder's text (the service example,
-    /// // `examples/web_service.rs`, does this with `metrics-exporter-prometheus`):
+    /// // `examples/web/web_service.rs`, does this with `metrics-exporter-prometheus`):
     /// cache.export_metrics();
     /// # Ok::<(), cache_core::BuildError>(())
     /// ```

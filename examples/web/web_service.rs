@@ -13,7 +13,7 @@
 //! cargo run --example web_service -- --serve   # serves on 127.0.0.1:3000 (or $PORT) until Ctrl-C
 //! ```
 //!
-//! The integration test `examples/tests/web_service.rs` includes this file and drives [`app`] over real sockets.
+//! The integration test `examples/web/tests/web_service.rs` includes this file and drives [`app`] over real sockets.
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
