@@ -74,40 +74,36 @@ pub(crate) struct Entered<'a> {
     _span: std::marker::PhantomData<&'a ()>,
 }
 
+/// A [`LoadSpan`] named `$name` (tracing wants the name as a literal, to keep it in static metadata).
+macro_rules! load_span {
+    ($name:literal, $cache:expr) => {{
+        #[cfg(feature = "tracing")]
+        {
+            use tracing::field::Empty;
+            let span = tracing::debug_span!(target: "cache_core", $name,
+                cache = $cache, outcome = Empty, duration_us = Empty);
+            LoadSpan { span }
+        }
+        #[cfg(not(feature = "tracing"))]
+        {
+            let _ = $cache;
+            LoadSpan {}
+        }
+    }};
+}
+
 impl LoadSpan {
     /// Opens the span of a single-key load of the cache called `name`.
     #[inline]
     pub(crate) fn load(name: Option<&str>) -> Self {
-        #[cfg(feature = "tracing")]
-        {
-            use tracing::field::Empty;
-            let span = tracing::debug_span!(target: "cache_core", "cache.load",
-                cache = name, outcome = Empty, duration_us = Empty);
-            Self { span }
-        }
-        #[cfg(not(feature = "tracing"))]
-        {
-            let _ = name;
-            Self {}
-        }
+        load_span!("cache.load", name)
     }
 
     /// Opens the span of a refresh of the cache called `name` (for `refresh_after`): spawned, or run by the caller
     /// that claimed it.
     #[inline]
     pub(crate) fn refresh(name: Option<&str>) -> Self {
-        #[cfg(feature = "tracing")]
-        {
-            use tracing::field::Empty;
-            let span = tracing::debug_span!(target: "cache_core", "cache.refresh",
-                cache = name, outcome = Empty, duration_us = Empty);
-            Self { span }
-        }
-        #[cfg(not(feature = "tracing"))]
-        {
-            let _ = name;
-            Self {}
-        }
+        load_span!("cache.refresh", name)
     }
 
     /// Enters the span while the loader is polled, so the loader's own spans and events are its children.

@@ -137,13 +137,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let hash = self.inner.shards.hash(key);
-        self.inner.shards.read(hash, |shard, _| {
-            shard
-                .store
-                .peek(hash, key, || self.inner.time.now_read())
-                .cloned()
-        })
+        self.peek_with(key, |value| value.cloned())
     }
 
     /// Whether `key` has a live value. Like [`peek`](Self::peek), it neither counts nor refreshes.
@@ -161,12 +155,18 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        self.peek_with(key, |value| value.is_some())
+    }
+
+    /// `f` of `key`'s live value, read without counting or refreshing it.
+    fn peek_with<Q, R>(&self, key: &Q, f: impl FnOnce(Option<&V>) -> R) -> R
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let hash = self.inner.shards.hash(key);
         self.inner.shards.read(hash, |shard, _| {
-            shard
-                .store
-                .peek(hash, key, || self.inner.time.now_read())
-                .is_some()
+            f(shard.store.peek(hash, key, || self.inner.time.now_read()))
         })
     }
 }
