@@ -95,6 +95,15 @@ where
     }
 
     /// The name given to [`CacheBuilder::name`], if any.
+    ///
+    /// ```
+    /// use cache_core::AsyncCache;
+    ///
+    /// let named = AsyncCache::<u64, u64>::builder().maxsize(10).name("users").build()?;
+    /// assert_eq!(named.name(), Some("users"));
+    /// assert_eq!(AsyncCache::<u64, u64>::new(10).name(), None);
+    /// # Ok::<(), cache_core::BuildError>(())
+    /// ```
     pub fn name(&self) -> Option<&str> {
         self.inner.config.name.as_deref()
     }

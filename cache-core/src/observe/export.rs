@@ -57,6 +57,14 @@ where
     /// [`export_metrics`](Self::export_metrics) labelled `cache = name` whatever the builder's name: for the
     /// caches of `#[async_cache]` functions, which have no builder (`fetch_user::cache().export_metrics_as(
     /// "fetch_user")`).
+    ///
+    /// ```
+    /// let cache = cache_core::AsyncCache::<u64, String>::new(100); // no builder name
+    /// cache.insert(1, "one".to_owned());
+    /// cache.get(&1);
+    /// // Recorded as `cache_hits_total{cache="fetch_user"}` and so on, in whatever recorder is installed.
+    /// cache.export_metrics_as("fetch_user");
+    /// ```
     pub fn export_metrics_as(&self, name: &str) {
         let now = self.metrics();
         let mut last = self.inner.exported.lock();

@@ -155,6 +155,20 @@ impl RedisTier {
     ///
     /// # Errors
     /// [`RedisTierError`] for a URL that does not parse or an invalid namespace.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::redis::RedisTier;
+    ///
+    /// // Nothing listens on port 1: the tier is made all the same, and a cache on it runs from L1 alone.
+    /// let tier = RedisTier::new("redis://127.0.0.1:1/0", "shop")?;
+    /// assert_eq!(tier.namespace(), "shop");
+    /// assert!(matches!(
+    ///     RedisTier::new("redis://127.0.0.1", "no spaces"),
+    ///     Err(cache_core::redis::RedisTierError::InvalidNamespace(_))
+    /// ));
+    /// # Ok::<(), cache_core::redis::RedisTierError>(())
+    /// ```
     pub fn new(url: &str, namespace: &str) -> Result<Self, RedisTierError> {
         if !crate::builder::valid_name(namespace) {
             return Err(RedisTierError::InvalidNamespace(namespace.to_owned()));
@@ -176,12 +190,29 @@ impl RedisTier {
     }
 
     /// The namespace given to [`new`](Self::new).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::redis::RedisTier;
+    ///
+    /// assert_eq!(RedisTier::new("redis://127.0.0.1/0", "shop.v2")?.namespace(), "shop.v2");
+    /// # Ok::<(), cache_core::redis::RedisTierError>(())
+    /// ```
     pub fn namespace(&self) -> &str {
         &self.link.namespace
     }
 
     /// The longest one Redis call may delay a caller (default 100 ms); a call that takes longer counts as a
     /// failure for the breaker. Zero is taken as 1 ms.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::redis::RedisTier;
+    ///
+    /// let tier = RedisTier::new("redis://127.0.0.1/0", "shop")?.timeout(Duration::from_millis(20));
+    /// assert!(format!("{tier:?}").contains("timeout: 20ms"));
+    /// # Ok::<(), cache_core::redis::RedisTierError>(())
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.settings.timeout = timeout.max(Duration::from_millis(1));
         self
@@ -189,18 +220,45 @@ impl RedisTier {
 
     /// How long a lease to load a key lasts (default 5 s): the longest other replicas wait for a holder that
     /// died. A load that takes longer may run again on another replica (waiters give up after twice this).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::redis::RedisTier;
+    ///
+    /// let tier = RedisTier::new("redis://127.0.0.1/0", "shop")?.lease_time(Duration::from_secs(30));
+    /// assert!(format!("{tier:?}").contains("lease: 30s"));
+    /// # Ok::<(), cache_core::redis::RedisTierError>(())
+    /// ```
     pub fn lease_time(mut self, lease: Duration) -> Self {
         self.settings.lease = lease.max(Duration::from_millis(1));
         self
     }
 
     /// Values whose encoding is longer than this many bytes stay in L1 only (default 1 MiB).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::redis::RedisTier;
+    ///
+    /// let tier = RedisTier::new("redis://127.0.0.1/0", "shop")?.max_value_size(64 * 1024);
+    /// assert!(format!("{tier:?}").contains("max_value_size: 65536"));
+    /// # Ok::<(), cache_core::redis::RedisTierError>(())
+    /// ```
     pub fn max_value_size(mut self, bytes: usize) -> Self {
         self.settings.max_value_size = bytes;
         self
     }
 
     /// The longest an L1 copy lives (default: as long as its TTL, and never past the Redis entry).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::redis::RedisTier;
+    ///
+    /// let tier = RedisTier::new("redis://127.0.0.1/0", "shop")?.max_l1_ttl(Duration::from_secs(10));
+    /// assert!(format!("{tier:?}").contains("max_l1_ttl: Some(10s)"));
+    /// # Ok::<(), cache_core::redis::RedisTierError>(())
+    /// ```
     pub fn max_l1_ttl(mut self, ttl: Duration) -> Self {
         self.settings.max_l1_ttl = Some(ttl);
         self
@@ -208,6 +266,15 @@ impl RedisTier {
 
     /// The circuit breaker: open after `failures` failed calls in a row (default 3; 0 is taken as 1), and skip
     /// Redis for `cooldown` (default 1 s) before one probe call.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::redis::RedisTier;
+    ///
+    /// let tier = RedisTier::new("redis://127.0.0.1/0", "shop")?.breaker(5, Duration::from_millis(500));
+    /// assert!(format!("{tier:?}").contains("breaker_failures: 5"));
+    /// # Ok::<(), cache_core::redis::RedisTierError>(())
+    /// ```
     pub fn breaker(mut self, failures: u32, cooldown: Duration) -> Self {
         self.settings.breaker_failures = failures.max(1);
         self.settings.breaker_cooldown = cooldown;
@@ -216,6 +283,15 @@ impl RedisTier {
 
     /// The version in the keys (default 1): bump it when the value type changes, so that old and new replicas
     /// never read each other's values.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::redis::RedisTier;
+    ///
+    /// let tier = RedisTier::new("redis://127.0.0.1/0", "shop")?.version(2);
+    /// assert!(format!("{tier:?}").contains("version: 2"));
+    /// # Ok::<(), cache_core::redis::RedisTierError>(())
+    /// ```
     pub fn version(mut self, version: u32) -> Self {
         self.settings.version = version;
         self
@@ -225,6 +301,27 @@ impl RedisTier {
     /// clears, their invalidation messages, lease releases) has been sent to Redis, or has failed or been
     /// skipped. Writes are sent in order by a background task, so `get_or_load` returns without waiting for
     /// them; call this before a process exits (or in tests) so that what it loaded reaches the other replicas.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::redis::RedisTier;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), cache_core::redis::RedisTierError> {
+    /// // With no server on port 1 a queued write fails (the breaker counts it); `flush` returns all the same.
+    /// let tier = RedisTier::new("redis://127.0.0.1:1/0", "shop")?.timeout(Duration::from_millis(20));
+    /// let users = cache_core::AsyncCache::<u64, String>::builder()
+    ///     .maxsize(100)
+    ///     .name("users")
+    ///     .redis(tier.clone())
+    ///     .build()
+    ///     .unwrap();
+    /// users.insert(1, "ada".to_owned());
+    /// tokio::time::timeout(Duration::from_secs(10), tier.flush()).await.expect("flush returns");
+    /// assert_eq!(users.get(&1).as_deref(), Some("ada")); // L1 keeps serving
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn flush(&self) {
         let (ack, done) = tokio::sync::oneshot::channel();
         let mut write = link::Write::new(Vec::new(), self.settings, 0);
@@ -234,6 +331,15 @@ impl RedisTier {
     }
 
     /// A snapshot of this replica's counters (all caches on the tier together).
+    ///
+    /// ```
+    /// use cache_core::redis::RedisTier;
+    ///
+    /// let tier = RedisTier::new("redis://127.0.0.1:1/0", "shop")?;
+    /// let m = tier.metrics();
+    /// assert_eq!((m.hits, m.misses, m.errors), (0, 0, 0)); // nothing asked of Redis yet
+    /// # Ok::<(), cache_core::redis::RedisTierError>(())
+    /// ```
     pub fn metrics(&self) -> RedisMetrics {
         let s = &self.link.stats;
         RedisMetrics {
