@@ -308,9 +308,11 @@ impl EvictionPolicy for TinyLfu {
         self.reorder(slots, idx);
     }
 
-    /// Replays in chunks, each in three passes: the chunk's fingerprints (skipping marked protected entries:
-    /// see the module docs), then its sketch increments, then its list moves. The loads of the first two passes do not depend on one another, so the processor overlaps
-    /// their cache misses, which one touch after another (each waiting on its list's links) would not.
+    /// Replays in chunks of hits, each in two passes: the list moves, one hit after another, noting the
+    /// fingerprint of each hit that counts (not a marked protected entry: see the module docs; whether an entry
+    /// is marked depends on the moves of the hits before it, so this is decided in order); then the chunk's
+    /// sketch increments, whose loads do not depend on one another, so the processor overlaps their cache misses.
+    /// Nothing in the moves reads the sketch, so the result is exactly that of one `touch` after another.
     fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
         const CHUNK: usize = 32;
         let count = slots.count();
@@ -329,14 +331,12 @@ impl EvictionPolicy for TinyLfu {
                 let info = self.info[i as usize];
                 fingerprints[n] = (i, info >> 2);
                 n += usize::from(info & 3 != USED_IN_PROTECTED);
+                self.reorder(slots, i);
             }
             if let Some(uses) = &mut self.uses {
                 for &(i, f) in &fingerprints[..n] {
                     uses.count(i, f);
                 }
-            }
-            for i in valid_slots(count, chunk) {
-                self.reorder(slots, i);
             }
         }
     }

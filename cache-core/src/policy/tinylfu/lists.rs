@@ -47,18 +47,8 @@ impl Default for List {
 /// The moves between the lists.
 impl TinyLfu {
     pub(super) fn unlink(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
-        let (prev, next) = {
-            let m = slots.meta(idx);
-            (m.prev, m.next)
-        };
         let list = &mut self.lists[region as usize];
-        relink(
-            slots,
-            (prev, next),
-            (next, prev),
-            &mut list.head,
-            &mut list.tail,
-        );
+        take_out(slots, idx, list);
         list.len -= 1;
         list.weight -= slots.weight(idx);
     }
@@ -90,17 +80,7 @@ impl TinyLfu {
         if list.head == idx {
             return;
         }
-        let (prev, next) = {
-            let m = slots.meta(idx);
-            (m.prev, m.next)
-        };
-        relink(
-            slots,
-            (prev, next),
-            (next, prev),
-            &mut list.head,
-            &mut list.tail,
-        );
+        take_out(slots, idx, list);
         link_front(slots, idx, &mut list.head, &mut list.tail);
     }
 
@@ -162,10 +142,32 @@ impl TinyLfu {
                 self.move_to(slots, idx, Region::Probation, Region::Protected);
                 if self.lists[Region::Protected as usize].weight > self.protected_max {
                     self.demote(slots);
+                    if self.region(idx) == Region::Probation {
+                        // Every other entry of protected was marked: the hand unmarked them all and came round
+                        // to this one, just promoted. Promote it again: now the oldest of them drops back.
+                        self.move_to(slots, idx, Region::Probation, Region::Protected);
+                        self.demote(slots);
+                    }
                 }
             }
             // Only marked: the entry moves when the mark is found at protected's tail (see `demote`).
             Region::Protected => self.info[idx as usize] |= USED_IN_PROTECTED,
         }
     }
+}
+
+/// Takes `idx` out of `list`'s links (its neighbours, or the list's ends, point past it); counts unchanged.
+#[inline]
+fn take_out(slots: &mut impl MetaSlots, idx: u32, list: &mut List) {
+    let (prev, next) = {
+        let m = slots.meta(idx);
+        (m.prev, m.next)
+    };
+    relink(
+        slots,
+        (prev, next),
+        (next, prev),
+        &mut list.head,
+        &mut list.tail,
+    );
 }

@@ -437,6 +437,91 @@ fn a_marked_protected_entry_counts_once_per_turn() {
     assert_eq!(estimate(&h), 4);
 }
 
+/// When every entry of protected is marked, a promotion into it makes the hand unmark them all; the entry to
+/// drop back is then the oldest of them, not the one just promoted (which the hand reaches last).
+#[test]
+fn a_promotion_into_a_fully_marked_protected_drops_the_oldest() {
+    let mut h = Harness::new(10);
+    for k in 0..10 {
+        h.insert(k);
+    }
+    for i in 0..7 {
+        h.touch(i);
+    }
+    for i in 0..7 {
+        h.touch(i); // marked
+    }
+    assert!((0..7).all(|i| h.p.info[i] & 3 == USED_IN_PROTECTED));
+    h.touch(7);
+    assert_eq!(h.p.region(7), Region::Protected, "the promoted entry stays");
+    assert_eq!(
+        list(&h.p, &h.slots, Region::Protected),
+        [7, 6, 5, 4, 3, 2, 1]
+    );
+    assert_eq!(list(&h.p, &h.slots, Region::Probation), [0, 8]);
+    assert!(
+        (1..8).all(|i| h.p.info[i] & 3 == Region::Protected as u32),
+        "every mark was cleared by the hand"
+    );
+}
+
+/// `touch_many` is exactly `touch` of each slot in order (the `EvictionPolicy` contract), whatever the batches:
+/// same lists, same marks, same sketch estimates, after random hits, promotions and evictions.
+#[test]
+fn touch_many_is_touch_after_touch() {
+    let mut state = 0x5EED_u64;
+    let mut rand = move |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    let (mut one, mut many) = (Harness::new(64), Harness::new(64));
+    for k in 0..64 {
+        one.insert(k);
+        many.insert(k);
+    }
+    let mut next_key = 64;
+    for round in 0..300 {
+        let len = 1 + rand(100) as usize;
+        // Skewed hits: a few slots often (repeats within a batch), the rest now and then.
+        let batch: Vec<u32> = (0..len)
+            .map(|_| {
+                let hot = rand(4) != 0;
+                (if hot { rand(8) } else { rand(64) }) as u32
+            })
+            .collect();
+        for &i in &batch {
+            one.touch(i);
+        }
+        many.p.touch_many(&mut many.slots, &batch);
+        if round % 7 == 0 {
+            // An eviction, and a new key in the freed slot (the last slot, after the store's swap-remove).
+            assert_eq!(one.evict(), many.evict());
+            one.insert(next_key);
+            many.insert(next_key);
+            next_key += 1;
+        }
+        for region in [Region::Window, Region::Probation, Region::Protected] {
+            assert_eq!(
+                list(&one.p, &one.slots, region),
+                list(&many.p, &many.slots, region),
+                "round {round}: {region:?} differs"
+            );
+        }
+        assert_eq!(one.p.info, many.p.info, "round {round}: marks differ");
+        let uses =
+            |h: &Harness, i: u32| h.p.uses.as_ref().unwrap().frequency(h.p.fingerprint_of(i));
+        for i in 0..64 {
+            assert_eq!(
+                uses(&one, i),
+                uses(&many, i),
+                "round {round}: slot {i}'s estimate"
+            );
+        }
+    }
+}
+
 impl TinyLfu {
     /// The regions' sizes and shares, and how many slots are marked saturated (for the replay microbench).
     pub(crate) fn summary(&self) -> String {
