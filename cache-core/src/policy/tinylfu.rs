@@ -308,11 +308,12 @@ impl EvictionPolicy for TinyLfu {
         self.reorder(slots, idx);
     }
 
-    /// Replays in chunks of hits, each in two passes: the list moves, one hit after another, noting the
-    /// fingerprint of each hit that counts (not a marked protected entry: see the module docs; whether an entry
-    /// is marked depends on the moves of the hits before it, so this is decided in order); then the chunk's
-    /// sketch increments, whose loads do not depend on one another, so the processor overlaps their cache misses.
-    /// Nothing in the moves reads the sketch, so the result is exactly that of one `touch` after another.
+    /// Replays in chunks of hits, each in three passes: the chunk's fingerprints (independent loads, so the
+    /// processor overlaps their cache misses); the list moves, one hit after another, keeping each hit that
+    /// counts (not a marked protected entry, see the module docs: whether an entry is marked depends on the
+    /// moves of the hits before it, so this is decided in order); then the kept hits' sketch increments, again
+    /// independent of one another. Nothing in the moves reads the sketch, so the result is exactly that of one
+    /// `touch` after another.
     fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
         const CHUNK: usize = 32;
         let count = slots.count();
@@ -324,17 +325,24 @@ impl EvictionPolicy for TinyLfu {
             *next = stamp;
             return;
         }
-        let mut fingerprints = [(0u32, 0u32); CHUNK];
+        let mut hits = [(0u32, 0u32); CHUNK];
         for chunk in idxs.chunks(CHUNK) {
             let mut n = 0;
             for i in valid_slots(count, chunk) {
-                let info = self.info[i as usize];
-                fingerprints[n] = (i, info >> 2);
-                n += usize::from(info & 3 != USED_IN_PROTECTED);
+                hits[n] = (i, self.info[i as usize] >> 2);
+                n += 1;
+            }
+            let mut counted = 0;
+            for k in 0..n {
+                let (i, _) = hits[k];
+                if self.info[i as usize] & 3 != USED_IN_PROTECTED {
+                    hits[counted] = hits[k];
+                    counted += 1;
+                }
                 self.reorder(slots, i);
             }
             if let Some(uses) = &mut self.uses {
-                for &(i, f) in &fingerprints[..n] {
+                for &(i, f) in &hits[..counted] {
                     uses.count(i, f);
                 }
             }
