@@ -9,7 +9,9 @@
 //!   probation counts and promotes it to protected. A hit in protected only *marks* the entry (its region bits
 //!   say "protected, used"), and counts in the sketch only if it was not marked yet: protected keeps its order
 //!   the way CLOCK does. When protected overflows, its tail drops back to probation's front, unless marked: then
-//!   it is unmarked and goes to protected's front instead (a second chance), and the next tail is tried. So a
+//!   it is unmarked and goes to protected's front instead (a second chance), and the next tail is tried (if
+//!   every entry was marked, the hand comes round to the entry just promoted: it is promoted again and the
+//!   oldest of the others drops back). So a
 //!   hit on a protected entry, most hits on a full cache, costs one store to its own info word and no list
 //!   surgery, and the sketch counts a protected entry's uses at most once per turn of that hand (a key used on
 //!   every turn stays, one idle for a whole turn drops back). A key whose estimate is at the sketch's ceiling
