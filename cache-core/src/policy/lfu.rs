@@ -10,7 +10,9 @@
 //! bucket order the kept structure would have. (The count saturates at `u32::MAX` while unordered, the kept
 //! frequencies at `u64::MAX`: they differ only past four billion uses of one entry before the first eviction.)
 
-use super::{relink, set_stamp, stamp_each, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
+use super::{
+    link_moved, set_stamp, stamp_each, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL,
+};
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -152,13 +154,9 @@ impl Lfu {
     /// Takes `idx` out of its bucket; frees the bucket if it empties. Returns the bucket the next frequency
     /// should follow: the old bucket if it survived, else the one before it.
     fn unlink(&mut self, slots: &mut impl MetaSlots, idx: u32) -> u32 {
-        let (prev, next) = {
-            let m = slots.meta(idx);
-            (m.prev, m.next)
-        };
         let bucket = self.bucket_of[idx as usize];
         let b = &mut self.buckets[bucket as usize];
-        relink(slots, (prev, next), (next, prev), &mut b.head, &mut b.tail);
+        super::unlink(slots, idx, &mut b.head, &mut b.tail);
         if self.buckets[bucket as usize].head == NIL {
             let before = self.buckets[bucket as usize].prev;
             self.free_bucket(bucket);
@@ -227,14 +225,10 @@ impl EvictionPolicy for Lfu {
             self.bucket_of[to as usize] = self.bucket_of[from as usize];
             return;
         }
-        let (prev, next) = {
-            let m = slots.meta(to);
-            (m.prev, m.next)
-        };
         let bucket = self.bucket_of[from as usize];
         self.bucket_of[to as usize] = bucket;
         let b = &mut self.buckets[bucket as usize];
-        relink(slots, (prev, next), (to, to), &mut b.head, &mut b.tail);
+        link_moved(slots, to, &mut b.head, &mut b.tail);
     }
 
     fn order(&mut self, slots: &mut impl MetaSlots, len: usize) {

@@ -9,8 +9,8 @@
 //! Only shards of up to `UNORDERED_MAX` entries start unordered, which bounds the one-time sort.
 
 use super::{
-    link_front, relink, set_stamp, stamp_each, stamp_of, valid_slots, EvictionPolicy, MetaSlots,
-    NIL,
+    link_front, link_moved, set_stamp, stamp_each, stamp_of, valid_slots, EvictionPolicy,
+    MetaSlots, NIL,
 };
 
 /// LRU order over slot indices. Reads and writes move an entry to the head; the tail is the victim.
@@ -56,17 +56,7 @@ impl Lru {
     }
 
     fn unlink(&mut self, slots: &mut impl MetaSlots, idx: u32) {
-        let (prev, next) = {
-            let m = slots.meta(idx);
-            (m.prev, m.next)
-        };
-        relink(
-            slots,
-            (prev, next),
-            (next, prev),
-            &mut self.head,
-            &mut self.tail,
-        );
+        super::unlink(slots, idx, &mut self.head, &mut self.tail);
     }
 
     fn push_front(&mut self, slots: &mut impl MetaSlots, idx: u32) {
@@ -111,17 +101,7 @@ impl EvictionPolicy for Lru {
             // The stamp moved with the slot's `Meta`; there are no links to fix.
             return;
         }
-        let (prev, next) = {
-            let m = slots.meta(to);
-            (m.prev, m.next)
-        };
-        relink(
-            slots,
-            (prev, next),
-            (to, to),
-            &mut self.head,
-            &mut self.tail,
-        );
+        link_moved(slots, to, &mut self.head, &mut self.tail);
         debug_assert!(self.head != from && self.tail != from);
     }
 

@@ -147,9 +147,8 @@ pub(crate) fn set_stamp(m: &mut Meta, stamp: u64) {
 }
 
 /// Points the neighbours of a list position at new slots: `prev`'s `next` (or the list's `head`, when `prev` is
-/// `NIL`) becomes `after_prev`, and `next`'s `prev` (or `tail`) becomes `before_next`. Unlinking an entry passes its
-/// own neighbours crosswise; relocating one passes its new slot twice.
-pub(crate) fn relink(
+/// `NIL`) becomes `after_prev`, and `next`'s `prev` (or `tail`) becomes `before_next`.
+fn relink(
     slots: &mut impl MetaSlots,
     (prev, next): (u32, u32),
     (after_prev, before_next): (u32, u32),
@@ -166,6 +165,28 @@ pub(crate) fn relink(
     } else {
         slots.meta_mut(next).prev = before_next;
     }
+}
+
+/// Takes slot `idx` out of the list whose ends are `head` and `tail`: its neighbours (or the list's ends) point
+/// past it. Its own links are left as they were.
+#[inline]
+pub(crate) fn unlink(slots: &mut impl MetaSlots, idx: u32, head: &mut u32, tail: &mut u32) {
+    let (prev, next) = {
+        let m = slots.meta(idx);
+        (m.prev, m.next)
+    };
+    relink(slots, (prev, next), (next, prev), head, tail);
+}
+
+/// An entry's `Meta` has moved into slot `to` (the store's swap-remove): its neighbours (or the list's ends)
+/// point at `to` instead of its old slot.
+#[inline]
+pub(crate) fn link_moved(slots: &mut impl MetaSlots, to: u32, head: &mut u32, tail: &mut u32) {
+    let (prev, next) = {
+        let m = slots.meta(to);
+        (m.prev, m.next)
+    };
+    relink(slots, (prev, next), (to, to), head, tail);
 }
 
 /// Links slot `idx` in at the front of the list whose ends are `head` and `tail` (its own links are overwritten).

@@ -64,7 +64,7 @@ mod tests;
 mod uses;
 
 use super::sketch::MAX_COUNT;
-use super::{relink, set_stamp, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
+use super::{link_moved, set_stamp, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
 use ghosts::{Ghost, Ghosts, GHOST_REACH};
 use lists::{List, Region};
 use uses::Uses;
@@ -376,17 +376,7 @@ impl EvictionPolicy for TinyLfu {
         }
         let region = self.region(to);
         let list = &mut self.lists[region as usize];
-        let (prev, next) = {
-            let m = slots.meta(to);
-            (m.prev, m.next)
-        };
-        relink(
-            slots,
-            (prev, next),
-            (to, to),
-            &mut list.head,
-            &mut list.tail,
-        );
+        link_moved(slots, to, &mut list.head, &mut list.tail);
     }
 
     fn order(&mut self, slots: &mut impl MetaSlots, len: usize) {

@@ -1,7 +1,7 @@
 //! TinyLFU's three regions, the list each keeps (threaded through the slots' `Meta` links), and the moves between
 //! them.
 
-use super::super::{link_front, relink, MetaSlots, NIL};
+use super::super::{link_front, MetaSlots, NIL};
 use super::{TinyLfu, USED_IN_PROTECTED};
 
 /// The three lists.
@@ -48,7 +48,7 @@ impl Default for List {
 impl TinyLfu {
     pub(super) fn unlink(&mut self, slots: &mut impl MetaSlots, idx: u32, region: Region) {
         let list = &mut self.lists[region as usize];
-        take_out(slots, idx, list);
+        super::super::unlink(slots, idx, &mut list.head, &mut list.tail);
         list.len -= 1;
         list.weight -= slots.weight(idx);
     }
@@ -80,7 +80,7 @@ impl TinyLfu {
         if list.head == idx {
             return;
         }
-        take_out(slots, idx, list);
+        super::super::unlink(slots, idx, &mut list.head, &mut list.tail);
         link_front(slots, idx, &mut list.head, &mut list.tail);
     }
 
@@ -154,20 +154,4 @@ impl TinyLfu {
             Region::Protected => self.info[idx as usize] |= USED_IN_PROTECTED,
         }
     }
-}
-
-/// Takes `idx` out of `list`'s links (its neighbours, or the list's ends, point past it); counts unchanged.
-#[inline]
-fn take_out(slots: &mut impl MetaSlots, idx: u32, list: &mut List) {
-    let (prev, next) = {
-        let m = slots.meta(idx);
-        (m.prev, m.next)
-    };
-    relink(
-        slots,
-        (prev, next),
-        (next, prev),
-        &mut list.head,
-        &mut list.tail,
-    );
 }
