@@ -563,15 +563,18 @@ async fn a_load_in_flight_across_a_resync_is_not_stored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refreshed_l1_copy_keeps_the_tiers_l1_ttl_cap() {
     let server = RedisServer::start();
+    let t = tier(&server.url(), "t").max_l1_ttl(Duration::from_secs(10));
     let clock = cache_core::clock::ManualClock::new();
     let cache: AsyncCache<u64, String> = AsyncCache::builder()
         .maxsize(100)
         .name("users")
         .refresh_after(Duration::from_secs(1))
         .clock(clock.clone())
-        .redis(tier(&server.url(), "t").max_l1_ttl(Duration::from_secs(10)))
+        .redis(t.clone())
         .build()
         .unwrap();
+    // Subscribing drops L1: wait for it, or the refresh below may find "one" gone from L1 and read it from L2.
+    subscribed(&t).await;
     let loads = AtomicUsize::new(0);
     assert_eq!(cache.get_or_load(1, load(&loads, "one")).await, "one");
     clock.advance(Duration::from_secs(2));
