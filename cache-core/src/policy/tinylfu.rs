@@ -19,7 +19,8 @@
 //!   A new entry counts in the sketch and enters the window at its front. (A `get` that misses and the `insert`
 //!   that follows count once: the store tells the policy of the insert only.)
 //! * **Eviction.** When the shard is full and the window holds its share, the window's least recent entry (the
-//!   *candidate*) competes with main's *victim* (probation's least recent, else protected's): the candidate
+//!   *candidate*) competes with main's *victim* (probation's least recent; if probation is empty, the entry
+//!   protected's hand drops back to it, marked entries having their second chance first): the candidate
 //!   enters main (probation's front) only if the sketch says it was used more often than the victim, which is
 //!   then evicted; otherwise the candidate is evicted. A victim that has turned away more candidates in a row
 //!   than the shard holds entries, without being used meanwhile, loses the next contest all the same, so that a
@@ -266,14 +267,13 @@ impl TinyLfu {
         false
     }
 
-    /// The least recent entry of main: probation's, else protected's.
-    fn main_victim(&self) -> u32 {
-        let probation = self.lists[Region::Probation as usize].tail;
-        if probation == NIL {
-            self.lists[Region::Protected as usize].tail
-        } else {
-            probation
+    /// Main's victim: probation's least recent entry. If probation is empty, protected's hand moves first (see
+    /// `demote`: marked entries get their second chance) and the entry it drops back to probation is the victim.
+    fn main_victim(&mut self, slots: &mut impl MetaSlots) -> u32 {
+        if self.lists[Region::Probation as usize].tail == NIL {
+            self.demote(slots);
         }
+        self.lists[Region::Probation as usize].tail
     }
 }
 
@@ -424,7 +424,7 @@ impl EvictionPolicy for TinyLfu {
         }
         self.rebalance(slots);
         let window = self.lists[Region::Window as usize];
-        let victim = self.main_victim();
+        let victim = self.main_victim(slots);
         let (evicted, kind) = if window.len == 0 || window.weight < self.window_max {
             // The window holds less than its share: main is over its own.
             if victim == NIL {

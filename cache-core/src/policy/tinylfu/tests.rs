@@ -361,6 +361,46 @@ fn a_used_protected_entry_gets_a_second_chance() {
     assert_eq!(list(&h.p, &h.slots, Region::Probation), [3, 1]);
 }
 
+/// With probation empty, main's victim comes from protected's hand, which gives a marked tail its second chance
+/// first: the victim is the least recent entry not used since it last moved, not the marked tail.
+#[test]
+fn with_probation_empty_a_marked_protected_tail_gets_its_second_chance() {
+    let mut h = Harness::new(10);
+    for k in 0..10 {
+        h.insert(k);
+    }
+    for i in 0..7 {
+        h.touch(i);
+    }
+    assert_eq!(
+        list(&h.p, &h.slots, Region::Protected),
+        [6, 5, 4, 3, 2, 1, 0]
+    );
+    assert_eq!(list(&h.p, &h.slots, Region::Probation), [8, 7]);
+    // The store removes probation's two entries (as `remove` does; the last slot, 9, moves into slot 7).
+    for v in [8, 7] {
+        h.p.remove(&mut h.slots, v);
+        h.slots.swap_remove(v as usize);
+        let last = u32::try_from(h.slots.len()).unwrap();
+        if v != last {
+            h.p.relocate(&mut h.slots, last, v);
+        }
+    }
+    assert!(list(&h.p, &h.slots, Region::Probation).is_empty());
+    assert_eq!(list(&h.p, &h.slots, Region::Window), [7]);
+    // Protected's tail, slot 0, is used again (marked); the window's entry is used often enough to win.
+    h.touch(0);
+    for _ in 0..4 {
+        h.touch(7);
+    }
+    let v = h.p.victim(&mut h.slots).unwrap();
+    assert_eq!(v, 1, "the marked tail is passed over");
+    assert_eq!(h.p.region(0), Region::Protected);
+    assert_eq!(h.p.info[0] & 3, Region::Protected as u32, "unmarked");
+    assert_eq!(list(&h.p, &h.slots, Region::Protected), [0, 6, 5, 4, 3, 2]);
+    assert_eq!(list(&h.p, &h.slots, Region::Probation), [7, 1]);
+}
+
 /// Once a key's estimate is at the ceiling, its slot is marked and its uses skip the sketch (changing nothing:
 /// an increment at the ceiling is a no-op) until a halving clears every mark; an insert into the slot clears
 /// it, a relocation moves it.
