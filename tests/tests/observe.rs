@@ -124,14 +124,20 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Forward {
     }
 }
 
-/// Runs `test` on a current-thread runtime with paused time, capturing what this thread emits; returns what it
-/// saw.
-fn traced<F: std::future::Future<Output = ()>>(test: impl FnOnce() -> F) -> Seen {
+/// Installs the process-wide forwarding subscriber (once). Every test calls it first, also those that capture no
+/// events: their loads hit the same callsites, which must not be seen before the subscriber is in place.
+fn install_subscriber() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Forward))
             .expect("no other global subscriber in this test binary");
     });
+}
+
+/// Runs `test` on a current-thread runtime with paused time, capturing what this thread emits; returns what it
+/// saw.
+fn traced<F: std::future::Future<Output = ()>>(test: impl FnOnce() -> F) -> Seen {
+    install_subscriber();
     let capture = Capture::default();
     CURRENT.with(|c| *c.borrow_mut() = Some(capture.clone()));
     tokio::runtime::Builder::new_current_thread()
@@ -388,6 +394,7 @@ fn gauge(values: &Values, name: &str, labels: &[&str]) -> f64 {
 
 #[test]
 fn export_metrics_publishes_counters_and_gauges_that_never_go_down() {
+    install_subscriber();
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     metrics::with_local_recorder(&recorder, || {
@@ -466,6 +473,7 @@ fn export_metrics_publishes_counters_and_gauges_that_never_go_down() {
 
 #[test]
 fn weighed_caches_export_their_weight() {
+    install_subscriber();
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     metrics::with_local_recorder(&recorder, || {
@@ -492,6 +500,7 @@ fn weighed_caches_export_their_weight() {
 
 #[test]
 fn unnamed_caches_export_under_a_given_name_and_record_no_histogram() {
+    install_subscriber();
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     metrics::with_local_recorder(&recorder, || {

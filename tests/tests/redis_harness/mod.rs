@@ -59,7 +59,7 @@ impl RedisServer {
                 server.child = None;
                 return None;
             }
-            if server.ping() {
+            if server.answers() {
                 return Some(server);
             }
             std::thread::sleep(Duration::from_millis(10));
@@ -71,14 +71,21 @@ impl RedisServer {
         url(self.port)
     }
 
-    fn ping(&self) -> bool {
+    /// Whether this server's process answers on the port: another test's server that took the port first (ours
+    /// then fails to bind and exits) answers too, so the answer must carry our child's pid.
+    fn answers(&self) -> bool {
         let Ok(client) = redis::Client::open(self.url()) else {
             return false;
         };
         let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_millis(200)) else {
             return false;
         };
-        redis::cmd("PING").query::<String>(&mut conn).is_ok()
+        let Ok(info) = redis::cmd("INFO").arg("server").query::<String>(&mut conn) else {
+            return false;
+        };
+        let pid = self.pid().to_string();
+        info.lines()
+            .any(|line| line.trim_end().strip_prefix("process_id:") == Some(pid.as_str()))
     }
 
     /// A plain connection, to look at or corrupt what the caches wrote.
