@@ -3,10 +3,11 @@
 //! Not a timing benchmark: a plain `main` (`harness = false`) that replays every trace of
 //! `cache_benches::traces` (Zipf 0.8 / 1.0 / 1.2, a scan through a hot set, a loop, a phase change, a sliding
 //! working set, synthetic stand-ins for block I/O, web/CDN, database and recommendation traffic, and a zig-zag)
-//! at two capacities each, through every subject, each from an empty cache: every request is a `get`, and a miss
+//! at two capacities each, through every subject (cache-core's policies, the bench's reference S3-FIFO in
+//! three variants, and the peers), each from an empty cache: every request is a `get`, and a miss
 //! inserts the key. It prints, per cell (trace x capacity), each subject's hit ratio and its distance to Belady,
 //! then each subject's mean gap to Belady over all cells, and per cell how far each cache-core policy is from the
-//! best peer. It writes every figure to a CSV file too.
+//! best peer (the S3-FIFO variants are compared as candidates, not counted as peers). It writes every figure to a CSV file too.
 //!
 //! Checks (the bench panics if one fails): cache-core `Policy::Lru` with `.shards(1)` makes the `lru` crate's
 //! hit/miss decision at every request of every cell (replayed in lockstep); no subject hits more often than
@@ -33,6 +34,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use cache_benches::hit_report::{Cell, Column, Figures, Report, BELADY};
+use cache_benches::s3fifo::{S3Fifo, S3FifoConfig};
 use cache_benches::traces::{self, Scale, TraceSpec};
 use cache_benches::{belady, quick, SplitMix64, Table};
 use cache_core::{AsyncCache, Policy};
@@ -50,6 +52,9 @@ enum Make {
     Ours(Policy),
     /// A peer.
     Peer(fn(usize) -> Access),
+    /// A bench-only reference policy (`cache_benches::s3fifo`): a candidate, compared against the peers as
+    /// cache-core's policies are, on one single-threaded instance of the whole capacity.
+    Candidate(fn(usize) -> Access),
 }
 
 struct Subject {
@@ -70,6 +75,18 @@ const SUBJECTS: &[Subject] = &[
     Subject {
         name: "cache-core TinyLFU",
         make: Make::Ours(Policy::TinyLfu),
+    },
+    Subject {
+        name: "S3-FIFO",
+        make: Make::Candidate(s3fifo_paper),
+    },
+    Subject {
+        name: "S3-FIFO (freq>0)",
+        make: Make::Candidate(s3fifo_any_use),
+    },
+    Subject {
+        name: "S3-FIFO adaptive",
+        make: Make::Candidate(s3fifo_adaptive),
     },
     Subject {
         name: "quick_cache",
@@ -112,6 +129,26 @@ fn ours(capacity: usize, policy: Policy, one_shard: bool) -> Access {
         }
         hit
     })
+}
+
+fn s3fifo(capacity: usize, config: S3FifoConfig) -> Access {
+    let mut cache = S3Fifo::new(capacity, config);
+    Box::new(move |k| cache.access(k))
+}
+
+/// S3-FIFO as the paper lists it: S 10 %, a key leaves S for M if used more than once while in S.
+fn s3fifo_paper(capacity: usize) -> Access {
+    s3fifo(capacity, S3FifoConfig::PAPER)
+}
+
+/// S3-FIFO promoting any key used while in S.
+fn s3fifo_any_use(capacity: usize) -> Access {
+    s3fifo(capacity, S3FifoConfig::ANY_USE)
+}
+
+/// S3-FIFO (freq>0) with S's share adapted by S's and M's ghost hits (this bench's idea).
+fn s3fifo_adaptive(capacity: usize) -> Access {
+    s3fifo(capacity, S3FifoConfig::ADAPTIVE)
 }
 
 /// quick_cache's default concurrent cache.
@@ -255,7 +292,7 @@ fn run_cell(
                         let subject = &SUBJECTS[index];
                         let mut access = match subject.make {
                             Make::Ours(policy) => ours(capacity, policy, one_shard),
-                            Make::Peer(make) => make(capacity),
+                            Make::Peer(make) | Make::Candidate(make) => make(capacity),
                         };
                         let hits = trace.iter().filter(|&&k| access(k)).count();
                         let name = if one_shard {

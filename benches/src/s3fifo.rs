@@ -221,7 +221,10 @@ impl S3Fifo {
     fn evict(&mut self) {
         loop {
             if self.small.len() >= self.small_target || self.main.is_empty() {
-                let key = self.small.pop_front().expect("a full cache has a key in S or M");
+                let key = self
+                    .small
+                    .pop_front()
+                    .expect("a full cache has a key in S or M");
                 let meta = self.map.get_mut(&key).expect("queued keys are cached");
                 if meta.freq > self.config.promote_above {
                     *meta = Meta {
@@ -429,10 +432,17 @@ mod tests {
         ] {
             for cap in [1, 2, 10, 100] {
                 let mut cache = S3Fifo::new(cap, config);
-                for (i, k) in skewed_trace(20_000, 4 * cap, cap as u64).into_iter().enumerate() {
+                for (i, k) in skewed_trace(20_000, 4 * cap, cap as u64)
+                    .into_iter()
+                    .enumerate()
+                {
                     cache.access(k);
                     let (s, m) = cache.queue_lens();
-                    assert!(cache.len() <= cap, "{config:?} cap {cap}: {} keys", cache.len());
+                    assert!(
+                        cache.len() <= cap,
+                        "{config:?} cap {cap}: {} keys",
+                        cache.len()
+                    );
                     assert_eq!(s + m, cache.len(), "{config:?} cap {cap} at {i}");
                     assert!(cache.contains(k), "the key just requested is cached");
                     assert!(cache.ghost_len() <= cap);
@@ -458,7 +468,10 @@ mod tests {
                 assert!(!cache.access(k), "{config:?}: a scan key hit");
             }
             assert!(cache.in_main(7), "{config:?}: the used key moved to M");
-            assert!(cache.access(7), "{config:?}: a scan of 100x the capacity evicted it");
+            assert!(
+                cache.access(7),
+                "{config:?}: a scan of 100x the capacity evicted it"
+            );
         }
     }
 
@@ -518,7 +531,10 @@ mod tests {
             assert!(cache.access(k));
         }
         assert!(cache.in_main(1), "the key used in M was reinserted");
-        assert!((2..=6).all(|k| !cache.contains(k)), "unused keys went in FIFO order");
+        assert!(
+            (2..=6).all(|k| !cache.contains(k)),
+            "unused keys went in FIFO order"
+        );
         assert!((7..=9).all(|k| cache.in_main(k)));
     }
 
