@@ -7,7 +7,8 @@
 //! three variants, and the peers), each from an empty cache: every request is a `get`, and a miss
 //! inserts the key. It prints, per cell (trace x capacity), each subject's hit ratio and its distance to Belady,
 //! then each subject's mean gap to Belady over all cells, and per cell how far each cache-core policy is from the
-//! best peer (the S3-FIFO variants are compared as candidates, not counted as peers). It writes every figure to a CSV file too.
+//! best peer (the S3-FIFO variants are compared as candidates, not counted as peers). It writes every figure to
+//! a CSV file too.
 //!
 //! Checks (the bench panics if one fails): cache-core `Policy::Lru` with `.shards(1)` makes the `lru` crate's
 //! hit/miss decision at every request of every cell (replayed in lockstep); no subject hits more often than
