@@ -4,7 +4,7 @@
 //! `cache_benches::traces` (Zipf 0.8 / 1.0 / 1.2, a scan through a hot set, a loop, a phase change, a sliding
 //! working set, synthetic stand-ins for block I/O, web/CDN, database and recommendation traffic, and a zig-zag)
 //! at two capacities each, through every subject (cache-core's policies, the bench's reference S3-FIFO in
-//! three variants, and the peers), each from an empty cache: every request is a `get`, and a miss
+//! four variants, and the peers), each from an empty cache: every request is a `get`, and a miss
 //! inserts the key. It prints, per cell (trace x capacity), each subject's hit ratio and its distance to Belady,
 //! then each subject's mean gap to Belady over all cells, and per cell how far each cache-core policy is from the
 //! best peer (the S3-FIFO variants are compared as candidates, not counted as peers). It writes every figure to
@@ -86,6 +86,10 @@ const SUBJECTS: &[Subject] = &[
         make: Make::Candidate(s3fifo_any_use),
     },
     Subject {
+        name: "S3-FIFO (freq>0, fill M)",
+        make: Make::Candidate(s3fifo_fill_main),
+    },
+    Subject {
         name: "S3-FIFO adaptive",
         make: Make::Candidate(s3fifo_adaptive),
     },
@@ -147,7 +151,13 @@ fn s3fifo_any_use(capacity: usize) -> Access {
     s3fifo(capacity, S3FifoConfig::ANY_USE)
 }
 
-/// S3-FIFO (freq>0) with S's share adapted by S's and M's ghost hits (this bench's idea).
+/// S3-FIFO (freq>0) sending new keys to M once S holds its share while the cache fills (libCacheSim's later
+/// version, quick_cache).
+fn s3fifo_fill_main(capacity: usize) -> Access {
+    s3fifo(capacity, S3FifoConfig::FILL_MAIN)
+}
+
+/// S3-FIFO (freq>0, fill M) with S's share adapted by S's and M's ghost hits (this bench's idea).
 fn s3fifo_adaptive(capacity: usize) -> Access {
     s3fifo(capacity, S3FifoConfig::ADAPTIVE)
 }

@@ -14,6 +14,10 @@
 //!   * `M`'s oldest key goes back to `M`'s head with its count lowered by one if the count is above 0, else it
 //!     leaves the cache.
 //!
+//! **Filling `M`** ([`S3FifoConfig::fill_main`]): while the cache is not yet full, a new key goes into `M` once
+//! `S` holds its share (libCacheSim's later S3FIFO.c, and quick_cache); the paper's version puts every new key
+//! into `S`.
+//!
 //! **Adaptive variant** ([`S3FifoConfig::adaptive`], the bench's own idea, not from the paper): keys evicted
 //! from `M` are remembered too, in a second ghost FIFO of the same size, and `S`'s share moves as in ARC: a key
 //! that comes back while in `S`'s ghost says a larger `S` would have hit it (the share grows), one that comes back
@@ -39,6 +43,9 @@ pub struct S3FifoConfig {
     pub adaptive: bool,
     /// The adaptive step, as a fraction of the capacity (at least one entry a step).
     pub step: f64,
+    /// While the cache is not yet full, a new key goes into `M` once `S` holds its share (libCacheSim's later
+    /// S3FIFO.c, and quick_cache), instead of into `S` (the paper's version).
+    pub fill_main: bool,
 }
 
 impl S3FifoConfig {
@@ -48,17 +55,23 @@ impl S3FifoConfig {
         small_pct: 10,
         adaptive: false,
         step: 0.0,
+        fill_main: false,
     };
     /// As [`Self::PAPER`], but a key used once while in `S` is promoted too.
     pub const ANY_USE: Self = Self {
         promote_above: 0,
         ..Self::PAPER
     };
-    /// As [`Self::ANY_USE`], with `S`'s share adapted by ghost hits, steps of 1/1,000 of the capacity.
+    /// As [`Self::ANY_USE`], filling `M` once `S` holds its share while the cache is not full.
+    pub const FILL_MAIN: Self = Self {
+        fill_main: true,
+        ..Self::ANY_USE
+    };
+    /// As [`Self::FILL_MAIN`], with `S`'s share adapted by ghost hits, steps of 1/1,000 of the capacity.
     pub const ADAPTIVE: Self = Self {
         adaptive: true,
         step: 0.001,
-        ..Self::ANY_USE
+        ..Self::FILL_MAIN
     };
 }
 
@@ -188,10 +201,13 @@ impl S3Fifo {
         if self.config.adaptive {
             self.adapt(small_ghost, main_ghost);
         }
+        let filling = self.config.fill_main
+            && self.map.len() < self.capacity
+            && self.small.len() >= self.small_target;
         while self.map.len() >= self.capacity {
             self.evict();
         }
-        let main = small_ghost || main_ghost;
+        let main = small_ghost || main_ghost || filling;
         self.map.insert(key, Meta { freq: 0, main });
         if main {
             self.main.push_back(key);
@@ -311,6 +327,7 @@ mod tests {
         small_target: usize,
         ghost_cap: usize,
         promote_above: u8,
+        fill_main: bool,
         /// (key, freq), oldest first.
         small: Vec<(u64, u8)>,
         main: Vec<(u64, u8)>,
@@ -325,6 +342,7 @@ mod tests {
                 small_target,
                 ghost_cap: cap.saturating_sub(small_target),
                 promote_above: config.promote_above,
+                fill_main: config.fill_main,
                 small: Vec::new(),
                 main: Vec::new(),
                 ghost: Vec::new(),
@@ -345,10 +363,13 @@ mod tests {
             if let Some(i) = in_ghost {
                 self.ghost.remove(i);
             }
+            let filling = self.fill_main
+                && self.small.len() + self.main.len() < self.cap
+                && self.small.len() >= self.small_target;
             while self.small.len() + self.main.len() >= self.cap {
                 self.evict();
             }
-            if in_ghost.is_some() {
+            if in_ghost.is_some() || filling {
                 self.main.push((key, 0));
             } else {
                 self.small.push((key, 0));
@@ -399,11 +420,15 @@ mod tests {
 
     #[test]
     fn matches_the_plain_model_request_by_request() {
-        for (round, config) in [S3FifoConfig::PAPER, S3FifoConfig::ANY_USE]
-            .into_iter()
-            .cycle()
-            .take(40)
-            .enumerate()
+        for (round, config) in [
+            S3FifoConfig::PAPER,
+            S3FifoConfig::ANY_USE,
+            S3FifoConfig::FILL_MAIN,
+        ]
+        .into_iter()
+        .cycle()
+        .take(48)
+        .enumerate()
         {
             let cap = [0, 1, 2, 3, 7, 10, 25, 64][round % 8];
             let trace = skewed_trace(4_000, 3 * cap + 5, round as u64);
@@ -428,6 +453,7 @@ mod tests {
         for config in [
             S3FifoConfig::PAPER,
             S3FifoConfig::ANY_USE,
+            S3FifoConfig::FILL_MAIN,
             S3FifoConfig::ADAPTIVE,
         ] {
             for cap in [1, 2, 10, 100] {
@@ -457,6 +483,7 @@ mod tests {
         for config in [
             S3FifoConfig::PAPER,
             S3FifoConfig::ANY_USE,
+            S3FifoConfig::FILL_MAIN,
             S3FifoConfig::ADAPTIVE,
         ] {
             let mut cache = S3Fifo::new(100, config);
@@ -489,6 +516,30 @@ mod tests {
             assert_eq!(cache.in_main(1), promoted, "{config:?}");
             assert_eq!(cache.in_ghost(1), !promoted, "{config:?}");
         }
+    }
+
+    #[test]
+    fn filling_sends_new_keys_to_main_once_small_holds_its_share() {
+        let mut cache = S3Fifo::new(10, S3FifoConfig::FILL_MAIN);
+        for k in 0..10 {
+            cache.access(k);
+        }
+        assert_eq!(
+            cache.queue_lens(),
+            (1, 9),
+            "S took its share (1), M the rest"
+        );
+        assert!(!cache.in_main(0) && (1..10).all(|k| cache.in_main(k)));
+        // Full: a new key goes to S (evicting 0 from it), and M's keys stay.
+        cache.access(10);
+        assert_eq!(cache.queue_lens(), (1, 9));
+        assert!(!cache.in_main(10) && cache.in_ghost(0));
+        // The paper's version puts everything in S while filling.
+        let mut paper = S3Fifo::new(10, S3FifoConfig::ANY_USE);
+        for k in 0..10 {
+            paper.access(k);
+        }
+        assert_eq!(paper.queue_lens(), (10, 0));
     }
 
     #[test]
@@ -564,12 +615,13 @@ mod tests {
             "adaptive {hits_adaptive} against fixed {hits_fixed}"
         );
 
-        // A loop over 1.2x the capacity with S at 90 %: keys evicted from M come back while in M's ghost
+        // A loop over 1.2x the capacity with S at 90 % (filling S only): keys evicted from M come back while in M's ghost
         // (and the ones from S while in S's ghost, fewer once S shrinks), so S shrinks towards its floor.
         let mut cache = S3Fifo::new(
             cap,
             S3FifoConfig {
                 small_pct: 90,
+                fill_main: false,
                 ..S3FifoConfig::ADAPTIVE
             },
         );
