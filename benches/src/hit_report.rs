@@ -186,7 +186,7 @@ impl Report<'_> {
             table.row(row);
         }
         let mut out = format!(
-            "cache-core against the best peer in each cell (points; ✓ = within 0.5 point or better):\n\n{}\n",
+            "cache-core policies and candidates (S3-FIFO) against the best peer in each cell (points; ✓ = within 0.5 point or better):\n\n{}\n",
             table.render()
         );
         for (name, n) in ours.iter().zip(within) {
