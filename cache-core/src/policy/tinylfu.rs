@@ -54,7 +54,8 @@
 //! **Unordered until first full**, as LRU (see `lru.rs`): until the store first needs a victim, a use only stamps
 //! the slot and counts one use beside the stamp (in the slot's own `Meta`: no sketch, no list), and
 //! [`EvictionPolicy::order`] then sorts the slots by stamp into the lists (the most recent into the window, the
-//! rest into probation) and allocates the sketch, seeded with those counts. A shard that never fills pays for no
+//! rest into probation) and allocates the sketch, seeded with those counts. The counts are of the uses since the
+//! shard first held half its capacity, as an ordered shard's sketch counts, but at least one per entry. A shard that never fills pays for no
 //! sketch and its hits cost about what LRU's do. Shards larger than `UNORDERED_MAX` keep their lists from
 //! the start and allocate the sketch once they first hold half their capacity.
 
@@ -103,19 +104,29 @@ pub(crate) struct TinyLfu {
     unordered: Option<u64>,
     /// Whether a new or cleared policy starts unordered (small shards only: see `UNORDERED_MAX`).
     starts_unordered: bool,
+    /// While unordered: the first stamp given once the shard held half its capacity (`u64::MAX` until then).
+    /// Uses from this stamp on count for the sketch (see `order`).
+    counting_from: u64,
 }
 
-/// While unordered, a slot's `Meta` holds its last use's stamp in the low bits and its use count (up to
-/// [`MAX_COUNT`]) in the top four.
+/// While unordered, a slot's `Meta` holds its last use's stamp in the low bits and, in the top four, its use count
+/// (up to [`MAX_COUNT`]) since the shard first held half its capacity (`TinyLfu::counting_from`).
 const STAMP_BITS: u32 = 60;
 const STAMP: u64 = (1 << STAMP_BITS) - 1;
 const USE: u64 = 1 << STAMP_BITS;
 
-/// Records a use of `idx` while unordered: a new stamp, one more use counted.
+/// Records a use of `idx` while unordered: a new stamp, one more use counted (the first one counted if the slot's
+/// last use came before `counting_from`).
 #[inline]
-fn stamp_use(slots: &mut impl MetaSlots, idx: u32, next: &mut u64) {
+fn stamp_use(slots: &mut impl MetaSlots, idx: u32, next: &mut u64, counting_from: u64) {
     let m = slots.meta_mut(idx);
-    let uses = (stamp_of(m) >> STAMP_BITS).min(u64::from(MAX_COUNT) - 1) + 1;
+    let old = stamp_of(m);
+    let counted = if old & STAMP >= counting_from {
+        old >> STAMP_BITS
+    } else {
+        0
+    };
+    let uses = counted.min(u64::from(MAX_COUNT) - 1) + 1;
     set_stamp(m, (uses << STAMP_BITS) | (*next & STAMP));
     *next += 1;
 }
@@ -148,6 +159,7 @@ impl TinyLfu {
             wins: 0,
             unordered: unordered.then_some(0),
             starts_unordered: unordered,
+            counting_from: u64::MAX,
         };
         this.set_window((size * WINDOW_PERCENT as u64).div_ceil(100));
         this
@@ -282,6 +294,9 @@ impl EvictionPolicy for TinyLfu {
         let fp = fingerprint(hash);
         self.set_info(idx, fp << 2);
         if let Some(next) = &mut self.unordered {
+            if self.counting_from == u64::MAX && 2 * slots.count() >= self.capacity {
+                self.counting_from = *next;
+            }
             set_stamp(slots.meta_mut(idx), USE | *next);
             *next += 1;
             return;
@@ -301,7 +316,7 @@ impl EvictionPolicy for TinyLfu {
     #[inline]
     fn touch(&mut self, slots: &mut impl MetaSlots, idx: u32) {
         if let Some(next) = &mut self.unordered {
-            stamp_use(slots, idx, next);
+            stamp_use(slots, idx, next, self.counting_from);
             return;
         }
         if self.info[idx as usize] & 3 != USED_IN_PROTECTED {
@@ -322,7 +337,7 @@ impl EvictionPolicy for TinyLfu {
         if let Some(next) = &mut self.unordered {
             let mut stamp = *next;
             for i in valid_slots(count, idxs) {
-                stamp_use(slots, i, &mut stamp);
+                stamp_use(slots, i, &mut stamp, self.counting_from);
             }
             *next = stamp;
             return;
@@ -388,10 +403,18 @@ impl EvictionPolicy for TinyLfu {
             .map(|i| (stamp_of(slots.meta(i)) & STAMP, i))
             .collect();
         // The uses counted beside the stamps seed the sketch: what was popular before the first eviction is
-        // known to the first admissions.
+        // known to the first admissions. They are the uses since the shard first held half its capacity, what
+        // an ordered shard's sketch (allocated then) would have counted, so that a shard's first admissions do
+        // not depend on whether it started unordered; but every entry counts at least once (one used only
+        // before then would otherwise lose every tie to a newcomer: on a loop, that makes admission LRU's).
         let mut uses = self.uses.take().unwrap_or_else(|| Uses::new(self.capacity));
-        for &(_, i) in &by_use {
-            for _ in 0..stamp_of(slots.meta(i)) >> STAMP_BITS {
+        for &(stamp, i) in &by_use {
+            let counted = if stamp >= self.counting_from {
+                stamp_of(slots.meta(i)) >> STAMP_BITS
+            } else {
+                1
+            };
+            for _ in 0..counted {
                 uses.count(i, self.fingerprint_of(i));
             }
         }

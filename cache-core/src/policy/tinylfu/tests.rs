@@ -101,6 +101,46 @@ fn uses_before_the_first_eviction_are_sorted_into_the_lists() {
     assert!(TinyLfu::new(10, 10, false, 1).unordered.is_none());
 }
 
+/// The sketch an unordered shard seeds at its first eviction holds the uses since the shard first held half its
+/// capacity (what an ordered shard's sketch would have counted), and at least one use of every entry.
+#[test]
+fn the_first_eviction_seeds_the_uses_since_half_full() {
+    // The store adds a slot per new entry: `slots.count()` is how many entries the shard holds.
+    let mut slots = Vec::new();
+    let mut p = TinyLfu::new(20, 20, true, 1);
+    // Hashes far apart, so that no two keys share the sketch's counters here.
+    let hash = |i: u32| u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for i in 0..9 {
+        slots.push(Meta::default());
+        p.insert(&mut slots, i, hash(i));
+    }
+    // Before the shard holds 10 entries: slot 0 used three more times, slot 1 once.
+    for i in [0, 0, 0, 1] {
+        p.touch(&mut slots, i);
+    }
+    for i in 9..20 {
+        slots.push(Meta::default());
+        p.insert(&mut slots, i, hash(i));
+    }
+    // From then on: slot 1 used twice, slot 12 three times.
+    p.touch_many(&mut slots, &[1, 12, 1, 12, 12]);
+    p.order(&mut slots, 20);
+    let f = |p: &TinyLfu, i: u32| p.frequency(i);
+    assert_eq!(
+        f(&p, 0),
+        1,
+        "uses before half full are not counted, the entry is"
+    );
+    assert_eq!(
+        f(&p, 1),
+        2,
+        "counting restarts at the first use after half full"
+    );
+    assert_eq!(f(&p, 2), 1, "never used again: counted once");
+    assert_eq!(f(&p, 12), 4, "inserted after half full: every use counts");
+    assert_eq!(f(&p, 19), 1);
+}
+
 #[test]
 fn protected_overflow_drops_back_to_probation() {
     let mut h = Harness::new(10);
