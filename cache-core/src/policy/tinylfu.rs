@@ -116,12 +116,12 @@ const STAMP: u64 = (1 << STAMP_BITS) - 1;
 const USE: u64 = 1 << STAMP_BITS;
 
 /// Records a use of `idx` while unordered: a new stamp, one more use counted (the first one counted if the slot's
-/// last use came before `counting_from`).
+/// last use came before `counting_from`; every one while that is `u64::MAX`, see `TinyLfu::order`).
 #[inline]
 fn stamp_use(slots: &mut impl MetaSlots, idx: u32, next: &mut u64, counting_from: u64) {
     let m = slots.meta_mut(idx);
     let old = stamp_of(m);
-    let counted = if old & STAMP >= counting_from {
+    let counted = if old & STAMP >= counting_from || counting_from == u64::MAX {
         old >> STAMP_BITS
     } else {
         0
@@ -407,9 +407,10 @@ impl EvictionPolicy for TinyLfu {
         // an ordered shard's sketch (allocated then) would have counted, so that a shard's first admissions do
         // not depend on whether it started unordered; but every entry counts at least once (one used only
         // before then would otherwise lose every tie to a newcomer: on a loop, that makes admission LRU's).
+        // A shard that never held half its capacity in entries (a weigher's bound came first) counts every use.
         let mut uses = self.uses.take().unwrap_or_else(|| Uses::new(self.capacity));
         for &(stamp, i) in &by_use {
-            let counted = if stamp >= self.counting_from {
+            let counted = if stamp >= self.counting_from || self.counting_from == u64::MAX {
                 stamp_of(slots.meta(i)) >> STAMP_BITS
             } else {
                 1
