@@ -138,6 +138,15 @@ impl TinyLfu {
     pub(super) fn reorder(&mut self, slots: &mut impl MetaSlots, idx: u32) {
         match self.region(idx) {
             Region::Window => self.refresh(slots, idx, Region::Window),
+            // Protected has no share (the window holds the whole shard): a promotion would drop straight back to
+            // probation's front, so the entry goes there at once (same lists, one move instead of four).
+            Region::Probation
+                if self.protected_max == 0
+                    && self.lists[Region::Protected as usize].len == 0
+                    && slots.weight(idx) > 0 =>
+            {
+                self.refresh(slots, idx, Region::Probation);
+            }
             Region::Probation => {
                 self.move_to(slots, idx, Region::Probation, Region::Protected);
                 if self.lists[Region::Protected as usize].weight > self.protected_max {

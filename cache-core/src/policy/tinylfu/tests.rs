@@ -441,6 +441,40 @@ fn with_probation_empty_a_marked_protected_tail_gets_its_second_chance() {
     assert_eq!(list(&h.p, &h.slots, Region::Probation), [7, 1]);
 }
 
+/// With the window at the whole shard, protected has no share: a hit in probation leaves the entry at probation's
+/// front (where a promotion would drop it straight back), and protected stays empty.
+#[test]
+fn a_probation_hit_without_a_protected_share_stays_in_probation() {
+    let mut h = Harness::new(10);
+    for k in 0..10 {
+        h.insert(k);
+    }
+    assert_eq!(
+        list(&h.p, &h.slots, Region::Probation),
+        [8, 7, 6, 5, 4, 3, 2, 1, 0]
+    );
+    h.p.set_window(10);
+    assert_eq!(h.p.protected_max, 0);
+    let before = h.p.uses.as_ref().unwrap().frequency(h.p.fingerprint_of(3));
+    h.touch(3);
+    assert_eq!(
+        list(&h.p, &h.slots, Region::Probation),
+        [3, 8, 7, 6, 5, 4, 2, 1, 0]
+    );
+    assert!(list(&h.p, &h.slots, Region::Protected).is_empty());
+    assert_eq!(
+        h.p.uses.as_ref().unwrap().frequency(h.p.fingerprint_of(3)),
+        before + 1,
+        "the hit counts"
+    );
+    // `touch_many` does the same.
+    h.p.touch_many(&mut h.slots, &[0, 5]);
+    assert_eq!(
+        list(&h.p, &h.slots, Region::Probation),
+        [5, 0, 3, 8, 7, 6, 4, 2, 1]
+    );
+}
+
 /// Once a key's estimate is at the ceiling, its slot is marked and its uses skip the sketch (changing nothing:
 /// an increment at the ceiling is a no-op) until a halving clears every mark; an insert into the slot clears
 /// it, a relocation moves it.
