@@ -300,9 +300,19 @@ fn tinylfu_keeps_the_weight_bound_and_exact_totals() {
 /// none of it.
 #[test]
 fn tinylfu_admission_works_in_weight() {
+    for maxsize in [1_000, 200, 100, 100_000] {
+        tinylfu_keeps_hot_keys_through_a_scan(maxsize);
+    }
+}
+
+/// `tinylfu_admission_works_in_weight` for one `maxsize`: 1,000 (a weigher's bound comes long before half the
+/// entries), 200 (half the entries are reached one insert before the first eviction: the hot keys' uses are
+/// then all from before half full), 100 (the same without the weigher mattering) and 100,000 (a shard above
+/// the unordered size, ordered from the start: its sketch must start at half the weight).
+fn tinylfu_keeps_hot_keys_through_a_scan(maxsize: usize) {
     let hot_kept = |policy| {
         let cache: AsyncCache<u32, u32> = AsyncCache::builder()
-            .maxsize(1_000)
+            .maxsize(maxsize)
             .shards(1)
             .policy(policy)
             .hasher_seed(7)
@@ -327,8 +337,41 @@ fn tinylfu_admission_works_in_weight() {
         (0..40).filter(|k| cache.contains_key(k)).count()
     };
     let tiny = hot_kept(Policy::TinyLfu);
-    assert!(tiny >= 36, "TinyLFU kept {tiny} of 40 hot keys");
-    assert_eq!(hot_kept(Policy::Lru), 0);
+    assert!(
+        tiny >= 36,
+        "maxsize {maxsize}: TinyLFU kept {tiny} of 40 hot keys"
+    );
+    assert_eq!(hot_kept(Policy::Lru), 0, "maxsize {maxsize}");
+}
+
+/// A shard ordered from the start (above the unordered size) whose weigher bounds it at far fewer entries than
+/// half its `maxsize`: its sketch starts at half its weight, so new hot keys are admitted over cold ones.
+#[test]
+fn an_ordered_weighted_tinylfu_shard_admits_new_hot_keys() {
+    let cache: AsyncCache<u32, u32> = AsyncCache::builder()
+        .maxsize(100_000)
+        .shards(1)
+        .policy(Policy::TinyLfu)
+        .hasher_seed(7)
+        .weigher(|_, w: &u32| *w)
+        .max_weight(1_000)
+        .build()
+        .unwrap();
+    for k in 10_000..10_200 {
+        cache.insert(k, 10);
+    }
+    let mut hits = 0;
+    for _ in 0..20 {
+        for k in 0..40 {
+            if cache.get(&k).is_some() {
+                hits += 1;
+            } else {
+                cache.insert(k, 10);
+            }
+        }
+    }
+    // LRU would hit 19 x 40 = 760 times; without a sketch every contest is 0 against 0 and main never changes.
+    assert!(hits >= 600, "{hits} hits");
 }
 
 #[test]

@@ -54,8 +54,9 @@
 //! **Unordered until first full**, as LRU (see `lru.rs`): until the store first needs a victim, a use only stamps
 //! the slot and counts one use beside the stamp (in the slot's own `Meta`: no sketch, no list), and
 //! [`EvictionPolicy::order`] then sorts the slots by stamp into the lists (the most recent into the window, the
-//! rest into probation) and allocates the sketch, seeded with those counts. The counts are of the uses since the
-//! shard first held half its capacity, as an ordered shard's sketch counts, but at least one per entry. A shard that never fills pays for no
+//! rest into probation) and allocates the sketch, seeded with those counts. The uses since the shard first held
+//! half its capacity (in entries or in weight) count in full, as an ordered shard's sketch counts them; earlier
+//! ones at half (rounded up, at least one per entry), as if the sketch had aged once since. A shard that never fills pays for no
 //! sketch and its hits cost about what LRU's do. Shards larger than `UNORDERED_MAX` keep their lists from
 //! the start and allocate the sketch once they first hold half their capacity.
 
@@ -105,18 +106,22 @@ pub(crate) struct TinyLfu {
     /// Whether a new or cleared policy starts unordered (small shards only: see `UNORDERED_MAX`).
     starts_unordered: bool,
     /// While unordered: the first stamp given once the shard held half its capacity (`u64::MAX` until then).
-    /// Uses from this stamp on count for the sketch (see `order`).
+    /// Uses from this stamp on count in full for the sketch, earlier ones at half (see `order`).
     counting_from: u64,
+    /// While unordered: what the entries weigh together (their count without a weigher), so that a shard bounded
+    /// by weight first holds half its capacity at half its `size`.
+    held: u64,
 }
 
 /// While unordered, a slot's `Meta` holds its last use's stamp in the low bits and, in the top four, its use count
-/// (up to [`MAX_COUNT`]) since the shard first held half its capacity (`TinyLfu::counting_from`).
+/// (up to [`MAX_COUNT`]); the uses from before the shard first held half its capacity (`TinyLfu::counting_from`)
+/// are halved once, as the sketch's ageing would.
 const STAMP_BITS: u32 = 60;
 const STAMP: u64 = (1 << STAMP_BITS) - 1;
 const USE: u64 = 1 << STAMP_BITS;
 
-/// Records a use of `idx` while unordered: a new stamp, one more use counted (the first one counted if the slot's
-/// last use came before `counting_from`; every one while that is `u64::MAX`, see `TinyLfu::order`).
+/// Records a use of `idx` while unordered: a new stamp, one more use counted. The first use of the slot since
+/// `counting_from` first halves (rounding up) the count of the uses before it (see `TinyLfu::order`).
 #[inline]
 fn stamp_use(slots: &mut impl MetaSlots, idx: u32, next: &mut u64, counting_from: u64) {
     let m = slots.meta_mut(idx);
@@ -124,7 +129,7 @@ fn stamp_use(slots: &mut impl MetaSlots, idx: u32, next: &mut u64, counting_from
     let counted = if old & STAMP >= counting_from || counting_from == u64::MAX {
         old >> STAMP_BITS
     } else {
-        0
+        (old >> STAMP_BITS).div_ceil(2)
     };
     let uses = counted.min(u64::from(MAX_COUNT) - 1) + 1;
     set_stamp(m, (uses << STAMP_BITS) | (*next & STAMP));
@@ -160,6 +165,7 @@ impl TinyLfu {
             unordered: unordered.then_some(0),
             starts_unordered: unordered,
             counting_from: u64::MAX,
+            held: 0,
         };
         this.set_window((size * WINDOW_PERCENT as u64).div_ceil(100));
         this
@@ -294,7 +300,10 @@ impl EvictionPolicy for TinyLfu {
         let fp = fingerprint(hash);
         self.set_info(idx, fp << 2);
         if let Some(next) = &mut self.unordered {
-            if self.counting_from == u64::MAX && 2 * slots.count() >= self.capacity {
+            self.held += slots.weight(idx);
+            if self.counting_from == u64::MAX
+                && (2 * slots.count() >= self.capacity || 2 * self.held >= self.size)
+            {
                 self.counting_from = *next;
             }
             set_stamp(slots.meta_mut(idx), USE | *next);
@@ -302,7 +311,10 @@ impl EvictionPolicy for TinyLfu {
             return;
         }
         self.push_front(slots, idx, Region::Window);
-        let half_full = 2 * self.tracked() >= self.capacity;
+        // Half its capacity in entries, or half its size in weight (a weigher's bound may come long before the
+        // entry count: without this, such a shard would never count and admit nothing).
+        let half_full = 2 * self.tracked() >= self.capacity
+            || 2 * (self.lists[Region::Window as usize].weight + self.main_weight()) >= self.size;
         match &mut self.uses {
             Some(uses) => uses.forget(idx),
             None if half_full => self.uses = Some(Uses::new(self.capacity)),
@@ -371,6 +383,7 @@ impl EvictionPolicy for TinyLfu {
             self.last_victim = NIL;
         }
         if self.unordered.is_some() {
+            self.held = self.held.saturating_sub(slots.weight(idx));
             return;
         }
         let region = self.region(idx);
@@ -403,17 +416,19 @@ impl EvictionPolicy for TinyLfu {
             .map(|i| (stamp_of(slots.meta(i)) & STAMP, i))
             .collect();
         // The uses counted beside the stamps seed the sketch: what was popular before the first eviction is
-        // known to the first admissions. They are the uses since the shard first held half its capacity, what
-        // an ordered shard's sketch (allocated then) would have counted, so that a shard's first admissions do
-        // not depend on whether it started unordered; but every entry counts at least once (one used only
-        // before then would otherwise lose every tie to a newcomer: on a loop, that makes admission LRU's).
-        // A shard that never held half its capacity in entries (a weigher's bound came first) counts every use.
+        // known to the first admissions. The uses since the shard first held half its capacity (in entries or in
+        // weight) count in full, as an ordered shard's sketch (allocated then) would have counted them; the
+        // earlier ones at half, rounded up, as if the sketch had aged once since: keys used only while the shard
+        // filled still rank by how often (a hot key used 15 times then must outrank a scan's key used twice
+        // since), and every entry counts at least once. (A shard that evicts before it ever held half its capacity
+        // in entries or in weight, as with zero-weight entries, counts every use in full.)
         let mut uses = self.uses.take().unwrap_or_else(|| Uses::new(self.capacity));
         for &(stamp, i) in &by_use {
+            let count = stamp_of(slots.meta(i)) >> STAMP_BITS;
             let counted = if stamp >= self.counting_from || self.counting_from == u64::MAX {
-                stamp_of(slots.meta(i)) >> STAMP_BITS
+                count
             } else {
-                1
+                count.div_ceil(2).max(1)
             };
             for _ in 0..counted {
                 uses.count(i, self.fingerprint_of(i));
@@ -473,6 +488,8 @@ impl EvictionPolicy for TinyLfu {
         if self.unordered.is_none() {
             let list = &mut self.lists[self.region(idx) as usize];
             list.weight = list.weight - old + slots.weight(idx);
+        } else {
+            self.held = self.held.saturating_sub(old) + slots.weight(idx);
         }
     }
 

@@ -102,7 +102,8 @@ fn uses_before_the_first_eviction_are_sorted_into_the_lists() {
 }
 
 /// The sketch an unordered shard seeds at its first eviction holds the uses since the shard first held half its
-/// capacity (what an ordered shard's sketch would have counted), and at least one use of every entry.
+/// capacity in full (what an ordered shard's sketch would have counted) and the earlier ones at half, rounded up
+/// (as if the sketch had aged once since): at least one use of every entry.
 #[test]
 fn the_first_eviction_seeds_the_uses_since_half_full() {
     // The store adds a slot per new entry: `slots.count()` is how many entries the shard holds.
@@ -126,15 +127,11 @@ fn the_first_eviction_seeds_the_uses_since_half_full() {
     p.touch_many(&mut slots, &[1, 12, 1, 12, 12]);
     p.order(&mut slots, 20);
     let f = |p: &TinyLfu, i: u32| p.frequency(i);
-    assert_eq!(
-        f(&p, 0),
-        1,
-        "uses before half full are not counted, the entry is"
-    );
+    assert_eq!(f(&p, 0), 2, "four uses before half full count as two");
     assert_eq!(
         f(&p, 1),
-        2,
-        "counting restarts at the first use after half full"
+        3,
+        "two uses before half full count as one, the two after in full"
     );
     assert_eq!(f(&p, 2), 1, "never used again: counted once");
     assert_eq!(f(&p, 12), 4, "inserted after half full: every use counts");
@@ -651,4 +648,37 @@ impl TinyLfu {
             self.protected_max
         )
     }
+}
+
+/// Hot keys used many times while the shard was under half full still outrank, at the first eviction, keys used
+/// twice during a later scan (their uses count at half: 8 against 2, not 1 against 2).
+#[test]
+fn uses_before_half_full_still_rank_hot_keys_above_a_read_once_scan() {
+    let mut slots = Vec::new();
+    let mut p = TinyLfu::new(100, 100, true, 1);
+    let hash = |i: u32| u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for i in 0..40 {
+        slots.push(Meta::default());
+        p.insert(&mut slots, i, hash(i));
+    }
+    for _ in 0..19 {
+        for i in 0..40 {
+            p.touch(&mut slots, i);
+        }
+    }
+    // A scan: each key inserted and read once; the shard holds half its capacity at key 49.
+    for i in 40..100 {
+        slots.push(Meta::default());
+        p.insert(&mut slots, i, hash(i));
+        p.touch(&mut slots, i);
+    }
+    p.order(&mut slots, 100);
+    assert!(
+        p.frequency(0) > p.frequency(99),
+        "hot {} scan {}",
+        p.frequency(0),
+        p.frequency(99)
+    );
+    let v = p.victim(&mut slots).unwrap();
+    assert!(v >= 40, "hot key {v} evicted for a scan key");
 }
