@@ -357,11 +357,9 @@ fn a_victim_that_keeps_winning_unused_is_evicted_at_last() {
     );
 }
 
-/// A hit in protected only marks the entry; the mark saves it once from dropping back to probation (it goes to
-/// protected's front instead, unmarked), so protected demotes its least recently used entries as an LRU would
-/// among the unmarked ones.
-#[test]
-fn a_used_protected_entry_gets_a_second_chance() {
+/// A full shard of 10 (window 1, protected's share 7) whose slots 0..7 were each used once: protected holds
+/// them, most recent first, unmarked.
+fn seven_in_protected() -> Harness {
     let mut h = Harness::new(10);
     for k in 0..10 {
         h.insert(k);
@@ -373,6 +371,15 @@ fn a_used_protected_entry_gets_a_second_chance() {
         list(&h.p, &h.slots, Region::Protected),
         [6, 5, 4, 3, 2, 1, 0]
     );
+    h
+}
+
+/// A hit in protected only marks the entry; the mark saves it once from dropping back to probation (it goes to
+/// protected's front instead, unmarked), so protected demotes its least recently used entries as an LRU would
+/// among the unmarked ones.
+#[test]
+fn a_used_protected_entry_gets_a_second_chance() {
+    let mut h = seven_in_protected();
     // Used again: marked, not moved.
     h.touch(0);
     h.touch(2);
@@ -402,17 +409,7 @@ fn a_used_protected_entry_gets_a_second_chance() {
 /// first: the victim is the least recent entry not used since it last moved, not the marked tail.
 #[test]
 fn with_probation_empty_a_marked_protected_tail_gets_its_second_chance() {
-    let mut h = Harness::new(10);
-    for k in 0..10 {
-        h.insert(k);
-    }
-    for i in 0..7 {
-        h.touch(i);
-    }
-    assert_eq!(
-        list(&h.p, &h.slots, Region::Protected),
-        [6, 5, 4, 3, 2, 1, 0]
-    );
+    let mut h = seven_in_protected();
     assert_eq!(list(&h.p, &h.slots, Region::Probation), [8, 7]);
     // The store removes probation's two entries (as `remove` does; the last slot, 9, moves into slot 7).
     for v in [8, 7] {
