@@ -26,7 +26,7 @@
 //!   than the shard holds entries, without being used meanwhile, loses the next contest all the same, so that a
 //!   victim whose estimate is inflated by collisions with hot keys' counters cannot freeze main for good (the
 //!   sketch's seeded hashing already keeps a client from aiming keys at counters). If the window holds less than
-//!   its share (it just grew), main's victim goes without a contest.
+//!   its share by at least an entry of the mean weight (it just grew), main's victim goes without a contest.
 //! * **Inserts always land.** A new entry goes to the window's front and the window always keeps at least one
 //!   slot, so the entry evicted to make room for an insert is never the inserted one: a `get` right after an
 //!   `insert` finds the value (barring expiry). Admission decides only later, whether the entry moves on from
@@ -317,7 +317,12 @@ impl EvictionPolicy for TinyLfu {
             || 2 * (self.lists[Region::Window as usize].weight + self.main_weight()) >= self.size;
         match &mut self.uses {
             Some(uses) => uses.forget(idx),
-            None if half_full => self.uses = Some(Uses::new(self.capacity)),
+            // Sized by what the shard will hold when full: twice what it holds at half (a weigher may bound it at
+            // far fewer entries than `capacity`; a sketch sized by `capacity` would then age so rarely that old
+            // counts never gave way and main kept its old keys for good).
+            None if half_full => {
+                self.uses = Some(Uses::new(self.capacity, 2 * self.tracked()));
+            }
             None => {}
         }
         self.count(idx, fp);
@@ -422,7 +427,8 @@ impl EvictionPolicy for TinyLfu {
         // filled still rank by how often (a hot key used 15 times then must outrank a scan's key used twice
         // since), and every entry counts at least once. (A shard that evicts before it ever held half its capacity
         // in entries or in weight, as with zero-weight entries, counts every use in full.)
-        let mut uses = self.uses.take().unwrap_or_else(|| Uses::new(self.capacity));
+        // Sized by what the shard holds at its first eviction (full, in entries or in weight).
+        let mut uses = self.uses.take().unwrap_or_else(|| Uses::new(self.capacity, len));
         for &(stamp, i) in &by_use {
             let count = stamp_of(slots.meta(i)) >> STAMP_BITS;
             let counted = if stamp >= self.counting_from || self.counting_from == u64::MAX {
@@ -464,8 +470,13 @@ impl EvictionPolicy for TinyLfu {
         self.rebalance(slots);
         let window = self.lists[Region::Window as usize];
         let victim = self.main_victim(slots);
-        let (evicted, kind) = if window.len == 0 || window.weight < self.window_max {
-            // The window holds less than its share: main is over its own.
+        // The window holds less than its share by at least an entry (of the mean weight: 1 without a weigher):
+        // main is over its own. (Less than its share by less than an entry is as full as entries of that weight
+        // fill it: a window whose share is not a multiple of the entries' weight would otherwise never be full,
+        // and main's victim would go without a contest for good: LRU.)
+        let (evicted, kind) = if window.len == 0
+            || window.weight + self.mean_weight() <= self.window_max
+        {
             if victim == NIL {
                 (window.tail, Ghost::Window)
             } else {

@@ -102,10 +102,15 @@ impl TinyLfu {
     }
 
     /// Restores the shares after the window shrank or protected grew: window overflow moves into probation
-    /// while main has room, protected overflow drops back to probation.
+    /// while main has room, protected overflow drops back to probation. The window keeps its last entry even if
+    /// that weighs more than its share (a share under one entry's weight, with a weigher): an empty window has no
+    /// candidate, and main's victim would then go without a contest at every eviction (LRU). Without a weigher
+    /// the share is at least one entry, so this changes nothing there.
     pub(super) fn rebalance(&mut self, slots: &mut impl MetaSlots) {
         self.drain(slots, Region::Window, Region::Probation, |s| {
-            s.lists[0].weight > s.window_max && s.main_weight() < s.size - s.window_max
+            s.lists[0].len > 1
+                && s.lists[0].weight > s.window_max
+                && s.main_weight() < s.size - s.window_max
         });
         while self.lists[Region::Protected as usize].weight > self.protected_max
             && self.demote(slots)

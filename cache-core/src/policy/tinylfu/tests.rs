@@ -24,7 +24,7 @@ impl Harness {
     /// Counting from the first insert (a shard's sketch starts only once it is half full).
     fn new(capacity: usize) -> Self {
         let mut p = TinyLfu::new(capacity, capacity as u64, false, 1);
-        p.uses = Some(uses::Uses::new(capacity));
+        p.uses = Some(uses::Uses::new(capacity, capacity));
         Self {
             p,
             slots: Vec::new(),

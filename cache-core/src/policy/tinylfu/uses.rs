@@ -21,10 +21,12 @@ pub(super) struct Uses {
 }
 
 impl Uses {
-    /// Counts for a shard of up to `capacity` entries (slots `0..capacity`).
-    pub(super) fn new(capacity: usize) -> Self {
+    /// Counts for a shard of up to `capacity` entries (slots `0..capacity`) that holds about `entries` when full
+    /// (fewer than `capacity` when a weigher bounds it first): the sketch, and its ageing period, are sized by
+    /// `entries`.
+    pub(super) fn new(capacity: usize, entries: usize) -> Self {
         Self {
-            sketch: Sketch::new(capacity),
+            sketch: Sketch::new(entries.clamp(1, capacity.max(1))),
             saturated: vec![0; capacity.div_ceil(64).max(1)],
         }
     }
