@@ -339,10 +339,18 @@ fn run(shape: Shape, default_ttl: Option<u8>, ops: &[Op]) -> Vec<(u32, u64)> {
             }
         }
         let m = cache.metrics();
-        assert!(cache.len() <= shape.maxsize, "step {step}: len {}", cache.len());
+        assert!(
+            cache.len() <= shape.maxsize,
+            "step {step}: len {}",
+            cache.len()
+        );
         assert_eq!(m.size, cache.len(), "step {step}");
         if let Some(max) = shape.max_weight {
-            assert!(cache.weight() <= max, "step {step}: weight {}", cache.weight());
+            assert!(
+                cache.weight() <= max,
+                "step {step}: weight {}",
+                cache.weight()
+            );
             assert_eq!(m.weight, cache.weight(), "step {step}");
         } else {
             assert_eq!(cache.weight(), 0);
@@ -395,7 +403,12 @@ enum Start {
 
 const ENTRY_WEIGHT: u32 = 10;
 
-fn admission_cache(start: Start, policy: Policy, entries: usize, seed: u64) -> AsyncCache<u32, u64> {
+fn admission_cache(
+    start: Start,
+    policy: Policy,
+    entries: usize,
+    seed: u64,
+) -> AsyncCache<u32, u64> {
     let b = AsyncCache::<u32, u64>::builder()
         .shards(1)
         .policy(policy)
@@ -424,6 +437,15 @@ fn use_key(cache: &AsyncCache<u32, u64>, k: u32) -> bool {
     false
 }
 
+/// A scan scenario's numbers (see `hot_kept_after_scan`).
+#[derive(Debug, Clone, Copy)]
+struct Scenario {
+    hot: u32,
+    uses: u32,
+    cold_before: u32,
+    scan_uses: u32,
+}
+
 /// A scenario: `cold_before` cold keys fill part of the shard, then the hot set (`hot` keys) is used `uses` times
 /// each, then cold keys fill the rest of the shard, then a one-pass scan of `entries` new keys each used
 /// `scan_uses` times (enough for LRU to keep none of the hot set). Returns how many hot keys are still held.
@@ -431,12 +453,15 @@ fn hot_kept_after_scan(
     start: Start,
     policy: Policy,
     entries: usize,
-    hot: u32,
-    uses: u32,
-    cold_before: u32,
-    scan_uses: u32,
+    s: Scenario,
     seed: u64,
 ) -> usize {
+    let Scenario {
+        hot,
+        uses,
+        cold_before,
+        scan_uses,
+    } = s;
     let cache = admission_cache(start, policy, entries, seed);
     let cold = 1_000_000u32;
     for k in 0..cold_before {
@@ -476,8 +501,8 @@ proptest! {
         let hot = (entries as u32 * hot_pct / 100).max(2);
         // Hot uses after half full: what both starts count.
         let cold_before = entries as u32 / 2 + 1;
-        let tiny = hot_kept_after_scan(start, Policy::TinyLfu, entries, hot, uses, cold_before, scan_uses, seed);
-        let lru = hot_kept_after_scan(start, Policy::Lru, entries, hot, uses, cold_before, scan_uses, seed);
+        let tiny = hot_kept_after_scan(start, Policy::TinyLfu, entries, Scenario { hot, uses, cold_before, scan_uses }, seed);
+        let lru = hot_kept_after_scan(start, Policy::Lru, entries, Scenario { hot, uses, cold_before, scan_uses }, seed);
         prop_assert_eq!(lru, 0);
         // At most one hot key lost: a probation victim that turns away as many candidates in a row as the shard
         // holds entries loses the next contest all the same (the guard against a collision-inflated victim).
@@ -499,18 +524,26 @@ proptest! {
         let start = if weighted { Start::UnorderedWeighted } else { Start::Unordered };
         let hot = (entries as u32 * hot_pct / 100).max(2);
         let cold_before = entries as u32 * before_pct / 100;
-        let tiny = hot_kept_after_scan(start, Policy::TinyLfu, entries, hot, uses, cold_before, scan_uses, seed);
+        let tiny = hot_kept_after_scan(start, Policy::TinyLfu, entries, Scenario { hot, uses, cold_before, scan_uses }, seed);
         prop_assert!(tiny + 1 >= hot as usize, "{:?}: TinyLFU kept {} of {} hot keys", start, tiny, hot);
     }
 }
 
-/// A new hot set replacing an old one: the old set (the whole shard) is used 15 times per key (the sketch's
-/// most); with `promoted`, the shard first evicts once and the old set is used 15 times more (a shard that
+/// A new hot set replacing an old one: the old set (the whole shard) is used `old_uses` times per key (15: the
+/// sketch's most); with `promoted`, the shard first evicts once and the old set is used 15 times more (a shard that
 /// started unordered then has it in protected, as an ordered one always does). Then the new set is used in
 /// rounds (read, insert on a miss); returns the new set's hits in the last round.
-fn new_hot_hits(start: Start, entries: usize, new_pct: u32, promoted: bool, rounds: u32, seed: u64) -> u32 {
+fn new_hot_hits(
+    start: Start,
+    entries: usize,
+    new_pct: u32,
+    old_uses: u32,
+    promoted: bool,
+    rounds: u32,
+    seed: u64,
+) -> u32 {
     let cache = admission_cache(start, Policy::TinyLfu, entries, seed);
-    for _ in 0..15 {
+    for _ in 0..old_uses {
         for k in 0..entries as u32 {
             use_key(&cache, k);
         }
@@ -534,20 +567,23 @@ fn new_hot_hits(start: Start, entries: usize, new_pct: u32, promoted: bool, roun
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
-    /// TinyLFU is not frozen by an old hot set in probation: a new hot set of up to 70 % of the shard, used
-    /// steadily, is admitted over old keys at the sketch's top count within 60 rounds (the sketch ages every ten
-    /// uses per entry the shard holds), with and without a weigher. (Fails with the sketch aged per `maxsize`
-    /// entries while a weigher bounds the shard at a tenth of them.)
+    /// TinyLFU is not frozen by old keys in probation: a new hot set of 40 to 70 % of the shard, used steadily,
+    /// is admitted over them within 60 rounds, in both starts, with and without a weigher. Unordered: the old
+    /// keys were used 15 times each while the shard filled (the sketch's top count: it must age, every ten uses
+    /// per entry the shard holds). Ordered: the old keys were only inserted (any hit would promote them to
+    /// protected: see `an_old_hot_set_in_protected_gives_way_to_a_new_one`), so the new ones need a sketch that
+    /// started at all. (Fails with the sketch aged per `maxsize` entries while a weigher bounds the shard at a
+    /// tenth of them, and without 66a3cb4's "half full in weight".)
     #[test]
-    fn a_new_hot_set_is_admitted_over_an_old_one_in_probation(
-        weighted in any::<bool>(),
+    fn a_new_hot_set_is_admitted_over_old_keys_in_probation(
+        start in prop_oneof![Just(Start::Unordered), Just(Start::UnorderedWeighted), Just(Start::OrderedWeighted)],
         entries in 60..=160usize,
         new_pct in 40..=70u32,
         seed in any::<u64>(),
     ) {
-        let start = if weighted { Start::UnorderedWeighted } else { Start::Unordered };
+        let old_uses = if start == Start::OrderedWeighted { 1 } else { 15 };
         let new = entries as u32 * new_pct / 100;
-        let hits = new_hot_hits(start, entries, new_pct, false, 60, seed);
+        let hits = new_hot_hits(start, entries, new_pct, old_uses, false, 60, seed);
         prop_assert!(hits * 10 >= new * 9, "{:?}: {} of {} new hot keys hit in the last round", start, hits, new);
     }
 }
@@ -557,7 +593,10 @@ proptest! {
 /// 20 rounds. (Before: aged every 10,000 uses, 0 of 40 new keys hit after 20 rounds, 10 after 300.)
 #[test]
 fn a_weighted_shard_ages_its_sketch_by_the_entries_it_holds() {
-    assert_eq!(new_hot_hits(Start::UnorderedWeighted, 100, 40, false, 20, 1), 40);
+    assert_eq!(
+        new_hot_hits(Start::UnorderedWeighted, 100, 40, 15, false, 20, 1),
+        40
+    );
 }
 
 /// Entries of weight 10 and a window share that is not a multiple of 10: 11 (1 % of 1,010, rounded up), where
@@ -569,13 +608,19 @@ fn a_weighted_shard_ages_its_sketch_by_the_entries_it_holds() {
 fn a_window_share_off_the_entries_weight_still_runs_contests() {
     for start in [Start::UnorderedWeighted, Start::OrderedWeighted] {
         for (entries, hot) in [(101, 5), (60, 3)] {
-            let kept = hot_kept_after_scan(start, Policy::TinyLfu, entries, hot, 15, 31, 1, 0);
+            let s = Scenario {
+                hot,
+                uses: 15,
+                cold_before: entries as u32 / 2 + 1,
+                scan_uses: 1,
+            };
+            let kept = hot_kept_after_scan(start, Policy::TinyLfu, entries, s, 0);
             assert_eq!(kept, hot as usize, "{start:?} {entries} entries");
         }
     }
 }
 
-/// Found here, not fixed (see the report): an old hot set that reached protected (80 % of main) stays there for
+/// Found here, not fixed: an old hot set that reached protected (80 % of main) stays there for
 /// good once a new hot set loops over more keys than the window and probation hold: the new keys push each other
 /// out of probation before their next use, so none is ever promoted, protected never overflows, and its old
 /// entries are never demoted to meet a contest (the sketch's ageing cannot help: they are never victims). The
@@ -584,10 +629,14 @@ fn a_window_share_off_the_entries_weight_still_runs_contests() {
 #[test]
 #[ignore = "bug: an old hot set in protected is never demoted while a new hot set over 20-30 % of the shard loops through probation: 0 hits after 2,000 rounds"]
 fn an_old_hot_set_in_protected_gives_way_to_a_new_one() {
-    for start in [Start::Unordered, Start::UnorderedWeighted, Start::OrderedWeighted] {
+    for start in [
+        Start::Unordered,
+        Start::UnorderedWeighted,
+        Start::OrderedWeighted,
+    ] {
         for entries in [60, 101] {
             let new = entries as u32 * 40 / 100;
-            let hits = new_hot_hits(start, entries, 40, true, 2_000, 1);
+            let hits = new_hot_hits(start, entries, 40, 15, true, 2_000, 1);
             assert!(hits * 10 >= new * 9, "{start:?} {entries}: {hits} of {new}");
         }
     }

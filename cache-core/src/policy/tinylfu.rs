@@ -428,7 +428,10 @@ impl EvictionPolicy for TinyLfu {
         // since), and every entry counts at least once. (A shard that evicts before it ever held half its capacity
         // in entries or in weight, as with zero-weight entries, counts every use in full.)
         // Sized by what the shard holds at its first eviction (full, in entries or in weight).
-        let mut uses = self.uses.take().unwrap_or_else(|| Uses::new(self.capacity, len));
+        let mut uses = self
+            .uses
+            .take()
+            .unwrap_or_else(|| Uses::new(self.capacity, len));
         for &(stamp, i) in &by_use {
             let count = stamp_of(slots.meta(i)) >> STAMP_BITS;
             let counted = if stamp >= self.counting_from || self.counting_from == u64::MAX {
@@ -474,22 +477,21 @@ impl EvictionPolicy for TinyLfu {
         // main is over its own. (Less than its share by less than an entry is as full as entries of that weight
         // fill it: a window whose share is not a multiple of the entries' weight would otherwise never be full,
         // and main's victim would go without a contest for good: LRU.)
-        let (evicted, kind) = if window.len == 0
-            || window.weight + self.mean_weight() <= self.window_max
-        {
-            if victim == NIL {
+        let (evicted, kind) =
+            if window.len == 0 || window.weight + self.mean_weight() <= self.window_max {
+                if victim == NIL {
+                    (window.tail, Ghost::Window)
+                } else {
+                    (victim, Ghost::Main)
+                }
+            } else if victim == NIL {
                 (window.tail, Ghost::Window)
-            } else {
+            } else if self.admit(window.tail, victim) {
+                self.move_to(slots, window.tail, Region::Window, Region::Probation);
                 (victim, Ghost::Main)
-            }
-        } else if victim == NIL {
-            (window.tail, Ghost::Window)
-        } else if self.admit(window.tail, victim) {
-            self.move_to(slots, window.tail, Region::Window, Region::Probation);
-            (victim, Ghost::Main)
-        } else {
-            (window.tail, Ghost::Window)
-        };
+            } else {
+                (window.tail, Ghost::Window)
+            };
         self.ghosts
             .record(self.fingerprint_of(evicted), kind, self.capacity);
         Some(evicted)
