@@ -53,9 +53,9 @@ enum Make {
     Ours(Policy),
     /// A peer.
     Peer(fn(usize) -> Access),
-    /// A bench-only reference policy (`cache_benches::s3fifo`): a candidate, compared against the peers as
-    /// cache-core's policies are, on one single-threaded instance of the whole capacity.
-    Candidate(fn(usize) -> Access),
+    /// The bench-only reference S3-FIFO (`cache_benches::s3fifo`) in one of its variants: a candidate, compared
+    /// against the peers as cache-core's policies are, on one single-threaded instance of the whole capacity.
+    S3Fifo(S3FifoConfig),
 }
 
 struct Subject {
@@ -79,19 +79,19 @@ const SUBJECTS: &[Subject] = &[
     },
     Subject {
         name: "S3-FIFO",
-        make: Make::Candidate(s3fifo_paper),
+        make: Make::S3Fifo(S3FifoConfig::PAPER),
     },
     Subject {
         name: "S3-FIFO (freq>0)",
-        make: Make::Candidate(s3fifo_any_use),
+        make: Make::S3Fifo(S3FifoConfig::ANY_USE),
     },
     Subject {
         name: "S3-FIFO (freq>0, fill M)",
-        make: Make::Candidate(s3fifo_fill_main),
+        make: Make::S3Fifo(S3FifoConfig::FILL_MAIN),
     },
     Subject {
         name: "S3-FIFO adaptive",
-        make: Make::Candidate(s3fifo_adaptive),
+        make: Make::S3Fifo(S3FifoConfig::ADAPTIVE),
     },
     Subject {
         name: "quick_cache",
@@ -136,30 +136,10 @@ fn ours(capacity: usize, policy: Policy, one_shard: bool) -> Access {
     })
 }
 
+/// The reference S3-FIFO in the variant `config` (`S3FifoConfig`'s constants say what each one is).
 fn s3fifo(capacity: usize, config: S3FifoConfig) -> Access {
     let mut cache = S3Fifo::new(capacity, config);
     Box::new(move |k| cache.access(k))
-}
-
-/// S3-FIFO as the paper lists it: S 10 %, a key leaves S for M if used more than once while in S.
-fn s3fifo_paper(capacity: usize) -> Access {
-    s3fifo(capacity, S3FifoConfig::PAPER)
-}
-
-/// S3-FIFO promoting any key used while in S.
-fn s3fifo_any_use(capacity: usize) -> Access {
-    s3fifo(capacity, S3FifoConfig::ANY_USE)
-}
-
-/// S3-FIFO (freq>0) sending new keys to M once S holds its share while the cache fills (libCacheSim's later
-/// version, quick_cache).
-fn s3fifo_fill_main(capacity: usize) -> Access {
-    s3fifo(capacity, S3FifoConfig::FILL_MAIN)
-}
-
-/// S3-FIFO (freq>0, fill M) with S's share adapted by S's and M's ghost hits (this bench's idea).
-fn s3fifo_adaptive(capacity: usize) -> Access {
-    s3fifo(capacity, S3FifoConfig::ADAPTIVE)
 }
 
 /// quick_cache's default concurrent cache.
@@ -303,7 +283,8 @@ fn run_cell(
                         let subject = &SUBJECTS[index];
                         let mut access = match subject.make {
                             Make::Ours(policy) => ours(capacity, policy, one_shard),
-                            Make::Peer(make) | Make::Candidate(make) => make(capacity),
+                            Make::Peer(make) => make(capacity),
+                            Make::S3Fifo(config) => s3fifo(capacity, config),
                         };
                         let hits = trace.iter().filter(|&&k| access(k)).count();
                         let name = if one_shard {
