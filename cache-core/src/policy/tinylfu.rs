@@ -120,17 +120,26 @@ const STAMP_BITS: u32 = 60;
 const STAMP: u64 = (1 << STAMP_BITS) - 1;
 const USE: u64 = 1 << STAMP_BITS;
 
+/// The uses a slot's stamp word (`stamp_of`, while unordered) counts for the sketch: all of them if its last use
+/// came at or after `counting_from` (or while that is still `u64::MAX`: the shard never held half its capacity),
+/// else half, rounded up (as if the sketch had aged once since). Every stamped slot counts at least one use, so
+/// the result is at least one too.
+#[inline]
+fn counted_uses(word: u64, counting_from: u64) -> u64 {
+    let count = word >> STAMP_BITS;
+    if word & STAMP >= counting_from || counting_from == u64::MAX {
+        count
+    } else {
+        count.div_ceil(2)
+    }
+}
+
 /// Records a use of `idx` while unordered: a new stamp, one more use counted. The first use of the slot since
 /// `counting_from` first halves (rounding up) the count of the uses before it (see `TinyLfu::order`).
 #[inline]
 fn stamp_use(slots: &mut impl MetaSlots, idx: u32, next: &mut u64, counting_from: u64) {
     let m = slots.meta_mut(idx);
-    let old = stamp_of(m);
-    let counted = if old & STAMP >= counting_from || counting_from == u64::MAX {
-        old >> STAMP_BITS
-    } else {
-        (old >> STAMP_BITS).div_ceil(2)
-    };
+    let counted = counted_uses(stamp_of(m), counting_from);
     let uses = counted.min(u64::from(MAX_COUNT) - 1) + 1;
     set_stamp(m, (uses << STAMP_BITS) | (*next & STAMP));
     *next += 1;
@@ -194,7 +203,12 @@ impl TinyLfu {
     /// The mean weight of the entries (at least 1; exactly 1 without a weigher), to count weight in entries.
     fn mean_weight(&self) -> u64 {
         let n = self.tracked() as u64;
-        ((self.lists[0].weight + self.main_weight()) / n.max(1)).max(1)
+        (self.lists_weight() / n.max(1)).max(1)
+    }
+
+    /// What the entries in the lists weigh together (their count without a weigher).
+    fn lists_weight(&self) -> u64 {
+        self.lists[Region::Window as usize].weight + self.main_weight()
     }
 
     #[inline]
@@ -313,8 +327,7 @@ impl EvictionPolicy for TinyLfu {
         self.push_front(slots, idx, Region::Window);
         // Half its capacity in entries, or half its size in weight (a weigher's bound may come long before the
         // entry count: without this, such a shard would never count and admit nothing).
-        let half_full = 2 * self.tracked() >= self.capacity
-            || 2 * (self.lists[Region::Window as usize].weight + self.main_weight()) >= self.size;
+        let half_full = 2 * self.tracked() >= self.capacity || 2 * self.lists_weight() >= self.size;
         match &mut self.uses {
             Some(uses) => uses.forget(idx),
             // Sized by what the shard will hold when full: twice what it holds at half (a weigher may bound it at
@@ -432,14 +445,8 @@ impl EvictionPolicy for TinyLfu {
             .uses
             .take()
             .unwrap_or_else(|| Uses::new(self.capacity, len));
-        for &(stamp, i) in &by_use {
-            let count = stamp_of(slots.meta(i)) >> STAMP_BITS;
-            let counted = if stamp >= self.counting_from || self.counting_from == u64::MAX {
-                count
-            } else {
-                count.div_ceil(2).max(1)
-            };
-            for _ in 0..counted {
+        for &(_, i) in &by_use {
+            for _ in 0..counted_uses(stamp_of(slots.meta(i)), self.counting_from) {
                 uses.count(i, self.fingerprint_of(i));
             }
         }
