@@ -1,7 +1,8 @@
 //! Helpers shared by the benchmarks in `benches/benches/`: key sets, fixed pseudo-random access patterns,
 //! a quick mode for smoke runs, and markdown tables for the reports of the non-criterion benches; for the
 //! hit-ratio bench, synthetic request traces ([`traces`]), the offline optimum ([`belady`])
-//! and the report ([`hit_report`]), and a reference S3-FIFO measured beside the policies ([`s3fifo`]).
+//! and the report ([`hit_report`]), a reference S3-FIFO measured beside the policies ([`s3fifo`]), and recorded
+//! traces read from files ([`trace_file`]).
 //!
 //! The benchmarks themselves are described in `docs/benchmarks.md`. Run them all with
 //! `cargo bench -p cache-benches`, or one with `cargo bench -p cache-benches --bench <name>`.
@@ -10,6 +11,7 @@ pub mod belady;
 pub mod hit_report;
 pub mod machine;
 pub mod s3fifo;
+pub mod trace_file;
 pub mod traces;
 
 use std::fmt::Write as _;
