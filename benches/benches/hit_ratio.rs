@@ -25,6 +25,10 @@
 //!   that their default-build figures repeat from run to run (the peers' do not).
 //! * `HIT_RATIO_THREADS=n`: subjects replayed in parallel (default: the available cores). Hit ratios do not
 //!   depend on it.
+//! * `HIT_RATIO_TRACE_FILES=[FORMAT:]PATH[@CAP:CAP],...`: replay these trace files (text, CSV, libCacheSim
+//!   oracleGeneral: `cache_benches::trace_file`) instead of the synthetic traces, at 1 % and 10 % of each file's
+//!   distinct keys unless capacities are given; synthetic traces named in `HIT_RATIO_TRACES` (or
+//!   `HIT_RATIO_SWEEP_TRACES`) run beside them. `HIT_RATIO_TRACE_LIMIT=n`: the first n requests of each file.
 //!
 //! Run: `cargo bench -p cache-benches --bench hit_ratio`.
 
@@ -36,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use cache_benches::hit_report::{Cell, Column, Figures, Report, BELADY};
 use cache_benches::s3fifo::{S3Fifo, S3FifoConfig};
+use cache_benches::trace_file::{self, Replay, TraceFileError};
 use cache_benches::traces::{self, Scale, TraceSpec};
 use cache_benches::{belady, quick, SplitMix64, Table};
 use cache_core::{AsyncCache, Policy};
@@ -242,13 +247,8 @@ fn threads() -> usize {
 
 /// Replays `trace` at `capacity` through Belady, the lockstep pair and the `subjects` (by index into
 /// [`SUBJECTS`]; cache-core ones also with `.shards(1)`), spread over `threads` threads.
-fn run_cell(
-    spec: &TraceSpec,
-    trace: &[u64],
-    capacity: usize,
-    subjects: &[usize],
-    threads: usize,
-) -> Cell {
+fn run_cell(replay: &Replay, capacity: usize, subjects: &[usize], threads: usize) -> Cell {
+    let (name, trace) = (replay.name, replay.keys.as_slice());
     let mut tasks = vec![Task::Belady, Task::Lockstep];
     for &index in subjects {
         tasks.push(Task::Subject {
@@ -311,11 +311,12 @@ fn run_cell(
         results.extend(figures);
     }
     assert_eq!(results.len(), tasks.len() + 1, "every task ran");
-    eprintln!("{} at {capacity}: seconds per replay{times}", spec.name);
+    eprintln!("{name} at {capacity}: seconds per replay{times}");
     let cell = Cell {
-        trace: spec.name,
+        trace: name,
         capacity,
         requests: trace.len(),
+        unit: replay.unit,
         results,
     };
     let optimum = cell.hits(BELADY).expect("Belady always runs");
@@ -323,7 +324,7 @@ fn run_cell(
         assert!(
             *hits <= optimum,
             "{} at capacity {capacity}: {name} hit {hits} times, more than Belady's {optimum}",
-            spec.name
+            cell.trace
         );
     }
     cell
@@ -385,73 +386,91 @@ fn check_belady() {
     }
 }
 
-fn selected_traces(sweep: bool) -> Vec<TraceSpec> {
-    let names = if sweep {
-        std::env::var("HIT_RATIO_SWEEP_TRACES").unwrap_or_else(|_| "database,sliding".into())
+/// The synthetic traces to replay: those named, else all (a sweep: `database,sliding`), or none beside trace files.
+fn selected_traces(sweep: bool, files: bool) -> Vec<TraceSpec> {
+    let var = if sweep {
+        "HIT_RATIO_SWEEP_TRACES"
     } else {
-        std::env::var("HIT_RATIO_TRACES").unwrap_or_default()
+        "HIT_RATIO_TRACES"
     };
-    let names: Vec<&str> = names.split(',').filter(|s| !s.is_empty()).collect();
-    if names.is_empty() {
-        return traces::all();
-    }
+    let names = std::env::var(var).unwrap_or_default();
+    let names = match names
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+    {
+        named if !named.is_empty() => named,
+        _ if files => return Vec::new(),
+        _ if sweep => vec!["database", "sliding"],
+        _ => return traces::all(),
+    };
     names
         .iter()
         .map(|n| traces::by_name(n).unwrap_or_else(|| panic!("no trace called {n:?}")))
         .collect()
 }
 
+/// A bad trace file or setting ends the bench with its message, not a panic's backtrace.
+fn fail(e: &TraceFileError) -> ! {
+    eprintln!("hit_ratio: {e}");
+    std::process::exit(2)
+}
+
 fn main() {
     let started = Instant::now();
+    let files = trace_file::files_from_env().unwrap_or_else(|e| fail(&e));
+    let limit = trace_file::limit_from_env().unwrap_or_else(|e| fail(&e));
     check_belady();
     let scale = if quick() { Scale::QUICK } else { Scale::FULL };
     let sweep = std::env::var("HIT_RATIO_SWEEP").is_ok_and(|v| !v.is_empty() && v != "0");
     let subjects = selected_subjects();
     let threads = threads();
+    let synthetic = selected_traces(sweep, !files.is_empty());
+    let mut what = format!("{} trace file(s)", files.len());
+    if let Some(n) = limit {
+        what.push_str(&format!(" (at most {n} requests each)"));
+    }
+    if !synthetic.is_empty() || files.is_empty() {
+        let (n, r, u) = (synthetic.len(), scale.requests, scale.unit);
+        what =
+            format!("{n} synthetic trace(s) of {r} requests over {u} ids (seed {SEED:#x}), {what}");
+    }
     println!(
-        "Hit ratios: {} requests per trace over {} ids (seed {SEED:#x}); every request a get, a miss inserts; \
-         {threads} thread(s) replaying subjects in parallel.\n",
-        scale.requests, scale.unit
+        "Hit ratios: {what}; every request a get, a miss inserts; {threads} thread(s) replaying subjects in \
+         parallel.\n"
     );
 
     let mut cells = Vec::new();
     let mut about = Table::new(&["trace", "distinct keys", "what"]);
-    for spec in selected_traces(sweep) {
-        let trace = spec.generate(scale, SEED);
-        let distinct = {
-            let mut t = trace.clone();
-            t.sort_unstable();
-            t.dedup();
-            t.len()
-        };
-        about.row(vec![
-            spec.name.into(),
-            distinct.to_string(),
-            spec.about.into(),
-        ]);
-        let capacities: Vec<usize> = if sweep {
-            [25, 50, 100, 200, 500, 1000, 2000]
-                .iter()
-                .map(|per_10k| scale.unit * per_10k / 10_000)
-                .collect()
+    let generated = synthetic
+        .iter()
+        .map(|spec| Ok(Replay::synthetic(spec, scale, SEED)));
+    let read = files.iter().zip(trace_file::names(&files));
+    let replays = generated.chain(read.map(|(file, name)| Replay::file(file, name, limit)));
+    for replay in replays {
+        let replay = replay.unwrap_or_else(|e| fail(&e));
+        let row = vec![
+            replay.name.into(),
+            replay.distinct.to_string(),
+            replay.about.clone(),
+        ];
+        about.row(row);
+        let capacities = if sweep {
+            trace_file::sweep_capacities(replay.unit)
         } else {
-            spec.capacities(scale).to_vec()
+            replay.capacities.clone()
         };
         for capacity in capacities {
             let t = Instant::now();
-            cells.push(run_cell(&spec, &trace, capacity, &subjects, threads));
-            eprintln!(
-                "{} at {capacity}: {:.1} s",
-                spec.name,
-                t.elapsed().as_secs_f64()
-            );
+            cells.push(run_cell(&replay, capacity, &subjects, threads));
+            let took = t.elapsed().as_secs_f64();
+            eprintln!("{} at {capacity}: {took:.1} s", replay.name);
         }
     }
     println!("{}", about.render());
     let report = Report {
         cells: &cells,
         columns: columns(&subjects),
-        unit: scale.unit,
     };
     println!("{}", report.cells_table());
     if !sweep {

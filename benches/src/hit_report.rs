@@ -20,6 +20,9 @@ pub struct Cell {
     pub capacity: usize,
     /// Requests in the trace.
     pub requests: usize,
+    /// The id count the capacity is a share of (in labels): the synthetic scale's unit, or a trace file's
+    /// distinct keys.
+    pub unit: usize,
     /// Every subject's hits.
     pub results: Figures,
 }
@@ -70,15 +73,15 @@ pub struct Report<'a> {
     pub cells: &'a [Cell],
     /// The subjects, in column order.
     pub columns: Vec<Column>,
-    /// The id count capacities are a share of (for labels).
-    pub unit: usize,
 }
 
 impl Report<'_> {
-    fn capacity_label(&self, capacity: usize) -> String {
+    fn capacity_label(cell: &Cell) -> String {
         #[allow(clippy::cast_precision_loss)]
-        let pct = capacity as f64 * 100.0 / self.unit as f64;
-        format!("{capacity} ({pct} %)")
+        let pct = cell.capacity as f64 * 100.0 / cell.unit as f64;
+        // Shares of a trace file's distinct keys are rarely round: two decimals are enough to tell them apart.
+        let pct = (pct * 100.0).round() / 100.0;
+        format!("{} ({pct} %)", cell.capacity)
     }
 
     /// Per cell: every subject's hit ratio, with the points below Belady in brackets.
@@ -90,7 +93,7 @@ impl Report<'_> {
         for cell in self.cells {
             let mut row = vec![
                 cell.trace.to_string(),
-                self.capacity_label(cell.capacity),
+                Self::capacity_label(cell),
                 format!("{:.2}", cell.belady_pct()),
             ];
             for col in &self.columns {
@@ -174,7 +177,7 @@ impl Report<'_> {
             };
             let mut row = vec![
                 cell.trace.to_string(),
-                self.capacity_label(cell.capacity),
+                Self::capacity_label(cell),
                 format!("{peer} {peer_pct:.2}"),
             ];
             for (n, name) in ours.iter().enumerate() {
@@ -215,7 +218,7 @@ impl Report<'_> {
                         lines,
                         "  {} at {}: {one} {:.2} against {:.2} by default ({delta:+.2})",
                         cell.trace,
-                        self.capacity_label(cell.capacity),
+                        Self::capacity_label(cell),
                         cell.pct(single),
                         cell.pct(default)
                     );
@@ -240,7 +243,7 @@ impl Report<'_> {
         );
         for cell in self.cells {
             #[allow(clippy::cast_precision_loss)]
-            let cap_pct = cell.capacity as f64 * 100.0 / self.unit as f64;
+            let cap_pct = cell.capacity as f64 * 100.0 / cell.unit as f64;
             for (name, hits) in &cell.results {
                 let pct = cell.pct(*hits);
                 let _ = writeln!(
