@@ -123,7 +123,14 @@ fn replay(sim: &mut Sim, pattern: &[u32]) -> f64 {
 #[ignore = "a microbenchmark: run with --release --ignored --nocapture"]
 fn replay_speed() {
     // The hit_alt scenarios on 8 shards: 100,000 keys in 125,000, and 1,000 in 1,250 (one shard).
+    // `REPLAY_ONLY=<capacity>` runs one of the three shards, `REPLAY_TIME=lru` or `tinylfu` replays only that
+    // policy's (for `perf stat`: the difference between two round counts is then that policy's replays).
+    let only: Option<usize> = std::env::var("REPLAY_ONLY").ok().and_then(|v| v.parse().ok());
+    let time = std::env::var("REPLAY_TIME").unwrap_or_default();
     for (capacity, n) in [(15_625, 12_500), (1_250, 1_000), (200, 100)] {
+        if only.is_some_and(|c| c != capacity) {
+            continue;
+        }
         let (mut lru, pattern) = full(crate::Policy::Lru, capacity, n);
         let (mut tiny, tiny_pattern) = full(crate::Policy::TinyLfu, capacity, n);
         let (mut l, mut t, mut ratios) = (f64::INFINITY, f64::INFINITY, Vec::new());
@@ -132,8 +139,16 @@ fn replay_speed() {
             .and_then(|r| r.parse().ok())
             .unwrap_or(25);
         for _ in 0..rounds {
-            let a = replay(&mut lru, &pattern);
-            let b = replay(&mut tiny, &tiny_pattern);
+            let a = if time != "tinylfu" {
+                replay(&mut lru, &pattern)
+            } else {
+                1.0
+            };
+            let b = if time != "lru" {
+                replay(&mut tiny, &tiny_pattern)
+            } else {
+                1.0
+            };
             l = l.min(a);
             t = t.min(b);
             ratios.push(b / a);

@@ -77,15 +77,30 @@ impl Sketch {
     #[inline]
     fn spots(&self, fingerprint: u32) -> (usize, [u32; 4]) {
         let fp = fingerprint & ((1 << 30) - 1);
-        #[allow(clippy::cast_possible_truncation)]
-        // `(fp * len) >> 30` is below `len` for fp < 2^30
-        let block = ((u64::from(fp) * self.blocks.len() as u64) >> 30) as usize;
+        let block = self.block(fp);
         let x = fp.wrapping_mul(0x9E37_79B9) ^ (fp >> 15);
         let spot = |i: u32| {
             let byte = (x >> (8 * i)) & 0xff;
             (2 * i + (byte & 1)) * 64 + ((byte >> 1) & 15) * 4
         };
         (block, [spot(0), spot(1), spot(2), spot(3)])
+    }
+
+    /// Asks the CPU to fetch the cache line of the key's counters (a hint: see [`crate::prefetch::fetch`]), so
+    /// that an [`Self::increment`] of it soon after does not wait for memory.
+    #[inline]
+    pub(crate) fn prefetch(&self, fingerprint: u32) {
+        crate::prefetch::fetch(&self.blocks[self.block(fingerprint)]);
+    }
+
+    /// The block that holds the key's counters.
+    #[inline]
+    fn block(&self, fingerprint: u32) -> usize {
+        let fp = fingerprint & ((1 << 30) - 1);
+        #[allow(clippy::cast_possible_truncation)]
+        // `(fp * len) >> 30` is below `len` for fp < 2^30
+        let block = ((u64::from(fp) * self.blocks.len() as u64) >> 30) as usize;
+        block
     }
 
     /// The estimated recent use count of the key with this fingerprint (30 bits), `0..=15`.

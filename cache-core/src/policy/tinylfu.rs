@@ -79,6 +79,9 @@ const PROTECTED_PERCENT: usize = 80;
 /// The region bits of a protected entry used since it last moved in protected (`Region::Protected` is 2; its
 /// low bit marks the use).
 const USED_IN_PROTECTED: u32 = Region::Protected as u32 | 1;
+/// The region bits of a protected entry not marked, and of a window entry (for matching on an info word).
+const PROTECTED: u32 = Region::Protected as u32;
+const WINDOW: u32 = Region::Window as u32;
 /// A step of the window is this fraction of the whole cache's capacity (see the module docs).
 const STEP_DIVISOR: usize = 5_000;
 /// W-TinyLFU order over slot indices (see the module docs).
@@ -355,12 +358,14 @@ impl EvictionPolicy for TinyLfu {
         self.reorder(slots, idx);
     }
 
-    /// Replays in chunks of hits, each in three passes: the chunk's fingerprints (independent loads, so the
-    /// processor overlaps their cache misses); the list moves, one hit after another, keeping each hit that
-    /// counts (not a marked protected entry, see the module docs: whether an entry is marked depends on the
-    /// moves of the hits before it, so this is decided in order); then the kept hits' sketch increments, again
-    /// independent of one another. Nothing in the moves reads the sketch, so the result is exactly that of one
-    /// `touch` after another.
+    /// Replays in chunks of hits, each in three passes: the chunk's info words (independent loads, so the
+    /// processor overlaps their cache misses), asking at once for the sketch line of each hit that will likely
+    /// count (a prefetch: the sketch is read only in the third pass, by then from the CPU's cache); the list moves,
+    /// one hit after another, keeping each hit that counts (not a marked protected entry, see the module docs:
+    /// whether an entry is marked depends on the moves of the hits before it, so this is decided in order, on the
+    /// info word as it is then); then the kept hits' sketch increments, again independent of one another. A hit on
+    /// a marked protected entry, most hits on a full cache, changes nothing and is skipped in the second pass.
+    /// Nothing in the moves reads the sketch, so the result is exactly that of one `touch` after another.
     fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
         const CHUNK: usize = 32;
         let count = slots.count();
@@ -376,17 +381,28 @@ impl EvictionPolicy for TinyLfu {
         for chunk in idxs.chunks(CHUNK) {
             let mut n = 0;
             for i in valid_slots(count, chunk) {
-                hits[n] = (i, self.info[i as usize] >> 2);
+                let info = self.info[i as usize];
+                hits[n] = (i, info >> 2);
                 n += 1;
+                if info & 3 != USED_IN_PROTECTED {
+                    if let Some(uses) = &self.uses {
+                        uses.prefetch(i, info >> 2);
+                    }
+                }
             }
             let mut counted = 0;
             for k in 0..n {
                 let (i, _) = hits[k];
-                if self.info[i as usize] & 3 != USED_IN_PROTECTED {
-                    hits[counted] = hits[k];
-                    counted += 1;
+                let info = self.info[i as usize];
+                match info & 3 {
+                    // Marked already: `reorder` would mark it again, and it does not count.
+                    USED_IN_PROTECTED => continue,
+                    PROTECTED => self.info[i as usize] = info | 1,
+                    WINDOW => self.refresh(slots, i, Region::Window),
+                    _ => self.reorder(slots, i),
                 }
-                self.reorder(slots, i);
+                hits[counted] = hits[k];
+                counted += 1;
             }
             if let Some(uses) = &mut self.uses {
                 for &(i, f) in &hits[..counted] {
