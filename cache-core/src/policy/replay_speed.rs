@@ -125,7 +125,9 @@ fn replay_speed() {
     // The hit_alt scenarios on 8 shards: 100,000 keys in 125,000, and 1,000 in 1,250 (one shard).
     // `REPLAY_ONLY=<capacity>` runs one of the three shards, `REPLAY_TIME=lru` or `tinylfu` replays only that
     // policy's (for `perf stat`: the difference between two round counts is then that policy's replays).
-    let only: Option<usize> = std::env::var("REPLAY_ONLY").ok().and_then(|v| v.parse().ok());
+    let only: Option<usize> = std::env::var("REPLAY_ONLY")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let time = std::env::var("REPLAY_TIME").unwrap_or_default();
     for (capacity, n) in [(15_625, 12_500), (1_250, 1_000), (200, 100)] {
         if only.is_some_and(|c| c != capacity) {

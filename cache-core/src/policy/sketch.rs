@@ -70,18 +70,18 @@ impl Sketch {
         self.blocks.len() * std::mem::size_of::<Block>()
     }
 
-    /// Where the key's counters are: its block, and the counters' bit offsets, counter `i` in word `2i` or
-    /// `2i + 1` of the block (`word_bit`: word index times 64 plus bit offset). The fingerprint is already a
+    /// Where the key's counters are: its block, and for each counter its word and bit offset, counter `i` in
+    /// word `2i` or `2i + 1` of the block (so the four are in four different words). The fingerprint is already a
     /// well-mixed hash: its high bits pick the block (multiply-shift), the bytes of its product with an odd
     /// constant pick the counters.
-    #[inline]
-    fn spots(&self, fingerprint: u32) -> (usize, [u32; 4]) {
+    #[inline(always)]
+    fn spots(&self, fingerprint: u32) -> (usize, [(usize, u32); 4]) {
         let fp = fingerprint & ((1 << 30) - 1);
         let block = self.block(fp);
         let x = fp.wrapping_mul(0x9E37_79B9) ^ (fp >> 15);
         let spot = |i: u32| {
             let byte = (x >> (8 * i)) & 0xff;
-            (2 * i + (byte & 1)) * 64 + ((byte >> 1) & 15) * 4
+            ((2 * i + (byte & 1)) as usize & 7, ((byte >> 1) & 15) * 4)
         };
         (block, [spot(0), spot(1), spot(2), spot(3)])
     }
@@ -108,9 +108,12 @@ impl Sketch {
     pub(crate) fn frequency(&self, fingerprint: u32) -> u8 {
         let (block, at) = self.spots(fingerprint);
         let words = &self.blocks[block].0;
-        let c = |wb: u32| (words[(wb >> 6) as usize & 7] >> (wb & 63)) & 15;
+        let least = at
+            .into_iter()
+            .map(|(w, shift)| (words[w] >> shift) & 15)
+            .fold(u64::from(MAX_COUNT), u64::min);
         #[allow(clippy::cast_possible_truncation)] // a nibble
-        let least = c(at[0]).min(c(at[1])).min(c(at[2]).min(c(at[3]))) as u8;
+        let least = least as u8;
         least
     }
 
@@ -119,20 +122,16 @@ impl Sketch {
     pub(crate) fn increment(&mut self, fingerprint: u32) -> Bump {
         let (block, at) = self.spots(fingerprint);
         let words = &mut self.blocks[block].0;
-        let c = |words: &[u64; 8], wb: u32| (words[(wb >> 6) as usize & 7] >> (wb & 63)) & 15;
-        let counts = [
-            c(words, at[0]),
-            c(words, at[1]),
-            c(words, at[2]),
-            c(words, at[3]),
-        ];
         // Every counter below the ceiling goes up (branch-free: which ones are is not predictable); one whose
-        // estimate is already at the ceiling changes nothing, and does not count towards the halving.
+        // estimate is already at the ceiling changes nothing, and does not count towards the halving. The four
+        // counters are in four different words, so each is read before any write could change it.
         let max = u64::from(MAX_COUNT);
-        for (wb, count) in at.into_iter().zip(counts) {
-            words[(wb >> 6) as usize & 7] += u64::from(count < max) << (wb & 63);
+        let mut least = max;
+        for (w, shift) in at {
+            let count = (words[w] >> shift) & 15;
+            words[w] += u64::from(count < max) << shift;
+            least = least.min(count);
         }
-        let least = counts[0].min(counts[1]).min(counts[2].min(counts[3]));
         self.additions += u32::from(least < max);
         if self.additions >= self.period {
             self.halve();

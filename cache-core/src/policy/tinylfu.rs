@@ -79,9 +79,6 @@ const PROTECTED_PERCENT: usize = 80;
 /// The region bits of a protected entry used since it last moved in protected (`Region::Protected` is 2; its
 /// low bit marks the use).
 const USED_IN_PROTECTED: u32 = Region::Protected as u32 | 1;
-/// The region bits of a protected entry not marked, and of a window entry (for matching on an info word).
-const PROTECTED: u32 = Region::Protected as u32;
-const WINDOW: u32 = Region::Window as u32;
 /// A step of the window is this fraction of the whole cache's capacity (see the module docs).
 const STEP_DIVISOR: usize = 5_000;
 /// W-TinyLFU order over slot indices (see the module docs).
@@ -397,8 +394,6 @@ impl EvictionPolicy for TinyLfu {
                 match info & 3 {
                     // Marked already: `reorder` would mark it again, and it does not count.
                     USED_IN_PROTECTED => continue,
-                    PROTECTED => self.info[i as usize] = info | 1,
-                    WINDOW => self.refresh(slots, i, Region::Window),
                     _ => self.reorder(slots, i),
                 }
                 hits[counted] = hits[k];

@@ -139,7 +139,7 @@ impl TinyLfu {
     }
 
     /// Moves `idx`, just used, to the front of its list (promoting it from probation to protected).
-    #[inline]
+    #[inline(always)]
     pub(super) fn reorder(&mut self, slots: &mut impl MetaSlots, idx: u32) {
         match self.region(idx) {
             Region::Window => self.refresh(slots, idx, Region::Window),
@@ -152,20 +152,24 @@ impl TinyLfu {
             {
                 self.refresh(slots, idx, Region::Probation);
             }
-            Region::Probation => {
-                self.move_to(slots, idx, Region::Probation, Region::Protected);
-                if self.lists[Region::Protected as usize].weight > self.protected_max {
-                    self.demote(slots);
-                    if self.region(idx) == Region::Probation {
-                        // Every other entry of protected was marked: the hand unmarked them all and came round
-                        // to this one, just promoted. Promote it again: now the oldest of them drops back.
-                        self.move_to(slots, idx, Region::Probation, Region::Protected);
-                        self.demote(slots);
-                    }
-                }
-            }
+            Region::Probation => self.promote(slots, idx),
             // Only marked: the entry moves when the mark is found at protected's tail (see `demote`).
             Region::Protected => self.info[idx as usize] |= USED_IN_PROTECTED,
+        }
+    }
+
+    /// Moves `idx`, just used in probation, to protected (out of line: on a full cache few hits promote).
+    #[inline(never)]
+    fn promote(&mut self, slots: &mut impl MetaSlots, idx: u32) {
+        self.move_to(slots, idx, Region::Probation, Region::Protected);
+        if self.lists[Region::Protected as usize].weight > self.protected_max {
+            self.demote(slots);
+            if self.region(idx) == Region::Probation {
+                // Every other entry of protected was marked: the hand unmarked them all and came round to this
+                // one, just promoted. Promote it again: now the oldest of them drops back.
+                self.move_to(slots, idx, Region::Probation, Region::Protected);
+                self.demote(slots);
+            }
         }
     }
 }
