@@ -45,7 +45,8 @@
 //! `-- --quick` for a smoke run, under a minute). `HIT_ALT_ONLY` keeps only the subjects whose names contain
 //! one of its `;`-separated parts (`HIT_ALT_ONLY="cache-core LRU;moka"`), `HIT_ALT_SCENARIO` only the
 //! scenarios whose titles contain it (`HIT_ALT_SCENARIO="hot set"`), `HIT_ALT_ROUNDS` sets the number of timed
-//! rounds.
+//! rounds, `HIT_ALT_HASHER_SEED` makes every cache-core cache hash with that seed (a TinyLFU shard's state after
+//! the fill depends on it; a random seed per cache otherwise).
 
 use std::borrow::Borrow;
 use std::hash::Hash;

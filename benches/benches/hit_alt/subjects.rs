@@ -26,13 +26,35 @@ pub(crate) const OURS_FULL: &str = "cache-core LRU, full";
 pub(crate) const MOKA_TTL: &str = "moka::sync::Cache, TTL 1 h";
 pub(crate) const MOKA: &str = "moka::sync::Cache";
 
+/// A cache-core cache of `capacity` entries (as `cache_benches::cache_core` builds it), hashing with the seed of
+/// `HIT_ALT_HASHER_SEED` if that is set (a TinyLFU shard's state after the fill depends on which keys share it and
+/// how they hash: a fixed seed repeats it from run to run) and with a random one per cache otherwise.
+fn cache_core<K>(capacity: usize, policy: Policy, ttl: Option<Duration>) -> AsyncCache<K, u64>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+{
+    let b = AsyncCache::builder().maxsize(capacity).policy(policy);
+    let b = match ttl {
+        Some(ttl) => b.ttl(ttl),
+        None => b,
+    };
+    let b = match std::env::var("HIT_ALT_HASHER_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(seed) => b.hasher_seed(seed),
+        None => b,
+    };
+    b.build().expect("valid settings")
+}
+
 impl<K> Subject<K>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
 {
     /// Every subject, each with room for `capacity` entries.
     pub(crate) fn all(capacity: usize) -> Vec<(&'static str, Self)> {
-        let ours = |policy, ttl| Self::Ours(cache_benches::cache_core(capacity, policy, ttl));
+        let ours = |policy, ttl| Self::Ours(cache_core(capacity, policy, ttl));
         let cap = NonZeroUsize::new(capacity).expect("non-zero capacity");
         vec![
             (OURS, ours(Policy::Lru, None)),
@@ -40,12 +62,12 @@ where
             (OURS_TINYLFU, ours(Policy::TinyLfu, None)),
             (
                 OURS_TINYLFU_FULL,
-                Self::OursFull(cache_benches::cache_core(capacity, Policy::TinyLfu, None)),
+                Self::OursFull(cache_core(capacity, Policy::TinyLfu, None)),
             ),
             (OURS_TTL, ours(Policy::Lru, Some(TTL))),
             (
                 OURS_FULL,
-                Self::OursFull(cache_benches::cache_core(capacity, Policy::Lru, None)),
+                Self::OursFull(cache_core(capacity, Policy::Lru, None)),
             ),
             (
                 REFERENCE,
