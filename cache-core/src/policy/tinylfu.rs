@@ -355,16 +355,18 @@ impl EvictionPolicy for TinyLfu {
         self.reorder(slots, idx);
     }
 
-    /// Replays in chunks of hits, each in three passes: the chunk's info words (independent loads, so the
-    /// processor overlaps their cache misses), asking at once for the sketch line of each hit that will likely
-    /// count (a prefetch: the sketch is read only in the third pass, by then from the CPU's cache); the list moves,
-    /// one hit after another, keeping each hit that counts (not a marked protected entry, see the module docs:
-    /// whether an entry is marked depends on the moves of the hits before it, so this is decided in order, on the
-    /// info word as it is then); then the kept hits' sketch increments, again independent of one another. A hit on
-    /// a marked protected entry, most hits on a full cache, changes nothing and is skipped in the second pass.
+    /// Replays in chunks of hits, each in two passes: the list moves and marks, one hit after another, keeping
+    /// each hit that counts (not a marked protected entry, see the module docs: whether an entry is marked
+    /// depends on the moves of the hits before it, so this is decided in order, on the info word as it is then);
+    /// then the kept hits' sketch increments, their lines fetched first all at once so that their misses overlap.
     /// Nothing in the moves reads the sketch, so the result is exactly that of one `touch` after another.
+    ///
+    /// A protected hit, most hits on a full cache, is handled without a branch on its mark: it is marked and
+    /// kept for counting unless it was marked already. Where the hand moves (the shard's working set a little
+    /// larger than window and protected), whether a protected entry is marked is a coin toss, and a branch on it
+    /// was mispredicted about every other hit (`docs/design/eviction-policy.md`, "The hit path").
     fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
-        const CHUNK: usize = 32;
+        const CHUNK: usize = 128;
         let count = slots.count();
         if let Some(next) = &mut self.unordered {
             let mut stamp = *next;
@@ -376,30 +378,25 @@ impl EvictionPolicy for TinyLfu {
         }
         let mut hits = [(0u32, 0u32); CHUNK];
         for chunk in idxs.chunks(CHUNK) {
-            let mut n = 0;
+            let mut counted = 0;
             for i in valid_slots(count, chunk) {
                 let info = self.info[i as usize];
-                hits[n] = (i, info >> 2);
-                n += 1;
-                if info & 3 != USED_IN_PROTECTED {
-                    if let Some(uses) = &self.uses {
-                        uses.prefetch(i, info >> 2);
-                    }
+                hits[counted] = (i, info >> 2);
+                if info & Region::Protected as u32 != 0 {
+                    // Protected, marked or not: marked now, counted unless it was (`reorder`'s protected arm, without
+                    // a branch on the mark: on a full cache whether a protected entry is marked is a coin toss).
+                    self.info[i as usize] = info | 1;
+                    counted += usize::from(info & 1 == 0);
+                } else {
+                    counted += 1;
+                    self.reorder(slots, i);
                 }
-            }
-            let mut counted = 0;
-            for k in 0..n {
-                let (i, _) = hits[k];
-                let info = self.info[i as usize];
-                match info & 3 {
-                    // Marked already: `reorder` would mark it again, and it does not count.
-                    USED_IN_PROTECTED => continue,
-                    _ => self.reorder(slots, i),
-                }
-                hits[counted] = hits[k];
-                counted += 1;
             }
             if let Some(uses) = &mut self.uses {
+                // The lines first, all at once (their misses overlap), then the increments.
+                for &(i, f) in &hits[..counted] {
+                    uses.prefetch(i, f);
+                }
                 for &(i, f) in &hits[..counted] {
                     uses.count(i, f);
                 }
