@@ -53,8 +53,10 @@
 //!
 //! **Unordered until first full**, as LRU (see `lru.rs`): until the store first needs a victim, a use only stamps
 //! the slot and counts one use beside the stamp (in the slot's own `Meta`: no sketch, no list), and
-//! [`EvictionPolicy::order`] then sorts the slots by stamp into the lists (the most recent into the window, the
-//! rest into probation) and allocates the sketch, seeded with those counts. The uses since the shard first held
+//! [`EvictionPolicy::order`] then sorts the slots by stamp into the lists (the most recent into the window; of the
+//! rest, those used at least twice, once or more since the shard first held half its capacity, into protected, up
+//! to its share, as hits in probation would have promoted them in an ordered shard; the others into probation)
+//! and allocates the sketch, seeded with those counts. The uses since the shard first held
 //! half its capacity (in entries or in weight) count in full, as an ordered shard's sketch counts them; earlier
 //! ones at half (rounded up, at least one per entry), as if the sketch had aged once since. A shard that never fills pays for no
 //! sketch and its hits cost about what LRU's do. Shards larger than `UNORDERED_MAX` keep their lists from
@@ -133,6 +135,18 @@ fn counted_uses(word: u64, counting_from: u64) -> u64 {
         count.div_ceil(2)
     }
 }
+
+/// Whether a slot's stamp word (`stamp_of`, while unordered) says that its key was used at least twice, once or
+/// more since `counting_from` (or at all, while that is still `u64::MAX`): at the first eviction such an entry
+/// goes to protected, as a hit in probation would have promoted it in an ordered shard. (The word's count is the
+/// earlier uses halved, rounded up, plus the later ones in full: at least two exactly when that holds.)
+#[inline]
+fn used_again_since_half_full(word: u64, counting_from: u64) -> bool {
+    word >> STAMP_BITS >= 2 && (word & STAMP >= counting_from || counting_from == u64::MAX)
+}
+
+/// Marks, in `TinyLfu::order`'s sorted stamps, an entry bound for protected (stamps stay below `1 << STAMP_BITS`).
+const TO_PROTECTED: u64 = 1 << 63;
 
 /// Records a use of `idx` while unordered: a new stamp, one more use counted. The first use of the slot since
 /// `counting_from` first halves (rounding up) the count of the uses before it (see `TinyLfu::order`).
@@ -461,7 +475,9 @@ impl EvictionPolicy for TinyLfu {
         self.uses = Some(uses);
         by_use.sort_unstable();
         // Oldest first, so the newest end up at the fronts: the most recent entries weighing up to `window_max`
-        // in the window, the rest in probation (nothing has been used in main yet).
+        // in the window; of the rest, those used again since the shard first held half its capacity in protected
+        // (the most recent of them, up to protected's share: what an ordered shard's protected would hold, its
+        // entries promoted by a hit in probation), the others in probation.
         let mut to_main = len;
         let mut window = 0;
         for &(_, i) in by_use.iter().rev() {
@@ -471,11 +487,23 @@ impl EvictionPolicy for TinyLfu {
             }
             to_main -= 1;
         }
-        for (n, (_, i)) in by_use.into_iter().enumerate() {
-            let region = if n < to_main {
-                Region::Probation
-            } else {
+        let mut protected = 0;
+        for (stamp, i) in by_use[..to_main].iter_mut().rev() {
+            if used_again_since_half_full(stamp_of(slots.meta(*i)), self.counting_from) {
+                protected += slots.weight(*i);
+                if protected > self.protected_max {
+                    break;
+                }
+                *stamp |= TO_PROTECTED;
+            }
+        }
+        for (n, (stamp, i)) in by_use.into_iter().enumerate() {
+            let region = if n >= to_main {
                 Region::Window
+            } else if stamp & TO_PROTECTED != 0 {
+                Region::Protected
+            } else {
+                Region::Probation
             };
             self.push_front(slots, i, region);
         }

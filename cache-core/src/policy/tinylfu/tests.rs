@@ -88,11 +88,14 @@ fn uses_before_the_first_eviction_are_sorted_into_the_lists() {
     assert!(p.uses.is_none() && p.lists[0].head == NIL, "stamps only");
     p.order(&mut slots, 5);
     assert_eq!(list(&p, &slots, Region::Window), [3]);
-    assert_eq!(list(&p, &slots, Region::Probation), [1, 4, 2, 0]);
+    // Slot 1 was used again since the shard held half its capacity (5 entries): protected, as a hit in
+    // probation would have promoted it.
+    assert_eq!(list(&p, &slots, Region::Protected), [1]);
+    assert_eq!(list(&p, &slots, Region::Probation), [4, 2, 0]);
     assert!(p.uses.is_some(), "counting from the first eviction on");
     // From here on the lists are kept as usual.
     p.touch(&mut slots, 2);
-    assert_eq!(list(&p, &slots, Region::Protected), [2]);
+    assert_eq!(list(&p, &slots, Region::Protected), [2, 1]);
     p.clear();
     assert!(
         p.unordered.is_some(),
@@ -678,4 +681,53 @@ fn uses_before_half_full_still_rank_hot_keys_above_a_read_once_scan() {
     );
     let v = p.victim(&mut slots).unwrap();
     assert!(v >= 40, "hot key {v} evicted for a scan key");
+}
+
+/// At the first eviction an unordered shard puts in protected what an ordered shard's would hold: the entries used
+/// at least twice, once or more since the shard first held half its capacity (a hit in probation promotes), the
+/// most recent of them up to protected's share; entries used only before half full, or only once, go to
+/// probation.
+#[test]
+fn the_first_eviction_puts_entries_used_again_since_half_full_in_protected() {
+    let mut slots = Vec::new();
+    // Window 1, main 19, protected 15.
+    let mut p = TinyLfu::new(20, 20, true, 1);
+    assert_eq!((p.window_max, p.protected_max), (1, 15));
+    let hash = |i: u32| u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for i in 0..9 {
+        slots.push(Meta::default());
+        p.insert(&mut slots, i, hash(i));
+    }
+    // Before half full: slots 0 and 1 used again (1 only then, 0 once more later).
+    p.touch_many(&mut slots, &[0, 1, 1]);
+    for i in 9..20 {
+        slots.push(Meta::default());
+        p.insert(&mut slots, i, hash(i));
+    }
+    // Since half full: slot 0 again, 12 and 15 used again, and every one of 2..=8 (inserted before).
+    p.touch_many(&mut slots, &[12, 0, 15, 2, 3, 4, 5, 6, 7, 8]);
+    p.order(&mut slots, 20);
+    assert_eq!(list(&p, &slots, Region::Window), [8], "the most recent");
+    assert_eq!(
+        list(&p, &slots, Region::Protected),
+        [7, 6, 5, 4, 3, 2, 15, 0, 12]
+    );
+    // 1: used three times, but only before half full; 9..=19 but 12 and 15: once.
+    assert_eq!(
+        list(&p, &slots, Region::Probation),
+        [19, 18, 17, 16, 14, 13, 11, 10, 9, 1]
+    );
+    // Protected's share bounds it, the most recent first.
+    let mut slots = Vec::new();
+    let mut p = TinyLfu::new(10, 10, true, 1);
+    assert_eq!(p.protected_max, 7);
+    for i in 0..10 {
+        slots.push(Meta::default());
+        p.insert(&mut slots, i, hash(i));
+    }
+    p.touch_many(&mut slots, &[0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    p.order(&mut slots, 10);
+    assert_eq!(list(&p, &slots, Region::Window), [8]);
+    assert_eq!(list(&p, &slots, Region::Protected), [7, 6, 5, 4, 3, 2, 1]);
+    assert_eq!(list(&p, &slots, Region::Probation), [0, 9]);
 }
