@@ -37,8 +37,9 @@
 //!   window been larger, so the window grows; one found among main's ghosts would have hit had main been larger,
 //!   so the window shrinks. A step is 1/`STEP_DIVISOR` of the whole cache's capacity (at least one entry),
 //!   times the ratio of the other kind's ghosts to this kind's when that is larger (the rarer signal weighs
-//!   more, as in ARC). It is a share of the *cache*'s capacity, not of the shard's: each shard sees only its
-//!   share of the ghosts, so a cache moves its windows at the same pace whatever its shard count. A ghost counts only if it returns within eight
+//!   more, as in ARC; a real ratio, the step rounded to the nearest entry). It is a share of the *cache*'s
+//!   capacity, not of the shard's: each shard sees only its share of the ghosts, so a cache moves its windows at
+//!   the same pace whatever its shard count. A ghost counts only if it returns within eight
 //!   times its region's size in evictions: a key that comes back only after a whole loop over more keys than the
 //!   cache holds would not have hit in a somewhat larger region either, and must not pull the window open. The
 //!   ghosts live in a direct-mapped table of one slot per two entries (a newer ghost overwrites an older one in
@@ -273,15 +274,19 @@ impl TinyLfu {
         // Steps and reaches are counted in entries: one entry weighs `unit` (1 without a weigher).
         let unit = self.mean_weight();
         let (age, reach) = (age as u64, GHOST_REACH as u64);
+        // ARC's step: the base step times the ratio of the other kind's ghosts to this kind's when that is larger,
+        // as a real ratio rounded to the nearest unit (a whole ratio would move the rarer kind's side by one step
+        // for anything under twice as many).
+        let step = |this: usize, other: usize| {
+            let (other, this) = (other.max(this) as u64, this as u64);
+            (self.step * unit * other + this / 2) / this
+        };
         match kind {
             Ghost::Window if age * unit <= reach * self.window_max => {
-                self.set_window(self.window_max + self.step * unit * (main / window).max(1) as u64);
+                self.set_window(self.window_max + step(window, main));
             }
             Ghost::Main if age * unit <= reach * (self.size - self.window_max) => {
-                self.set_window(
-                    self.window_max
-                        .saturating_sub(self.step * unit * (window / main).max(1) as u64),
-                );
+                self.set_window(self.window_max.saturating_sub(step(main, window)));
             }
             _ => return,
         }

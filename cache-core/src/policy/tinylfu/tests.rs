@@ -731,3 +731,41 @@ fn the_first_eviction_puts_entries_used_again_since_half_full_in_protected() {
     assert_eq!(list(&p, &slots, Region::Protected), [7, 6, 5, 4, 3, 2, 1]);
     assert_eq!(list(&p, &slots, Region::Probation), [0, 9]);
 }
+
+/// A ghost's step is ARC's: the base step times the ratio of the other kind's ghosts to this kind's when that is
+/// larger, as a real ratio (rounded to the nearest entry), not truncated to a whole one: with 4 main ghosts
+/// against 3 window ghosts a window ghost moves the window by 4/3 of a step, not by one.
+#[test]
+fn a_ghost_steps_by_the_real_ratio_of_the_other_kinds_ghosts() {
+    // A step of 3 entries: 1/5,000 of the whole cache (15 shards of 1,000).
+    let fresh = || {
+        let mut p = TinyLfu::new(1_000, 1_000, false, 15);
+        assert_eq!(p.step, 3);
+        p.set_window(100);
+        p
+    };
+    let mut slots: Vec<Meta> = Vec::new();
+    let ghost = |k: u64| fingerprint(k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    // Four window ghosts and four main ghosts; one window ghost returns: 3 left against 4.
+    let mut p = fresh();
+    for k in 0..4 {
+        p.ghosts.record(ghost(k), Ghost::Window, 1_000);
+        p.ghosts.record(ghost(100 + k), Ghost::Main, 1_000);
+    }
+    assert_eq!((p.ghosts.window, p.ghosts.main), (4, 4));
+    p.adapt(&mut slots, ghost(0));
+    assert_eq!(p.ghosts.window, 3);
+    assert_eq!(p.window_max, 104, "3 x 4/3 (it was 3 x 1, truncated)");
+    // Seven window ghosts against three main ones; a main ghost returns: 7 against 2, and 3 x 7/2 = 10.5 rounds
+    // to 11 (it was 3 x 3).
+    let mut p = fresh();
+    for k in 0..7 {
+        p.ghosts.record(ghost(k), Ghost::Window, 1_000);
+    }
+    for k in 0..3 {
+        p.ghosts.record(ghost(100 + k), Ghost::Main, 1_000);
+    }
+    assert_eq!((p.ghosts.window, p.ghosts.main), (7, 3));
+    p.adapt(&mut slots, ghost(100));
+    assert_eq!(p.window_max, 100 - 11, "3 x 7/2, rounded");
+}
