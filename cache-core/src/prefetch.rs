@@ -98,14 +98,6 @@ impl PublishedProbe {
     }
 }
 
-/// Asks the CPU to fetch the cache line that holds `*value` (its first byte) into every cache level: a hint,
-/// which changes nothing the program can observe. TinyLFU's replay fetches the sketch lines of a chunk of hits
-/// before it counts them, so that their misses overlap (`policy/tinylfu.rs`, `touch_many`).
-#[inline(always)]
-pub(crate) fn fetch<T>(value: &T) {
-    line(std::ptr::from_ref(value).addr());
-}
-
 /// Asks the CPU to fetch the cache line holding `addr` into every cache level. Any address is fine.
 #[inline(always)]
 fn line(addr: usize) {
@@ -145,22 +137,6 @@ mod tests {
         p.publish(Probe { ctrl, mask: 255 });
         p.prefetch(7);
         assert_eq!(p.load(), Probe { ctrl, mask: 255 });
-    }
-
-    /// Fetching live values, a zero-sized one, a vector's own header: nothing the program sees changes.
-    #[test]
-    fn fetching_a_value_changes_nothing() {
-        let mut v = vec![[7u64; 8]; 4];
-        v.reserve(64);
-        for x in &v {
-            fetch(x);
-        }
-        fetch(&());
-        fetch(&v);
-        v[1][3] = 9;
-        fetch(&v[1]);
-        assert_eq!(v[1], [7, 7, 7, 9, 7, 7, 7, 7]);
-        assert_eq!(v.iter().flatten().sum::<u64>(), 7 * 31 + 9);
     }
 
     #[test]

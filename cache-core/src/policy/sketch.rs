@@ -86,13 +86,6 @@ impl Sketch {
         (block, [spot(0), spot(1), spot(2), spot(3)])
     }
 
-    /// Asks the CPU to fetch the cache line of the key's counters (a hint: see [`crate::prefetch::fetch`]), so
-    /// that an [`Self::increment`] of it soon after does not wait for memory.
-    #[inline]
-    pub(crate) fn prefetch(&self, fingerprint: u32) {
-        crate::prefetch::fetch(&self.blocks[self.block(fingerprint)]);
-    }
-
     /// The block that holds the key's counters.
     #[inline]
     fn block(&self, fingerprint: u32) -> usize {

@@ -377,8 +377,7 @@ impl EvictionPolicy for TinyLfu {
     /// Replays in chunks of hits, each in two passes: the list moves and marks, one hit after another, keeping
     /// each hit that counts (not a marked protected entry, see the module docs: whether an entry is marked
     /// depends on the moves of the hits before it, so this is decided in order, on the info word as it is then);
-    /// then the kept hits' sketch increments, their lines fetched first all at once so that their misses overlap.
-    /// Nothing in the moves reads the sketch, so the result is exactly that of one `touch` after another.
+    /// then the kept hits' sketch increments, independent of one another (their cache misses overlap). Nothing in the moves reads the sketch, so the result is exactly that of one `touch` after another.
     ///
     /// A protected hit, most hits on a full cache, is handled without a branch on its mark: it is marked and
     /// kept for counting unless it was marked already. Where the hand moves (the shard's working set a little
@@ -412,10 +411,6 @@ impl EvictionPolicy for TinyLfu {
                 }
             }
             if let Some(uses) = &mut self.uses {
-                // The lines first, all at once (their misses overlap), then the increments.
-                for &(i, f) in &hits[..counted] {
-                    uses.prefetch(i, f);
-                }
                 for &(i, f) in &hits[..counted] {
                     uses.count(i, f);
                 }

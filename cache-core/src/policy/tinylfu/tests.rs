@@ -594,7 +594,12 @@ fn touch_many_is_touch_after_touch() {
     }
     let mut next_key = 64;
     for round in 0..300 {
-        let len = 1 + rand(100) as usize;
+        // Batches across the replay's chunks (128 hits) too: exactly one chunk, one hit more, several.
+        let len = match round % 10 {
+            0 => 128,
+            1 => 129,
+            _ => 1 + rand(400) as usize,
+        };
         // Skewed hits: a few slots often (repeats within a batch), the rest now and then.
         let batch: Vec<u32> = (0..len)
             .map(|_| {

@@ -46,16 +46,6 @@ impl Uses {
         }
     }
 
-    /// Fetches the sketch line that a [`Self::count`] of this key in slot `idx` would touch, unless the slot is
-    /// marked saturated (that count reads no line). A hint only: nothing changes.
-    #[inline]
-    pub(super) fn prefetch(&self, idx: u32, fingerprint: u32) {
-        let (word, bit) = Self::bit(idx);
-        if self.saturated.get(word).is_some_and(|w| w & bit == 0) {
-            self.sketch.prefetch(fingerprint);
-        }
-    }
-
     /// [`Self::count`] for a key not known to be saturated.
     #[inline]
     fn count_fresh(&mut self, idx: u32, fingerprint: u32) {
