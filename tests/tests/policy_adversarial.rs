@@ -669,3 +669,57 @@ fn an_ordered_shard_without_a_weigher_keeps_its_hot_set_through_a_scan() {
     assert!(tiny >= 1_800, "TinyLFU kept {tiny} of 2,000");
     assert_eq!(run(Policy::Lru), 0);
 }
+
+/// A weight bound near `u64::MAX` (a user's "no weight limit") and entries of the largest weight a weigher can
+/// give: TinyLFU computes its shares without overflow (before, a debug build panicked with "attempt to multiply
+/// with overflow" on protected's share, 80 % of main, at the first insert), and the cache still holds at most
+/// `maxsize` entries and keeps a hot set through scans. (The ghost reaches and adaptation steps saturate too;
+/// this trace does not reach a returning main ghost, where the reach of a region near `u64::MAX` overflowed.)
+#[test]
+fn weight_bounds_near_u64_max_do_not_overflow() {
+    for maxsize in [8, 5_000] {
+        for max_weight in [u64::MAX, u64::MAX / 2, u64::MAX / 8 + 1] {
+            let cache = AsyncCache::<u32, u64>::builder()
+                .shards(1)
+                .policy(Policy::TinyLfu)
+                .hasher_seed(7)
+                .maxsize(maxsize)
+                .weigher(|_, _: &u64| u32::MAX)
+                .max_weight(max_weight)
+                .build()
+                .unwrap();
+            // Hot keys used often, then rounds of a scan whose keys come back (window and main ghosts).
+            let hot = (maxsize / 4).max(1) as u32;
+            for _ in 0..10 {
+                for k in 0..hot {
+                    if cache.get(&k).is_none() {
+                        cache.insert(k, u64::from(k));
+                    }
+                }
+            }
+            for round in 0..4u32 {
+                for k in 0..(maxsize as u32 * (1 + round % 2)) {
+                    let k = 1_000_000 + k;
+                    if cache.get(&k).is_none() {
+                        cache.insert(k, u64::from(k));
+                    }
+                }
+                for k in 0..hot {
+                    if cache.get(&k).is_none() {
+                        cache.insert(k, u64::from(k));
+                    }
+                }
+            }
+            assert!(
+                cache.len() <= maxsize,
+                "{maxsize} {max_weight}: {}",
+                cache.len()
+            );
+            let kept = (0..hot).filter(|k| cache.peek(k).is_some()).count();
+            assert!(
+                kept * 10 >= hot as usize * 9,
+                "{maxsize} {max_weight}: {kept} of {hot} hot keys kept"
+            );
+        }
+    }
+}

@@ -160,6 +160,19 @@ fn stamp_use(slots: &mut impl MetaSlots, idx: u32, next: &mut u64, counting_from
     *next += 1;
 }
 
+/// `percent` % of `of`, rounded up or down, without overflow for any `of` (a weigher's bound may be near
+/// `u64::MAX`).
+fn percent_of(of: u64, percent: u64, round_up: bool) -> u64 {
+    let scaled = u128::from(of) * u128::from(percent);
+    let share = if round_up {
+        scaled.div_ceil(100)
+    } else {
+        scaled / 100
+    };
+    // At most `of` for percentages up to 100.
+    u64::try_from(share).unwrap_or(u64::MAX)
+}
+
 /// The 30-bit fingerprint of a key's 64-bit hash that the policy keeps.
 #[inline]
 fn fingerprint(hash: u64) -> u32 {
@@ -191,7 +204,7 @@ impl TinyLfu {
             counting_from: u64::MAX,
             held: 0,
         };
-        this.set_window((size * WINDOW_PERCENT as u64).div_ceil(100));
+        this.set_window(percent_of(size, WINDOW_PERCENT as u64, true));
         this
     }
 
@@ -199,7 +212,7 @@ impl TinyLfu {
     fn set_window(&mut self, window: u64) {
         self.window_max = window.clamp(1, self.size);
         let main = self.size - self.window_max;
-        self.protected_max = main * PROTECTED_PERCENT as u64 / 100;
+        self.protected_max = percent_of(main, PROTECTED_PERCENT as u64, false);
     }
 
     fn main_len(&self) -> usize {
@@ -277,15 +290,18 @@ impl TinyLfu {
         // ARC's step: the base step times the ratio of the other kind's ghosts to this kind's when that is larger,
         // as a real ratio rounded to the nearest unit (a whole ratio would move the rarer kind's side by one step
         // for anything under twice as many).
+        // In u128 and saturating: a weigher's bound may be near `u64::MAX`.
         let step = |this: usize, other: usize| {
-            let (other, this) = (other.max(this) as u64, this as u64);
-            (self.step * unit * other + this / 2) / this
+            let (other, this) = (other.max(this) as u128, this as u128);
+            let step = (u128::from(self.step) * u128::from(unit) * other + this / 2) / this;
+            u64::try_from(step).unwrap_or(u64::MAX)
         };
+        let within = |region: u64| age.saturating_mul(unit) <= reach.saturating_mul(region);
         match kind {
-            Ghost::Window if age * unit <= reach * self.window_max => {
-                self.set_window(self.window_max + step(window, main));
+            Ghost::Window if within(self.window_max) => {
+                self.set_window(self.window_max.saturating_add(step(window, main)));
             }
-            Ghost::Main if age * unit <= reach * (self.size - self.window_max) => {
+            Ghost::Main if within(self.size - self.window_max) => {
                 self.set_window(self.window_max.saturating_sub(step(main, window)));
             }
             _ => return,
@@ -520,21 +536,22 @@ impl EvictionPolicy for TinyLfu {
         // main is over its own. (Less than its share by less than an entry is as full as entries of that weight
         // fill it: a window whose share is not a multiple of the entries' weight would otherwise never be full,
         // and main's victim would go without a contest for good: LRU.)
-        let (evicted, kind) =
-            if window.len == 0 || window.weight + self.mean_weight() <= self.window_max {
-                if victim == NIL {
-                    (window.tail, Ghost::Window)
-                } else {
-                    (victim, Ghost::Main)
-                }
-            } else if victim == NIL {
+        let (evicted, kind) = if window.len == 0
+            || window.weight.saturating_add(self.mean_weight()) <= self.window_max
+        {
+            if victim == NIL {
                 (window.tail, Ghost::Window)
-            } else if self.admit(window.tail, victim) {
-                self.move_to(slots, window.tail, Region::Window, Region::Probation);
-                (victim, Ghost::Main)
             } else {
-                (window.tail, Ghost::Window)
-            };
+                (victim, Ghost::Main)
+            }
+        } else if victim == NIL {
+            (window.tail, Ghost::Window)
+        } else if self.admit(window.tail, victim) {
+            self.move_to(slots, window.tail, Region::Window, Region::Probation);
+            (victim, Ghost::Main)
+        } else {
+            (window.tail, Ghost::Window)
+        };
         self.ghosts
             .record(self.fingerprint_of(evicted), kind, self.capacity);
         Some(evicted)
