@@ -77,23 +77,15 @@ impl Sketch {
     #[inline(always)]
     fn spots(&self, fingerprint: u32) -> (usize, [(usize, u32); 4]) {
         let fp = fingerprint & ((1 << 30) - 1);
-        let block = self.block(fp);
+        #[allow(clippy::cast_possible_truncation)]
+        // `(fp * len) >> 30` is below `len` for fp < 2^30
+        let block = ((u64::from(fp) * self.blocks.len() as u64) >> 30) as usize;
         let x = fp.wrapping_mul(0x9E37_79B9) ^ (fp >> 15);
         let spot = |i: u32| {
             let byte = (x >> (8 * i)) & 0xff;
             ((2 * i + (byte & 1)) as usize & 7, ((byte >> 1) & 15) * 4)
         };
         (block, [spot(0), spot(1), spot(2), spot(3)])
-    }
-
-    /// The block that holds the key's counters.
-    #[inline]
-    fn block(&self, fingerprint: u32) -> usize {
-        let fp = fingerprint & ((1 << 30) - 1);
-        #[allow(clippy::cast_possible_truncation)]
-        // `(fp * len) >> 30` is below `len` for fp < 2^30
-        let block = ((u64::from(fp) * self.blocks.len() as u64) >> 30) as usize;
-        block
     }
 
     /// The estimated recent use count of the key with this fingerprint (30 bits), `0..=15`.

@@ -123,14 +123,20 @@ const STAMP_BITS: u32 = 60;
 const STAMP: u64 = (1 << STAMP_BITS) - 1;
 const USE: u64 = 1 << STAMP_BITS;
 
-/// The uses a slot's stamp word (`stamp_of`, while unordered) counts for the sketch: all of them if its last use
-/// came at or after `counting_from` (or while that is still `u64::MAX`: the shard never held half its capacity),
-/// else half, rounded up (as if the sketch had aged once since). Every stamped slot counts at least one use, so
-/// the result is at least one too.
+/// Whether a slot's stamp word (`stamp_of`, while unordered) says that its last use came at or after
+/// `counting_from`, or that the shard never held half its capacity (`counting_from` still `u64::MAX`).
+#[inline]
+fn used_since_half_full(word: u64, counting_from: u64) -> bool {
+    word & STAMP >= counting_from || counting_from == u64::MAX
+}
+
+/// The uses a slot's stamp word (`stamp_of`, while unordered) counts for the sketch: all of them if it was used
+/// since half full (`used_since_half_full`), else half, rounded up (as if the sketch had aged once since). Every
+/// stamped slot counts at least one use, so the result is at least one too.
 #[inline]
 fn counted_uses(word: u64, counting_from: u64) -> u64 {
     let count = word >> STAMP_BITS;
-    if word & STAMP >= counting_from || counting_from == u64::MAX {
+    if used_since_half_full(word, counting_from) {
         count
     } else {
         count.div_ceil(2)
@@ -143,7 +149,7 @@ fn counted_uses(word: u64, counting_from: u64) -> u64 {
 /// earlier uses halved, rounded up, plus the later ones in full: at least two exactly when that holds.)
 #[inline]
 fn used_again_since_half_full(word: u64, counting_from: u64) -> bool {
-    word >> STAMP_BITS >= 2 && (word & STAMP >= counting_from || counting_from == u64::MAX)
+    word >> STAMP_BITS >= 2 && used_since_half_full(word, counting_from)
 }
 
 /// Marks, in `TinyLfu::order`'s sorted stamps, an entry bound for protected (stamps stay below `1 << STAMP_BITS`).
