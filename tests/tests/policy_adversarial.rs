@@ -723,3 +723,47 @@ fn weight_bounds_near_u64_max_do_not_overflow() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// With a weigher, the first eviction of a shard that started unordered keeps the newest entry in the window
+    /// whatever it weighs (as the window always keeps its last entry), so that eviction is a contest: a key used
+    /// often while the shard filled, main's least recent entry, survives it (the window's candidate, used once,
+    /// goes). (Before: a newest entry heavier than the window's share, 1 % of `max_weight`, left the window empty,
+    /// and main's least recent entry went without a contest: the hot key.)
+    #[test]
+    fn a_heavy_newest_entry_does_not_empty_the_window_at_the_first_eviction(
+        entries in 12..=30u32,
+        share in 1..=3u64,
+        newest in 1..=9u32,
+        hot_uses in 8..=15u32,
+        seed in any::<u64>(),
+    ) {
+        let cache = AsyncCache::<u32, u64>::builder()
+            .shards(1)
+            .policy(Policy::TinyLfu)
+            .hasher_seed(seed)
+            .maxsize(entries as usize)
+            .weigher(|_, v: &u64| weight_of(*v))
+            .max_weight(share * 100)
+            .build()
+            .unwrap();
+        // Entries of weight 1 but the newest, of up to three times the window's share (1 % of `max_weight`): the
+        // entry count is the bound, and the window's share is a small part of it.
+        cache.insert(0, value(1, 0));
+        for _ in 0..hot_uses {
+            prop_assert!(cache.get(&0).is_some());
+        }
+        for k in 1..entries - 1 {
+            cache.insert(k, value(1, k));
+        }
+        cache.insert(entries - 1, value(newest, entries - 1));
+        prop_assert_eq!(cache.len(), entries as usize);
+        // The first eviction.
+        cache.insert(1_000, value(1, 1_000));
+        prop_assert!(cache.contains_key(&0), "the hot key was evicted (newest weighs {} of share {})", newest, share);
+        prop_assert!(cache.contains_key(&1_000));
+        prop_assert_eq!(cache.len(), entries as usize);
+    }
+}

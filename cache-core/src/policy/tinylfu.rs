@@ -23,10 +23,15 @@
 //!   protected's hand drops back to it, marked entries having their second chance first): the candidate
 //!   enters main (probation's front) only if the sketch says it was used more often than the victim, which is
 //!   then evicted; otherwise the candidate is evicted. A victim that has turned away more candidates in a row
-//!   than the shard holds entries, without being used meanwhile, loses the next contest all the same, so that a
+//!   than the shard holds entries (at that contest: with a weigher, the entries it holds, not `capacity`),
+//!   without being used meanwhile, loses the next contest all the same, so that a
 //!   victim whose estimate is inflated by collisions with hot keys' counters cannot freeze main for good (the
 //!   sketch's seeded hashing already keeps a client from aiming keys at counters). If the window holds less than
-//!   its share by at least an entry of the mean weight (it just grew), main's victim goes without a contest.
+//!   its share by at least an entry of the mean weight (it just grew), main's victim goes without a contest, and
+//!   so it does while the window is empty: main is over its share then. The window is empty only for a moment:
+//!   after a contest admitted its only entry (with a weigher, an insert may need more evictions before it lands:
+//!   they take main's victims), or after removals, until the next insert lands in it. The first eviction of a
+//!   shard that started unordered leaves the newest entry in it whatever that weighs (see below).
 //! * **Inserts always land.** A new entry goes to the window's front and the window always keeps at least one
 //!   slot, so the entry evicted to make room for an insert is never the inserted one: a `get` right after an
 //!   `insert` finds the value (barring expiry). Admission decides only later, whether the entry moves on from
@@ -37,7 +42,8 @@
 //!   window been larger, so the window grows; one found among main's ghosts would have hit had main been larger,
 //!   so the window shrinks. A step is 1/`STEP_DIVISOR` of the whole cache's capacity (at least one entry),
 //!   times the ratio of the other kind's ghosts to this kind's when that is larger (the rarer signal weighs
-//!   more, as in ARC; a real ratio, the step rounded to the nearest entry). It is a share of the *cache*'s
+//!   more, as in ARC; a real ratio: the step, in weight, is rounded to the nearest unit of weight, which without
+//!   a weigher is the nearest entry). It is a share of the *cache*'s
 //!   capacity, not of the shard's: each shard sees only its share of the ghosts, so a cache moves its windows at
 //!   the same pace whatever its shard count. A ghost counts only if it returns within eight
 //!   times its region's size in evictions: a key that comes back only after a whole loop over more keys than the
@@ -57,7 +63,8 @@
 //! [`EvictionPolicy::order`] then sorts the slots by stamp into the lists (the most recent into the window; of the
 //! rest, those used at least twice, once or more since the shard first held half its capacity, into protected, up
 //! to its share, as hits in probation would have promoted them in an ordered shard; the others into probation)
-//! and allocates the sketch, seeded with those counts. The uses since the shard first held
+//! and allocates the sketch, seeded with those counts. (The window gets the newest entry even if that weighs more
+//! than its share, as `rebalance` keeps the window's last entry.) The uses since the shard first held
 //! half its capacity (in entries or in weight) count in full, as an ordered shard's sketch counts them; earlier
 //! ones at half (rounded up, at least one per entry), as if the sketch had aged once since. A shard that never fills pays for no
 //! sketch and its hits cost about what LRU's do. Shards larger than `UNORDERED_MAX` keep their lists from
@@ -293,9 +300,10 @@ impl TinyLfu {
         // Steps and reaches are counted in entries: one entry weighs `unit` (1 without a weigher).
         let unit = self.mean_weight();
         let (age, reach) = (age as u64, GHOST_REACH as u64);
-        // ARC's step: the base step times the ratio of the other kind's ghosts to this kind's when that is larger,
-        // as a real ratio rounded to the nearest unit (a whole ratio would move the rarer kind's side by one step
-        // for anything under twice as many).
+        // ARC's step: the base step (in entries of weight `unit`) times the ratio of the other kind's ghosts to
+        // this kind's when that is larger, as a real ratio, rounded to the nearest unit of weight (to the nearest
+        // entry without a weigher; a whole ratio would move the rarer kind's side by one step for anything under
+        // twice as many).
         // In u128 and saturating: a weigher's bound may be near `u64::MAX`.
         let step = |this: usize, other: usize| {
             let (other, this) = (other.max(this) as u128, this as u128);
@@ -322,8 +330,8 @@ impl TinyLfu {
     }
 
     /// Whether the window's `candidate` should replace main's `victim`: if it was used more often, or if the
-    /// victim has already won more contests in a row than the shard holds entries (see the module docs; a use
-    /// of the victim moves it off probation's tail, and the next victim starts counting afresh).
+    /// victim has already won more contests in a row than the shard holds entries now (see the module docs; a
+    /// use of the victim moves it off probation's tail, and the next victim starts counting afresh).
     fn admit(&mut self, candidate: u32, victim: u32) -> bool {
         if self.frequency(candidate) > self.frequency(victim) {
             return true;
@@ -333,7 +341,8 @@ impl TinyLfu {
             self.wins = 0;
         }
         self.wins += 1;
-        if self.wins > self.capacity {
+        // The entries held, not `capacity`: a weigher may bound the shard at far fewer entries than that.
+        if self.wins > self.tracked() {
             self.last_victim = NIL;
             return true;
         }
@@ -497,14 +506,16 @@ impl EvictionPolicy for TinyLfu {
         self.uses = Some(uses);
         by_use.sort_unstable();
         // Oldest first, so the newest end up at the fronts: the most recent entries weighing up to `window_max`
-        // in the window; of the rest, those used again since the shard first held half its capacity in protected
-        // (the most recent of them, up to protected's share: what an ordered shard's protected would hold, its
-        // entries promoted by a hit in probation), the others in probation.
+        // in the window, and the newest one always (the window keeps its last entry even if that weighs more
+        // than its share, as `rebalance` does: an empty window has no candidate, and the first eviction's victim
+        // would go from main without a contest); of the rest, those used again since the shard first held half
+        // its capacity in protected (the most recent of them, up to protected's share: what an ordered shard's
+        // protected would hold, its entries promoted by a hit in probation), the others in probation.
         let mut to_main = len;
         let mut window = 0;
         for &(_, i) in by_use.iter().rev() {
             window += slots.weight(i);
-            if window > self.window_max {
+            if window > self.window_max && to_main < len {
                 break;
             }
             to_main -= 1;

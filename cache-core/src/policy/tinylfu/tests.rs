@@ -1,4 +1,4 @@
-use super::super::Meta;
+use super::super::{Meta, Slots};
 use super::ghosts::{Ghost, GHOST_REACH};
 use super::*;
 
@@ -14,45 +14,85 @@ fn list(p: &TinyLfu, slots: &[Meta], region: Region) -> Vec<u32> {
     out
 }
 
-/// A store's part, for tests: slots `0..n`, hashes `hash(i)`, evicting through `victim` as the store does.
+/// A store's part, for tests: slots `0..n`, hashes `hash(i)`, evicting through `victim` as the store does; with
+/// a weigher, each slot's weight beside it (`weights`, empty without one: every entry weighs 1).
 struct Harness {
     p: TinyLfu,
     slots: Vec<Meta>,
+    weights: Vec<u32>,
 }
 
 impl Harness {
     /// Counting from the first insert (a shard's sketch starts only once it is half full).
     fn new(capacity: usize) -> Self {
-        let mut p = TinyLfu::new(capacity, capacity as u64, false, 1);
-        p.uses = Some(uses::Uses::new(capacity, capacity));
+        Self::weighted(capacity, capacity as u64, capacity)
+    }
+
+    /// A shard of up to `capacity` entries weighing up to `size` together, expected to hold `entries` when full
+    /// (what sizes the sketch); counting from the first insert. Without inserts by `insert_weighing` it is the
+    /// same as `new(capacity)` if `size` is `capacity`.
+    fn weighted(capacity: usize, size: u64, entries: usize) -> Self {
+        let mut p = TinyLfu::new(capacity, size, false, 1);
+        p.uses = Some(uses::Uses::new(capacity, entries));
         Self {
             p,
             slots: Vec::new(),
+            weights: Vec::new(),
         }
     }
 
+    /// The policy and the slots as the store lends them.
+    fn parts(&mut self) -> (&mut TinyLfu, Slots<'_>) {
+        let slots = Slots {
+            meta: &mut self.slots,
+            weight: &self.weights,
+        };
+        (&mut self.p, slots)
+    }
+
     fn insert(&mut self, hash: u64) -> u32 {
+        assert!(
+            self.weights.is_empty(),
+            "a weighted harness: insert_weighing"
+        );
         let idx = u32::try_from(self.slots.len()).unwrap();
         self.slots.push(Meta::default());
         self.p.insert(&mut self.slots, idx, hash);
         idx
     }
 
+    /// Inserts an entry of weight `weight` (every entry must have one then).
+    fn insert_weighing(&mut self, hash: u64, weight: u32) -> u32 {
+        assert_eq!(self.weights.len(), self.slots.len(), "every entry weighed");
+        let idx = u32::try_from(self.slots.len()).unwrap();
+        self.slots.push(Meta::default());
+        self.weights.push(weight);
+        let (p, mut slots) = self.parts();
+        p.insert(&mut slots, idx, hash);
+        idx
+    }
+
     fn touch(&mut self, idx: u32) {
-        self.p.touch(&mut self.slots, idx);
+        let (p, mut slots) = self.parts();
+        p.touch(&mut slots, idx);
     }
 
     /// Evicts the victim as the store does (remove, then move the last slot into the hole); returns it and the
     /// slot that moved into its place, if any.
     fn evict(&mut self) -> (u32, Option<u32>) {
-        let v = self.p.victim(&mut self.slots).unwrap();
-        self.p.remove(&mut self.slots, v);
+        let (p, mut slots) = self.parts();
+        let v = p.victim(&mut slots).unwrap();
+        p.remove(&mut slots, v);
         self.slots.swap_remove(v as usize);
+        if !self.weights.is_empty() {
+            self.weights.swap_remove(v as usize);
+        }
         let last = u32::try_from(self.slots.len()).unwrap();
         if v == last {
             (v, None)
         } else {
-            self.p.relocate(&mut self.slots, last, v);
+            let (p, mut slots) = self.parts();
+            p.relocate(&mut slots, last, v);
             (v, Some(last))
         }
     }
@@ -322,41 +362,64 @@ fn a_ghost_that_returns_too_late_does_not_count() {
     assert_eq!(h.p.ghosts.take(fp), None, "taken all the same");
 }
 
-/// A victim whose estimate is inflated (its counters collide with hot keys') and that is never used itself turns
-/// candidates away only as many times in a row as the shard holds entries: then the next candidate gets in.
-#[test]
-fn a_victim_that_keeps_winning_unused_is_evicted_at_last() {
-    let capacity = 10;
-    let mut h = Harness::new(capacity);
-    for k in 0..capacity as u64 {
-        h.insert(k);
+/// Fills `h` with `entries` entries of weight `weight` (none without a weigher), inflates the estimate of main's
+/// victim (slot 0, never used) and counts the contests it wins before it is evicted all the same: each new key is
+/// used three times in the window, more than any victim not inflated.
+fn turned_away_by_an_inflated_victim(mut h: Harness, entries: u64, weight: Option<u32>) -> usize {
+    let insert = |h: &mut Harness, k: u64| match weight {
+        Some(w) => h.insert_weighing(k, w),
+        None => h.insert(k),
+    };
+    for k in 0..entries {
+        insert(&mut h, k);
     }
+    assert_eq!(h.p.tracked() as u64, entries);
     // Slot 0 is probation's least recent entry; its estimate reads 15 without a use of it.
     let fp = h.p.fingerprint_of(0);
     for _ in 0..20 {
         h.p.uses.as_mut().unwrap().sketch.increment(fp);
     }
-    let mut turned_away = 0;
-    for k in 100..200u64 {
-        // Each new key is used three times in the window: more than any victim not inflated.
+    let last = u32::try_from(entries - 1).unwrap();
+    for (turned_away, k) in (100..2_000u64).enumerate() {
         let (victim, moved) = h.evict();
         if victim == 0 {
             assert_eq!(
                 moved,
-                Some(9),
+                Some(last),
                 "the candidate in the last slot moves into the hole"
             );
-            break;
+            return turned_away;
         }
-        assert_eq!(victim, 9, "the candidate loses");
-        turned_away += 1;
-        let idx = h.insert(k);
+        assert_eq!(victim, last, "the candidate loses");
+        let idx = insert(&mut h, k);
         h.touch(idx);
         h.touch(idx);
     }
+    panic!("the inflated victim was never evicted");
+}
+
+/// A victim whose estimate is inflated (its counters collide with hot keys') and that is never used itself turns
+/// candidates away only as many times in a row as the shard holds entries: then the next candidate gets in.
+#[test]
+fn a_victim_that_keeps_winning_unused_is_evicted_at_last() {
     assert_eq!(
-        turned_away, capacity,
-        "one contest more than the shard's capacity"
+        turned_away_by_an_inflated_victim(Harness::new(10), 10, None),
+        10,
+        "one contest more than the shard holds entries"
+    );
+}
+
+/// The same in a shard a weigher bounds at far fewer entries than its `capacity`: the victim wins as many
+/// contests as the shard holds entries, not as its `capacity` allows (before: 59 contests for 10 entries, until
+/// the sketch's ageing brought the victim's estimate below the candidates').
+#[test]
+fn a_pinned_victim_in_a_weighted_shard_goes_after_as_many_contests_as_entries_held() {
+    // Up to 1,000 entries weighing 100 together: ten entries of weight 10.
+    let h = Harness::weighted(1_000, 100, 10);
+    assert_eq!(
+        turned_away_by_an_inflated_victim(h, 10, Some(10)),
+        10,
+        "one contest more than the shard holds entries"
     );
 }
 
@@ -773,4 +836,48 @@ fn a_ghost_steps_by_the_real_ratio_of_the_other_kinds_ghosts() {
     assert_eq!((p.ghosts.window, p.ghosts.main), (7, 3));
     p.adapt(&mut slots, ghost(100));
     assert_eq!(p.window_max, 100 - 11, "3 x 7/2, rounded");
+}
+
+/// With a weigher, the first eviction of an unordered shard leaves the newest entry in the window even when it
+/// weighs more than the window's share (as `rebalance` keeps the window's last entry): the first victim is then
+/// decided by a contest, not taken from main without one. (Before: an empty window, and probation's least recent
+/// entry, used more than the newest, evicted.)
+#[test]
+fn the_first_eviction_keeps_a_heavy_newest_entry_in_the_window() {
+    // Ten entries of weight 1 under a bound of 1,000 (window share 10), but the newest weighs 50.
+    let mut p = TinyLfu::new(10, 1_000, true, 1);
+    assert_eq!(p.window_max, 10);
+    let (mut meta, mut weight) = (Vec::new(), Vec::new());
+    let hash = |i: u32| u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for i in 0..10 {
+        meta.push(Meta::default());
+        weight.push(if i == 9 { 50 } else { 1 });
+        let mut slots = Slots {
+            meta: &mut meta,
+            weight: &weight,
+        };
+        p.insert(&mut slots, i, hash(i));
+        if i == 0 {
+            // Used often before half full: main's victim (the least recent), with the highest estimate.
+            for _ in 0..8 {
+                p.touch(&mut slots, 0);
+            }
+        }
+    }
+    let mut slots = Slots {
+        meta: &mut meta,
+        weight: &weight,
+    };
+    p.order(&mut slots, 10);
+    assert_eq!(
+        list(&p, slots.meta, Region::Window),
+        [9],
+        "the newest, over the share"
+    );
+    assert_eq!(p.lists[Region::Window as usize].weight, 50);
+    assert_eq!(*list(&p, slots.meta, Region::Probation).last().unwrap(), 0);
+    assert!(p.frequency(0) > p.frequency(9));
+    // A contest: the newest, used once, loses to slot 0.
+    assert_eq!(p.victim(&mut slots), Some(9));
+    assert_eq!(p.ghosts.window, 1, "a candidate turned away");
 }
