@@ -43,9 +43,10 @@
 //!   so the window shrinks. A step is 1/`STEP_DIVISOR` of the whole cache's capacity (at least one entry),
 //!   times the ratio of the other kind's ghosts to this kind's when that is larger (the rarer signal weighs
 //!   more, as in ARC; a real ratio: the step, in weight, is rounded to the nearest unit of weight, which without
-//!   a weigher is the nearest entry). It is a share of the *cache*'s
-//!   capacity, not of the shard's: each shard sees only its share of the ghosts, so a cache moves its windows at
-//!   the same pace whatever its shard count. A ghost counts only if it returns within eight
+//!   a weigher is the nearest entry). The counts are the ghosts left once the returning one is taken out: on its
+//!   side one less than ARC's |B1| or |B2| at the hit (ARC's own count measured no better). The step is a share
+//!   of the *cache*'s capacity, not of the shard's: each shard sees only its share of the ghosts, so a cache
+//!   moves its windows at the same pace whatever its shard count. A ghost counts only if it returns within eight
 //!   times its region's size in evictions: a key that comes back only after a whole loop over more keys than the
 //!   cache holds would not have hit in a somewhat larger region either, and must not pull the window open. The
 //!   ghosts live in a direct-mapped table of one slot per two entries (a newer ghost overwrites an older one in
@@ -63,12 +64,15 @@
 //! [`EvictionPolicy::order`] then sorts the slots by stamp into the lists (the most recent into the window; of the
 //! rest, those used at least twice, once or more since the shard first held half its capacity, into protected, up
 //! to its share, as hits in probation would have promoted them in an ordered shard; the others into probation)
-//! and allocates the sketch, seeded with those counts. (The window gets the newest entry even if that weighs more
-//! than its share, as `rebalance` keeps the window's last entry.) The uses since the shard first held
-//! half its capacity (in entries or in weight) count in full, as an ordered shard's sketch counts them; earlier
-//! ones at half (rounded up, at least one per entry), as if the sketch had aged once since. A shard that never fills pays for no
-//! sketch and its hits cost about what LRU's do. Shards larger than `UNORDERED_MAX` keep their lists from
-//! the start and allocate the sketch once they first hold half their capacity.
+//! and allocates the sketch, seeded with those counts. The uses since the shard first held half its capacity (in
+//! entries or in weight) count in full, as an ordered shard's sketch counts them; earlier ones at half (rounded
+//! up, at least one per entry), as if the sketch had aged once since. The window gets the newest entry even if
+//! that weighs more than its share, as `rebalance` keeps the window's last entry. Protected's entries go in
+//! unmarked, as a hit in probation leaves the entry it promotes in an ordered shard: their next hit counts in the
+//! sketch and marks them (the stamp tells how often and how lately an entry was used, not whether an ordered
+//! shard would have marked it since; marking those used three times or more measured no better). A shard that
+//! never fills pays for no sketch and its hits cost about what LRU's do. Shards larger than `UNORDERED_MAX` keep
+//! their lists from the start and allocate the sketch once they first hold half their capacity.
 
 mod ghosts;
 mod lists;
@@ -296,6 +300,8 @@ impl TinyLfu {
         let Some((kind, age)) = self.ghosts.take(fingerprint) else {
             return;
         };
+        // The ghosts left once this one is taken out: on its side one less than ARC's |B1| or |B2| at the hit
+        // (ARC's own count measured no better: `docs/design/eviction-policy.md`, "Review items").
         let (window, main) = (self.ghosts.window.max(1), self.ghosts.main.max(1));
         // Steps and reaches are counted in entries: one entry weighs `unit` (1 without a weigher).
         let unit = self.mean_weight();
