@@ -401,6 +401,33 @@ enum Start {
     OrderedWeighted,
 }
 
+impl Start {
+    const ALL: [Start; 3] = [
+        Start::Unordered,
+        Start::UnorderedWeighted,
+        Start::OrderedWeighted,
+    ];
+
+    /// An unordered start, with a weigher or without.
+    fn unordered(weighted: bool) -> Self {
+        if weighted {
+            Start::UnorderedWeighted
+        } else {
+            Start::Unordered
+        }
+    }
+}
+
+/// Any start. (The same strategy as when each property spelled it out: the saved regression case still replays
+/// the same input.)
+fn starts() -> impl Strategy<Value = Start> {
+    prop_oneof![
+        Just(Start::Unordered),
+        Just(Start::UnorderedWeighted),
+        Just(Start::OrderedWeighted)
+    ]
+}
+
 const ENTRY_WEIGHT: u32 = 10;
 
 fn admission_cache(
@@ -491,7 +518,7 @@ proptest! {
     /// twice, in both starts, with and without a weigher; LRU keeps none of it.
     #[test]
     fn a_hot_set_survives_a_scan(
-        start in prop_oneof![Just(Start::Unordered), Just(Start::UnorderedWeighted), Just(Start::OrderedWeighted)],
+        start in starts(),
         entries in 60..=200usize,
         hot_pct in 5..=30u32,
         uses in 8..=15u32,
@@ -513,7 +540,7 @@ proptest! {
     /// shard seeds its sketch with them (at half), so they outrank a scan's keys (the first review bug).
     #[test]
     fn an_unordered_shard_remembers_uses_while_it_fills(
-        weighted in any::<bool>(),
+        start in any::<bool>().prop_map(Start::unordered),
         entries in 60..=200usize,
         hot_pct in 5..=30u32,
         uses in 8..=15u32,
@@ -521,7 +548,6 @@ proptest! {
         scan_uses in 1..=2u32,
         seed in any::<u64>(),
     ) {
-        let start = if weighted { Start::UnorderedWeighted } else { Start::Unordered };
         let hot = (entries as u32 * hot_pct / 100).max(2);
         let cold_before = entries as u32 * before_pct / 100;
         let tiny = hot_kept_after_scan(start, Policy::TinyLfu, entries, Scenario { hot, uses, cold_before, scan_uses }, seed);
@@ -576,7 +602,7 @@ proptest! {
     /// tenth of them, and without 66a3cb4's "half full in weight".)
     #[test]
     fn a_new_hot_set_is_admitted_over_old_keys_in_probation(
-        start in prop_oneof![Just(Start::Unordered), Just(Start::UnorderedWeighted), Just(Start::OrderedWeighted)],
+        start in starts(),
         entries in 60..=160usize,
         new_pct in 40..=70u32,
         seed in any::<u64>(),
@@ -627,11 +653,7 @@ fn a_window_share_off_the_entries_weight_still_runs_contests() {
 /// without a contest, so the new keys pushed each other out of probation: 0 of 24 hits after 2,000 rounds.)
 #[test]
 fn an_old_hot_set_in_protected_gives_way_to_a_new_one() {
-    for start in [
-        Start::Unordered,
-        Start::UnorderedWeighted,
-        Start::OrderedWeighted,
-    ] {
+    for start in Start::ALL {
         for entries in [60, 101] {
             let new = entries as u32 * 40 / 100;
             let hits = new_hot_hits(start, entries, 40, 15, true, 200, 1);
@@ -688,26 +710,20 @@ fn weight_bounds_near_u64_max_do_not_overflow() {
                 .max_weight(max_weight)
                 .build()
                 .unwrap();
-            // Hot keys used often, then rounds of a scan whose keys come back (window and main ghosts).
+            // Hot keys used often, then rounds of a scan whose keys come back (window and main ghosts). (The
+            // weigher gives every value the largest weight: `use_key`'s values weigh that too.)
             let hot = (maxsize / 4).max(1) as u32;
             for _ in 0..10 {
                 for k in 0..hot {
-                    if cache.get(&k).is_none() {
-                        cache.insert(k, u64::from(k));
-                    }
+                    use_key(&cache, k);
                 }
             }
             for round in 0..4u32 {
                 for k in 0..(maxsize as u32 * (1 + round % 2)) {
-                    let k = 1_000_000 + k;
-                    if cache.get(&k).is_none() {
-                        cache.insert(k, u64::from(k));
-                    }
+                    use_key(&cache, 1_000_000 + k);
                 }
                 for k in 0..hot {
-                    if cache.get(&k).is_none() {
-                        cache.insert(k, u64::from(k));
-                    }
+                    use_key(&cache, k);
                 }
             }
             assert!(

@@ -166,19 +166,18 @@ fn truncated_record_is_an_error() {
     );
 }
 
+/// `e` refuses a compressed file and names `tool`, the command that decompresses it.
+fn assert_compressed(e: &TraceFileError, tool: &str) {
+    assert!(
+        matches!(e, TraceFileError::Compressed { tool: t, .. } if *t == tool),
+        "{e}"
+    );
+}
+
 #[test]
 fn compressed_files_are_refused_by_name_and_by_content() {
     let e = TraceFile::parse("/data/w106.oracleGeneral.bin.zst").unwrap_err();
-    assert!(
-        matches!(
-            e,
-            TraceFileError::Compressed {
-                tool: "zstd -d",
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert_compressed(&e, "zstd -d");
     assert!(
         e.to_string()
             .contains("zstd -d /data/w106.oracleGeneral.bin.zst"),
@@ -188,29 +187,9 @@ fn compressed_files_are_refused_by_name_and_by_content() {
     let mut bytes = vec![0x28, 0xB5, 0x2F, 0xFD];
     bytes.resize(48, 0);
     let path = dir.write("looks.bin", &bytes);
-    let e = read(path.to_str().unwrap()).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            TraceFileError::Compressed {
-                tool: "zstd -d",
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert_compressed(&read(path.to_str().unwrap()).unwrap_err(), "zstd -d");
     let path = dir.write("looks.txt", &[0x1F, 0x8B, 8, 0]);
-    let e = read(path.to_str().unwrap()).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            TraceFileError::Compressed {
-                tool: "gzip -d",
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert_compressed(&read(path.to_str().unwrap()).unwrap_err(), "gzip -d");
 }
 
 #[test]

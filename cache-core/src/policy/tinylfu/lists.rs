@@ -203,6 +203,7 @@ mod tests {
     use std::collections::VecDeque;
 
     use super::super::super::{EvictionPolicy, Meta, NIL};
+    use super::super::tests::lcg;
     use super::super::uses::Uses;
     use super::super::{TinyLfu, USED_IN_PROTECTED};
     use super::Region;
@@ -244,13 +245,7 @@ mod tests {
     /// one-by-one moves do.
     #[test]
     fn a_demotion_is_tail_to_front_moves_then_a_drop() {
-        let mut state = 0x0DE_u64;
-        let mut rand = move |n: u64| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) % n.max(1)
-        };
+        let mut rand = lcg(0x0DE);
         let mut seen = [false; 3];
         for case in 0..600 {
             let cap = 2 + rand(60) as u32;

@@ -14,6 +14,18 @@ fn list(p: &TinyLfu, slots: &[Meta], region: Region) -> Vec<u32> {
     out
 }
 
+/// A small seeded random stream for the TinyLFU tests (a 64-bit LCG): each call gives a number below `n` (0 for
+/// `n` 0).
+pub(super) fn lcg(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed;
+    move |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n.max(1)
+    }
+}
+
 /// A store's part, for tests: slots `0..n`, hashes `hash(i)`, evicting through `victim` as the store does; with
 /// a weigher, each slot's weight beside it (`weights`, empty without one: every entry weighs 1).
 struct Harness {
@@ -643,13 +655,7 @@ fn a_promotion_into_a_fully_marked_protected_drops_the_oldest() {
 /// same lists, same marks, same sketch estimates, after random hits, promotions and evictions.
 #[test]
 fn touch_many_is_touch_after_touch() {
-    let mut state = 0x5EED_u64;
-    let mut rand = move |n: u64| {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 33) % n
-    };
+    let mut rand = lcg(0x5EED);
     let (mut one, mut many) = (Harness::new(64), Harness::new(64));
     for k in 0..64 {
         one.insert(k);
