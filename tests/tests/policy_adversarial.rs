@@ -511,6 +511,38 @@ fn hot_kept_after_scan(
     (0..hot).filter(|k| cache.contains_key(k)).count()
 }
 
+impl Scenario {
+    /// A hot set of `hot_pct` % of the shard's `entries` (at least two keys).
+    fn new(entries: usize, hot_pct: u32, uses: u32, cold_before: u32, scan_uses: u32) -> Self {
+        Self {
+            hot: (entries as u32 * hot_pct / 100).max(2),
+            uses,
+            cold_before,
+            scan_uses,
+        }
+    }
+}
+
+/// TinyLFU keeps the hot set through the scan, at most one key lost: a probation victim that turns away as many
+/// candidates in a row as the shard holds entries loses the next contest all the same (the guard against a
+/// collision-inflated victim).
+fn tinylfu_keeps_the_hot_set(
+    start: Start,
+    entries: usize,
+    s: Scenario,
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let tiny = hot_kept_after_scan(start, Policy::TinyLfu, entries, s, seed);
+    prop_assert!(
+        tiny + 1 >= s.hot as usize,
+        "{:?}: TinyLFU kept {} of {} hot keys",
+        start,
+        tiny,
+        s.hot
+    );
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
@@ -525,15 +557,10 @@ proptest! {
         scan_uses in 1..=2u32,
         seed in any::<u64>(),
     ) {
-        let hot = (entries as u32 * hot_pct / 100).max(2);
         // Hot uses after half full: what both starts count.
-        let cold_before = entries as u32 / 2 + 1;
-        let tiny = hot_kept_after_scan(start, Policy::TinyLfu, entries, Scenario { hot, uses, cold_before, scan_uses }, seed);
-        let lru = hot_kept_after_scan(start, Policy::Lru, entries, Scenario { hot, uses, cold_before, scan_uses }, seed);
-        prop_assert_eq!(lru, 0);
-        // At most one hot key lost: a probation victim that turns away as many candidates in a row as the shard
-        // holds entries loses the next contest all the same (the guard against a collision-inflated victim).
-        prop_assert!(tiny + 1 >= hot as usize, "{:?}: TinyLFU kept {} of {} hot keys", start, tiny, hot);
+        let s = Scenario::new(entries, hot_pct, uses, entries as u32 / 2 + 1, scan_uses);
+        prop_assert_eq!(hot_kept_after_scan(start, Policy::Lru, entries, s, seed), 0);
+        tinylfu_keeps_the_hot_set(start, entries, s, seed)?;
     }
 
     /// The same with the hot set's uses anywhere while the shard fills, before half full included: an unordered
@@ -548,10 +575,8 @@ proptest! {
         scan_uses in 1..=2u32,
         seed in any::<u64>(),
     ) {
-        let hot = (entries as u32 * hot_pct / 100).max(2);
-        let cold_before = entries as u32 * before_pct / 100;
-        let tiny = hot_kept_after_scan(start, Policy::TinyLfu, entries, Scenario { hot, uses, cold_before, scan_uses }, seed);
-        prop_assert!(tiny + 1 >= hot as usize, "{:?}: TinyLFU kept {} of {} hot keys", start, tiny, hot);
+        let s = Scenario::new(entries, hot_pct, uses, entries as u32 * before_pct / 100, scan_uses);
+        tinylfu_keeps_the_hot_set(start, entries, s, seed)?;
     }
 }
 

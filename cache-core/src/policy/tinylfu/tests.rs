@@ -26,6 +26,21 @@ pub(super) fn lcg(seed: u64) -> impl FnMut(u64) -> u64 {
     }
 }
 
+/// The hash the tests give slot `i`'s key: far apart from its neighbours', so that no two keys share the
+/// sketch's counters here.
+fn hash(i: u32) -> u64 {
+    u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Inserts the entries of slots `range` (keys hashed by `hash`) as the store does: a slot per new entry, so that
+/// `slots.count()` is how many entries the shard holds.
+fn insert_slots(p: &mut TinyLfu, slots: &mut Vec<Meta>, range: std::ops::Range<u32>) {
+    for i in range {
+        slots.push(Meta::default());
+        p.insert(slots, i, hash(i));
+    }
+}
+
 /// A store's part, for tests: slots `0..n`, hashes `hash(i)`, evicting through `victim` as the store does; with
 /// a weigher, each slot's weight beside it (`weights`, empty without one: every entry weighs 1).
 struct Harness {
@@ -60,6 +75,15 @@ impl Harness {
             weight: &self.weights,
         };
         (&mut self.p, slots)
+    }
+
+    /// `new(capacity)` filled: keys `0..capacity` in slots `0..capacity` (hashes `0..capacity`).
+    fn full(capacity: usize) -> Self {
+        let mut h = Self::new(capacity);
+        for k in 0..capacity as u64 {
+            h.insert(k);
+        }
+        h
     }
 
     fn insert(&mut self, hash: u64) -> u32 {
@@ -164,20 +188,12 @@ fn the_first_eviction_seeds_the_uses_since_half_full() {
     // The store adds a slot per new entry: `slots.count()` is how many entries the shard holds.
     let mut slots = Vec::new();
     let mut p = TinyLfu::new(20, 20, true, 1);
-    // Hashes far apart, so that no two keys share the sketch's counters here.
-    let hash = |i: u32| u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    for i in 0..9 {
-        slots.push(Meta::default());
-        p.insert(&mut slots, i, hash(i));
-    }
+    insert_slots(&mut p, &mut slots, 0..9);
     // Before the shard holds 10 entries: slot 0 used three more times, slot 1 once.
     for i in [0, 0, 0, 1] {
         p.touch(&mut slots, i);
     }
-    for i in 9..20 {
-        slots.push(Meta::default());
-        p.insert(&mut slots, i, hash(i));
-    }
+    insert_slots(&mut p, &mut slots, 9..20);
     // From then on: slot 1 used twice, slot 12 three times.
     p.touch_many(&mut slots, &[1, 12, 1, 12, 12]);
     p.order(&mut slots, 20);
@@ -195,12 +211,9 @@ fn the_first_eviction_seeds_the_uses_since_half_full() {
 
 #[test]
 fn protected_overflow_drops_back_to_probation() {
-    let mut h = Harness::new(10);
+    let mut h = Harness::full(10);
     // window 1, main 9, protected 7.
     assert_eq!((h.p.window_max, h.p.protected_max), (1, 7));
-    for k in 0..10 {
-        h.insert(k);
-    }
     for i in 0..9 {
         h.touch(i);
     }
@@ -214,10 +227,7 @@ fn protected_overflow_drops_back_to_probation() {
 
 #[test]
 fn the_candidate_enters_main_only_if_more_frequent_than_the_victim() {
-    let mut h = Harness::new(10);
-    for k in 0..10 {
-        h.insert(k);
-    }
+    let mut h = Harness::full(10);
     // Slot 9 is the window's only entry; probation's least recent is slot 0. Equal counts (one each):
     // the candidate loses.
     assert_eq!(h.evict(), (9, None));
@@ -240,10 +250,7 @@ fn the_candidate_enters_main_only_if_more_frequent_than_the_victim() {
 #[test]
 fn an_insert_is_never_its_own_victim() {
     for capacity in [1, 2, 3, 10] {
-        let mut h = Harness::new(capacity);
-        for k in 0..capacity as u64 {
-            h.insert(k);
-        }
+        let mut h = Harness::full(capacity);
         for k in 100..200u64 {
             let (victim, _) = h.evict();
             let idx = h.insert(k);
@@ -337,10 +344,7 @@ fn a_frequency_trace_shrinks_the_window() {
 
 #[test]
 fn ghosts_move_the_window_towards_the_region_that_would_have_hit() {
-    let mut h = Harness::new(100);
-    for k in 0..100 {
-        h.insert(k);
-    }
+    let mut h = Harness::full(100);
     assert_eq!(h.p.window_max, 1);
     // The window's candidate (slot 99) ties with probation's victim and is turned away: a window ghost.
     assert_eq!(h.evict(), (99, None));
@@ -358,10 +362,7 @@ fn ghosts_move_the_window_towards_the_region_that_would_have_hit() {
 
 #[test]
 fn a_ghost_that_returns_too_late_does_not_count() {
-    let mut h = Harness::new(100);
-    for k in 0..100 {
-        h.insert(k);
-    }
+    let mut h = Harness::full(100);
     let fp = fingerprint(12_345);
     h.p.ghosts.record(fp, Ghost::Window, 100);
     // More evictions than eight windows' worth since: a window a few entries larger would not have kept it.
@@ -438,10 +439,7 @@ fn a_pinned_victim_in_a_weighted_shard_goes_after_as_many_contests_as_entries_he
 /// A full shard of 10 (window 1, protected's share 7) whose slots 0..7 were each used once: protected holds
 /// them, most recent first, unmarked.
 fn seven_in_protected() -> Harness {
-    let mut h = Harness::new(10);
-    for k in 0..10 {
-        h.insert(k);
-    }
+    let mut h = Harness::full(10);
     for i in 0..7 {
         h.touch(i);
     }
@@ -517,10 +515,7 @@ fn with_probation_empty_a_marked_protected_tail_gets_its_second_chance() {
 /// front (where a promotion would drop it straight back), and protected stays empty.
 #[test]
 fn a_probation_hit_without_a_protected_share_stays_in_probation() {
-    let mut h = Harness::new(10);
-    for k in 0..10 {
-        h.insert(k);
-    }
+    let mut h = Harness::full(10);
     assert_eq!(
         list(&h.p, &h.slots, Region::Probation),
         [8, 7, 6, 5, 4, 3, 2, 1, 0]
@@ -627,10 +622,7 @@ fn a_marked_protected_entry_counts_once_per_turn() {
 /// drop back is then the oldest of them, not the one just promoted (which the hand reaches last).
 #[test]
 fn a_promotion_into_a_fully_marked_protected_drops_the_oldest() {
-    let mut h = Harness::new(10);
-    for k in 0..10 {
-        h.insert(k);
-    }
+    let mut h = Harness::full(10);
     for i in 0..7 {
         h.touch(i);
     }
@@ -656,11 +648,7 @@ fn a_promotion_into_a_fully_marked_protected_drops_the_oldest() {
 #[test]
 fn touch_many_is_touch_after_touch() {
     let mut rand = lcg(0x5EED);
-    let (mut one, mut many) = (Harness::new(64), Harness::new(64));
-    for k in 0..64 {
-        one.insert(k);
-        many.insert(k);
-    }
+    let (mut one, mut many) = (Harness::full(64), Harness::full(64));
     let mut next_key = 64;
     for round in 0..300 {
         // Batches across the replay's chunks (128 hits) too: exactly one chunk, one hit more, several.
@@ -730,11 +718,7 @@ impl TinyLfu {
 fn uses_before_half_full_still_rank_hot_keys_above_a_read_once_scan() {
     let mut slots = Vec::new();
     let mut p = TinyLfu::new(100, 100, true, 1);
-    let hash = |i: u32| u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    for i in 0..40 {
-        slots.push(Meta::default());
-        p.insert(&mut slots, i, hash(i));
-    }
+    insert_slots(&mut p, &mut slots, 0..40);
     for _ in 0..19 {
         for i in 0..40 {
             p.touch(&mut slots, i);
@@ -767,17 +751,10 @@ fn the_first_eviction_puts_entries_used_again_since_half_full_in_protected() {
     // Window 1, main 19, protected 15.
     let mut p = TinyLfu::new(20, 20, true, 1);
     assert_eq!((p.window_max, p.protected_max), (1, 15));
-    let hash = |i: u32| u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    for i in 0..9 {
-        slots.push(Meta::default());
-        p.insert(&mut slots, i, hash(i));
-    }
+    insert_slots(&mut p, &mut slots, 0..9);
     // Before half full: slots 0 and 1 used again (1 only then, 0 once more later).
     p.touch_many(&mut slots, &[0, 1, 1]);
-    for i in 9..20 {
-        slots.push(Meta::default());
-        p.insert(&mut slots, i, hash(i));
-    }
+    insert_slots(&mut p, &mut slots, 9..20);
     // Since half full: slot 0 again, 12 and 15 used again, and every one of 2..=8 (inserted before).
     p.touch_many(&mut slots, &[12, 0, 15, 2, 3, 4, 5, 6, 7, 8]);
     p.order(&mut slots, 20);
@@ -795,15 +772,27 @@ fn the_first_eviction_puts_entries_used_again_since_half_full_in_protected() {
     let mut slots = Vec::new();
     let mut p = TinyLfu::new(10, 10, true, 1);
     assert_eq!(p.protected_max, 7);
-    for i in 0..10 {
-        slots.push(Meta::default());
-        p.insert(&mut slots, i, hash(i));
-    }
+    insert_slots(&mut p, &mut slots, 0..10);
     p.touch_many(&mut slots, &[0, 1, 2, 3, 4, 5, 6, 7, 8]);
     p.order(&mut slots, 10);
     assert_eq!(list(&p, &slots, Region::Window), [8]);
     assert_eq!(list(&p, &slots, Region::Protected), [7, 6, 5, 4, 3, 2, 1]);
     assert_eq!(list(&p, &slots, Region::Probation), [0, 9]);
+}
+
+/// Records `window` window ghosts (keys `0..window`) and `main` main ghosts (keys `100..100 + main`), fingerprints
+/// by `ghost`, for a shard of 1,000 entries; checks that none overwrote another in the table.
+fn record_ghosts(p: &mut TinyLfu, ghost: impl Fn(u64) -> u32, window: u64, main: u64) {
+    for k in 0..window {
+        p.ghosts.record(ghost(k), Ghost::Window, 1_000);
+    }
+    for k in 100..100 + main {
+        p.ghosts.record(ghost(k), Ghost::Main, 1_000);
+    }
+    assert_eq!(
+        (p.ghosts.window as u64, p.ghosts.main as u64),
+        (window, main)
+    );
 }
 
 /// A ghost's step is ARC's: the base step times the ratio of the other kind's ghosts to this kind's when that is
@@ -825,24 +814,14 @@ fn a_ghost_steps_by_the_real_ratio_of_the_other_kinds_ghosts() {
     let ghost = |k: u64| fingerprint(k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     // Four window ghosts and four main ghosts; one window ghost returns: 3 left against 4.
     let mut p = fresh();
-    for k in 0..4 {
-        p.ghosts.record(ghost(k), Ghost::Window, 1_000);
-        p.ghosts.record(ghost(100 + k), Ghost::Main, 1_000);
-    }
-    assert_eq!((p.ghosts.window, p.ghosts.main), (4, 4));
+    record_ghosts(&mut p, ghost, 4, 4);
     p.adapt(&mut slots, ghost(0));
     assert_eq!(p.ghosts.window, 3);
     assert_eq!(p.window_max, 104, "3 x 4/3 (it was 3 x 1, truncated)");
     // Seven window ghosts against three main ones; a main ghost returns: 7 against 2, and 3 x 7/2 = 10.5 rounds
     // to 11 (it was 3 x 3).
     let mut p = fresh();
-    for k in 0..7 {
-        p.ghosts.record(ghost(k), Ghost::Window, 1_000);
-    }
-    for k in 0..3 {
-        p.ghosts.record(ghost(100 + k), Ghost::Main, 1_000);
-    }
-    assert_eq!((p.ghosts.window, p.ghosts.main), (7, 3));
+    record_ghosts(&mut p, ghost, 7, 3);
     p.adapt(&mut slots, ghost(100));
     assert_eq!(p.window_max, 100 - 11, "3 x 7/2, rounded");
 }
@@ -853,82 +832,52 @@ fn a_ghost_steps_by_the_real_ratio_of_the_other_kinds_ghosts() {
 /// entry, used more than the newest, evicted.)
 #[test]
 fn the_first_eviction_keeps_a_heavy_newest_entry_in_the_window() {
-    // Ten entries of weight 1 under a bound of 1,000 (window share 10), but the newest weighs 50.
-    let mut p = TinyLfu::new(10, 1_000, true, 1);
-    assert_eq!(p.window_max, 10);
-    let (mut meta, mut weight) = (Vec::new(), Vec::new());
-    let hash = |i: u32| u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // Ten entries of weight 1 under a bound of 1,000 (window share 10), but the newest weighs 50; unordered.
+    let mut h = Harness::weighted(10, 1_000, 10);
+    h.p = TinyLfu::new(10, 1_000, true, 1);
+    assert_eq!(h.p.window_max, 10);
     for i in 0..10 {
-        meta.push(Meta::default());
-        weight.push(if i == 9 { 50 } else { 1 });
-        let mut slots = Slots {
-            meta: &mut meta,
-            weight: &weight,
-        };
-        p.insert(&mut slots, i, hash(i));
+        h.insert_weighing(hash(i), if i == 9 { 50 } else { 1 });
         if i == 0 {
             // Used often before half full: main's victim (the least recent), with the highest estimate.
             for _ in 0..8 {
-                p.touch(&mut slots, 0);
+                h.touch(0);
             }
         }
     }
-    let mut slots = Slots {
-        meta: &mut meta,
-        weight: &weight,
-    };
+    let (p, mut slots) = h.parts();
     p.order(&mut slots, 10);
     assert_eq!(
-        list(&p, slots.meta, Region::Window),
+        list(&h.p, &h.slots, Region::Window),
         [9],
         "the newest, over the share"
     );
-    assert_eq!(p.lists[Region::Window as usize].weight, 50);
-    assert_eq!(*list(&p, slots.meta, Region::Probation).last().unwrap(), 0);
-    assert!(p.frequency(0) > p.frequency(9));
+    assert_eq!(h.p.lists[Region::Window as usize].weight, 50);
+    assert_eq!(*list(&h.p, &h.slots, Region::Probation).last().unwrap(), 0);
+    assert!(h.p.frequency(0) > h.p.frequency(9));
     // A contest: the newest, used once, loses to slot 0.
-    assert_eq!(p.victim(&mut slots), Some(9));
-    assert_eq!(p.ghosts.window, 1, "a candidate turned away");
+    assert_eq!(h.evict(), (9, None));
+    assert_eq!(h.p.ghosts.window, 1, "a candidate turned away");
 }
 
 /// With a weigher the step is in weight: the base step in entries of the mean weight, times the ratio, rounded to
 /// the nearest unit of weight (not of an entry): 3 entries of weight 10 times 7/2 is 105.
 #[test]
 fn a_weighted_ghost_step_is_rounded_to_the_nearest_unit_of_weight() {
-    // 15 shards of up to 1,000 entries weighing 10,000: a step of 3 entries.
-    let mut p = TinyLfu::new(1_000, 10_000, false, 15);
-    assert_eq!(p.step, 3);
-    p.set_window(1_000);
-    let (mut meta, mut weight) = (Vec::new(), Vec::new());
+    // Up to 1,000 entries weighing 10,000, four of weight 10 held; a step of 3 entries (as for 15 such shards).
+    let mut h = Harness::weighted(1_000, 10_000, 1_000);
+    h.p.step = 3;
+    h.p.set_window(1_000);
     for i in 0..4 {
-        meta.push(Meta::default());
-        weight.push(10);
-        let mut slots = Slots {
-            meta: &mut meta,
-            weight: &weight,
-        };
-        p.insert(
-            &mut slots,
-            i,
-            u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        );
+        h.insert_weighing(hash(i), 10);
     }
-    assert_eq!(p.mean_weight(), 10);
-    let ghost = |k: u64| fingerprint(k.wrapping_mul(0x0123_4567_89AB_CDEF) ^ 0xABC);
-    for k in 0..7 {
-        p.ghosts.record(ghost(k), Ghost::Window, 1_000);
-    }
-    for k in 0..3 {
-        p.ghosts.record(ghost(100 + k), Ghost::Main, 1_000);
-    }
-    assert_eq!((p.ghosts.window, p.ghosts.main), (7, 3));
-    let mut slots = Slots {
-        meta: &mut meta,
-        weight: &weight,
-    };
+    assert_eq!(h.p.mean_weight(), 10);
+    let ghost = |k: u64| fingerprint(hash(k as u32) ^ 0xABC);
+    record_ghosts(&mut h.p, ghost, 7, 3);
+    let (p, mut slots) = h.parts();
     p.adapt(&mut slots, ghost(100));
     assert_eq!(
-        p.window_max,
+        h.p.window_max,
         1_000 - 105,
         "3 x 10 x 7/2 (rounded to entries: 110)"
     );
@@ -940,14 +889,10 @@ fn a_weighted_ghost_step_is_rounded_to_the_nearest_unit_of_weight() {
 /// not adopted: `docs/design/eviction-policy.md`, "Review items".)
 #[test]
 fn the_first_evictions_protected_entries_are_as_a_promotion_leaves_them() {
-    let hash = |i: u32| u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     // Unordered: slot 7 used three times since half full (then slot 8, the window's), then the first eviction.
     let mut slots = Vec::new();
     let mut p = TinyLfu::new(10, 10, true, 1);
-    for i in 0..10 {
-        slots.push(Meta::default());
-        p.insert(&mut slots, i, hash(i));
-    }
+    insert_slots(&mut p, &mut slots, 0..10);
     p.touch_many(&mut slots, &[7, 7, 7, 8]);
     p.order(&mut slots, 10);
     // Ordered: slot 7 promoted by a hit in probation.
