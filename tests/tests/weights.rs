@@ -744,3 +744,111 @@ async fn refreshes_are_weighed() {
     assert_eq!((cache.peek(&1), cache.weight()), (None, 0));
     assert_eq!(cache.metrics().oversized, 1);
 }
+
+/// A TinyLFU (or LRU) cache of one shard and `maxsize` entries; with `weight` `Some((max_weight, w))`, every
+/// entry weighs `w` under that bound, else there is no weigher.
+fn maxsize_bound(
+    policy: Policy,
+    maxsize: usize,
+    weight: Option<(u64, u32)>,
+) -> AsyncCache<u64, u32> {
+    let builder = AsyncCache::builder()
+        .maxsize(maxsize)
+        .shards(1)
+        .policy(policy)
+        .hasher_seed(7);
+    match weight {
+        Some((max_weight, _)) => builder
+            .weigher(|_, w: &u32| *w)
+            .max_weight(max_weight)
+            .build()
+            .unwrap(),
+        None => builder.build().unwrap(),
+    }
+}
+
+/// 400 hot keys used 20 times, then a scan of 3,000 one-off keys (insert and get): how many hot keys are kept.
+fn hot_kept_through_a_scan(policy: Policy, weight: Option<(u64, u32)>) -> usize {
+    let cache = maxsize_bound(policy, 1_000, weight);
+    let w = weight.map_or(1, |(_, w)| w);
+    for _ in 0..20 {
+        for k in 0..400 {
+            if cache.get(&k).is_none() {
+                cache.insert(k, w);
+            }
+        }
+    }
+    for k in 1_000_000..1_003_000 {
+        cache.insert(k, w);
+        cache.get(&k);
+    }
+    assert!(cache.len() <= 1_000);
+    (0..400).filter(|k| cache.contains_key(k)).count()
+}
+
+/// A weigher whose bound comes after `maxsize` (everything the shard holds weighs at most 1 % of `max_weight`,
+/// or nothing): TinyLFU's regions must fill by count, and admission keep the hot keys through a scan as it does
+/// without a weigher. (Before: the shares were shares of `max_weight` only, every entry sat in the window, main
+/// stayed empty and the scan flushed the hot keys as under LRU.)
+#[test]
+fn tinylfu_admission_works_when_maxsize_binds_before_the_weight() {
+    let unweighted = hot_kept_through_a_scan(Policy::TinyLfu, None);
+    let lru = hot_kept_through_a_scan(Policy::Lru, None);
+    assert!(
+        unweighted >= lru + 300,
+        "the scenario tells them apart: TinyLFU {unweighted}, LRU {lru}"
+    );
+    // The documented "no weight limit" idiom, a bound 100 times what the shard holds, and weightless entries.
+    for weight in [(u64::MAX, 10), (1_000_000, 10), (1_000, 0)] {
+        let kept = hot_kept_through_a_scan(Policy::TinyLfu, Some(weight));
+        assert!(
+            kept + 10 >= unweighted,
+            "{weight:?}: TinyLFU kept {kept} of 400 hot keys, {unweighted} without a weigher"
+        );
+        assert_eq!(hot_kept_through_a_scan(Policy::Lru, Some(weight)), lru);
+    }
+}
+
+/// A weigher whose bound is twice what the shard holds at `maxsize`: protected must be bounded by count too, so
+/// that probation keeps room for a new hot set to be admitted into. A new hot set of 400 keys (of 1,000 the
+/// shard held, used for a long time) is taken in as fast as without a weigher. (Before: protected held the whole
+/// of main, probation stayed empty, and the new set reached about half its hits after 200 rounds.)
+#[test]
+fn tinylfu_takes_in_a_new_hot_set_when_maxsize_binds_before_the_weight() {
+    let hits_in_round = |weight: Option<(u64, u32)>, round: usize| {
+        let cache = maxsize_bound(Policy::TinyLfu, 1_000, weight);
+        let w = weight.map_or(1, |(_, w)| w);
+        let use_ = |k: u64| {
+            let hit = cache.get(&k).is_some();
+            if !hit {
+                cache.insert(k, w);
+            }
+            hit
+        };
+        for _ in 0..15 {
+            (0..1_000).for_each(|k| {
+                use_(k);
+            });
+        }
+        use_(5_000_000);
+        for _ in 0..15 {
+            (0..1_000).for_each(|k| {
+                use_(k);
+            });
+        }
+        let mut hits = 0;
+        for _ in 0..round {
+            hits = (1_000_000..1_000_400).filter(|&k| use_(k)).count();
+        }
+        hits
+    };
+    let unweighted = hits_in_round(None, 20);
+    assert!(unweighted >= 390, "without a weigher: {unweighted} of 400");
+    for max_weight in [20_000, 15_000] {
+        let weighted = hits_in_round(Some((max_weight, 10)), 20);
+        assert!(
+            weighted + 10 >= unweighted,
+            "max_weight {max_weight}: {weighted} of 400 hits in round 20, {unweighted} without a weigher"
+        );
+    }
+}

@@ -55,9 +55,12 @@
 //! The policy learns each key's hash from the store at insert (`EvictionPolicy::insert`).
 //!
 //! **Weights.** With a weigher, the shares above (the window's, protected's, main's) are shares of the shard's
-//! `max_weight`, and each list keeps the weight of its entries beside their count: a region is over its share
-//! when its entries weigh more than it. Without one every entry weighs 1 and the two are the same. Adaptation
-//! steps and ghost reaches, counted in entries, are converted at the shard's mean entry weight.
+//! `max_weight` *and* of its `maxsize`, and each list keeps the weight of its entries beside their count: a
+//! region is over its share when its entries weigh more than its share of the weight or number more than its
+//! share of the entries (whichever bound the shard reaches first: a `maxsize` reached long before `max_weight`,
+//! or zero weights, fill the regions by count). Without one every entry weighs 1 and the two are the same.
+//! Adaptation steps move both shares by the same number of entries (in weight: at the shard's mean entry
+//! weight), and a ghost counts if it returns within its region's reach in both.
 //!
 //! **Unordered until first full**, as LRU (see `lru.rs`): until the store first needs a victim, a use only stamps
 //! the slot and counts one use beside the stamp (in the slot's own `Meta`: no sketch, no list), and
@@ -107,6 +110,11 @@ pub(crate) struct TinyLfu {
     size: u64,
     window_max: u64,
     protected_max: u64,
+    /// The same shares in entries (of `capacity`): a region is over its share when it exceeds either. With a
+    /// weigher the entry count may bind first (a `maxsize` reached long before `max_weight`, zero weights), and
+    /// shares in weight alone would then never fill: everything in the window, main empty, LRU.
+    window_len: usize,
+    protected_len: usize,
     /// The frequency sketch (and its saturation bits), allocated once the shard first holds half its capacity.
     uses: Option<Uses>,
     ghosts: Ghosts,
@@ -211,6 +219,8 @@ impl TinyLfu {
             size,
             window_max: 0,
             protected_max: 0,
+            window_len: 0,
+            protected_len: 0,
             uses: None,
             ghosts: Ghosts::default(),
             step: (capacity.saturating_mul(shards.max(1)) / STEP_DIVISOR).max(1) as u64,
@@ -221,15 +231,51 @@ impl TinyLfu {
             counting_from: u64::MAX,
             held: 0,
         };
-        this.set_window(percent_of(size, WINDOW_PERCENT as u64, true));
+        let percent = WINDOW_PERCENT as u64;
+        #[allow(clippy::cast_possible_truncation)] // at most `capacity`
+        let window_len = percent_of(capacity as u64, percent, true) as usize;
+        this.set_shares(percent_of(size, percent, true), window_len);
         this
     }
 
-    /// Sets the window's share (clamped to `1..=size`) and main's shares with it.
+    /// Sets the window's share in weight (clamped to `1..=size`), and in entries the same fraction of `capacity`
+    /// (rounded up), and main's shares with them.
+    #[cfg(test)]
     fn set_window(&mut self, window: u64) {
+        let len = u128::from(window) * self.capacity as u128;
+        let len = usize::try_from(len.div_ceil(u128::from(self.size))).unwrap_or(usize::MAX);
+        self.set_shares(window, len);
+    }
+
+    /// Sets the window's share in weight (clamped to `1..=size`) and in entries (clamped to `1..=capacity`), and
+    /// main's shares with them.
+    fn set_shares(&mut self, window: u64, window_len: usize) {
         self.window_max = window.clamp(1, self.size);
         let main = self.size - self.window_max;
         self.protected_max = percent_of(main, PROTECTED_PERCENT as u64, false);
+        self.window_len = window_len.clamp(1, self.capacity);
+        let main = (self.capacity - self.window_len) as u64;
+        #[allow(clippy::cast_possible_truncation)] // at most `capacity`
+        let protected_len = percent_of(main, PROTECTED_PERCENT as u64, false) as usize;
+        self.protected_len = protected_len;
+    }
+
+    /// Whether the window holds more than its share, in weight or in entries.
+    fn window_over(&self) -> bool {
+        let window = &self.lists[Region::Window as usize];
+        window.weight > self.window_max || window.len > self.window_len
+    }
+
+    /// Whether main holds less than its share, in weight and in entries.
+    fn main_has_room(&self) -> bool {
+        self.main_weight() < self.size - self.window_max
+            && self.main_len() < self.capacity - self.window_len
+    }
+
+    /// Whether protected holds more than its share, in weight or in entries.
+    fn protected_over(&self) -> bool {
+        let protected = &self.lists[Region::Protected as usize];
+        protected.weight > self.protected_max || protected.len > self.protected_len
     }
 
     fn main_len(&self) -> usize {
@@ -311,18 +357,30 @@ impl TinyLfu {
         // entry without a weigher; a whole ratio would move the rarer kind's side by one step for anything under
         // twice as many).
         // In u128 and saturating: a weigher's bound may be near `u64::MAX`.
-        let step = |this: usize, other: usize| {
+        // The shares in entries step by the same count of entries (`unit` 1).
+        let step = |unit: u64, this: usize, other: usize| {
             let (other, this) = (other.max(this) as u128, this as u128);
             let step = (u128::from(self.step) * u128::from(unit) * other + this / 2) / this;
             u64::try_from(step).unwrap_or(u64::MAX)
         };
-        let within = |region: u64| age.saturating_mul(unit) <= reach.saturating_mul(region);
+        let len_step = |this, other| usize::try_from(step(1, this, other)).unwrap_or(usize::MAX);
+        // Within the region's reach both in weight and in entries (whichever share binds).
+        let within = |weight: u64, len: usize| {
+            age.saturating_mul(unit) <= reach.saturating_mul(weight)
+                && age <= reach.saturating_mul(len as u64)
+        };
         match kind {
-            Ghost::Window if within(self.window_max) => {
-                self.set_window(self.window_max.saturating_add(step(window, main)));
+            Ghost::Window if within(self.window_max, self.window_len) => {
+                self.set_shares(
+                    self.window_max.saturating_add(step(unit, window, main)),
+                    self.window_len.saturating_add(len_step(window, main)),
+                );
             }
-            Ghost::Main if within(self.size - self.window_max) => {
-                self.set_window(self.window_max.saturating_sub(step(main, window)));
+            Ghost::Main if within(self.size - self.window_max, self.capacity - self.window_len) => {
+                self.set_shares(
+                    self.window_max.saturating_sub(step(unit, main, window)),
+                    self.window_len.saturating_sub(len_step(main, window)),
+                );
             }
             _ => return,
         }
@@ -517,20 +575,22 @@ impl EvictionPolicy for TinyLfu {
         // would go from main without a contest); of the rest, those used again since the shard first held half
         // its capacity in protected (the most recent of them, up to protected's share: what an ordered shard's
         // protected would hold, its entries promoted by a hit in probation), the others in probation.
+        // (Up to the shares in entries too: see `window_len`.)
         let mut to_main = len;
         let mut window = 0;
         for &(_, i) in by_use.iter().rev() {
             window += slots.weight(i);
-            if window > self.window_max && to_main < len {
+            if (window > self.window_max || len - to_main >= self.window_len) && to_main < len {
                 break;
             }
             to_main -= 1;
         }
-        let mut protected = 0;
+        let (mut protected, mut protected_len) = (0, 0);
         for (stamp, i) in by_use[..to_main].iter_mut().rev() {
             if used_again_since_half_full(stamp_of(slots.meta(*i)), self.counting_from) {
                 protected += slots.weight(*i);
-                if protected > self.protected_max {
+                protected_len += 1;
+                if protected > self.protected_max || protected_len > self.protected_len {
                     break;
                 }
                 *stamp |= TO_PROTECTED;
@@ -559,8 +619,10 @@ impl EvictionPolicy for TinyLfu {
         // main is over its own. (Less than its share by less than an entry is as full as entries of that weight
         // fill it: a window whose share is not a multiple of the entries' weight would otherwise never be full,
         // and main's victim would go without a contest for good: LRU.)
+        // (And by at least an entry in count: the share in entries may bind first, see `window_len`.)
         let (evicted, kind) = if window.len == 0
-            || window.weight.saturating_add(self.mean_weight()) <= self.window_max
+            || (window.weight.saturating_add(self.mean_weight()) <= self.window_max
+                && window.len < self.window_len)
         {
             if victim == NIL {
                 (window.tail, Ghost::Window)

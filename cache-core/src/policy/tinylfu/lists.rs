@@ -108,13 +108,9 @@ impl TinyLfu {
     /// the share is at least one entry, so this changes nothing there.
     pub(super) fn rebalance(&mut self, slots: &mut impl MetaSlots) {
         self.drain(slots, Region::Window, Region::Probation, |s| {
-            s.lists[0].len > 1
-                && s.lists[0].weight > s.window_max
-                && s.main_weight() < s.size - s.window_max
+            s.lists[0].len > 1 && s.window_over() && s.main_has_room()
         });
-        while self.lists[Region::Protected as usize].weight > self.protected_max
-            && self.demote(slots)
-        {}
+        while self.protected_over() && self.demote(slots) {}
     }
 
     /// Moves protected's least recently used entry to probation's front; returns false if protected is empty.
@@ -186,7 +182,7 @@ impl TinyLfu {
     #[inline(never)]
     fn promote(&mut self, slots: &mut impl MetaSlots, idx: u32) {
         self.move_to(slots, idx, Region::Probation, Region::Protected);
-        if self.lists[Region::Protected as usize].weight > self.protected_max {
+        if self.protected_over() {
             self.demote(slots);
             if self.region(idx) == Region::Probation {
                 // Every other entry of protected was marked: the hand unmarked them all and came round to this
