@@ -1,10 +1,12 @@
 //! A count-min sketch of 4-bit counters with periodic halving: TinyLFU's estimate of how often a key was used
 //! recently.
 //!
-//! * **Layout.** The table is a run of 64-byte blocks (one cache line each) of eight `u64` words, sixteen 4-bit
-//!   counters a word, one block for every eight entries of the shard: 8 bytes an entry. A key's four counters
-//!   all sit in the one block its hash picks, one counter in each of four pairs of words, so an increment or an
-//!   estimate touches a single cache line.
+//! * **Layout.** The table is a run of `u64` words, sixteen 4-bit counters a word, one word for every entry of
+//!   the shard (rounded up to eight): 8 bytes an entry. A key's four counters all sit in the one word its hash
+//!   picks, one nibble in each of the word's four 16-bit lanes (so the four are distinct), so an increment is one
+//!   load, a few shifts and ands, one add and one store (SWAR: all four counters at once), and an estimate one
+//!   load. (Until 2026-12-03 the four were in four words of a 64-byte block: the same memory, four loads and
+//!   stores an increment; `docs/design/eviction-policy.md`, *The hit path*, has the comparison.)
 //! * **Estimate.** The least of the key's four counters (count-min: collisions only ever add).
 //! * **Increment.** All four counters go up (the standard count-min update, as Caffeine's and moka's sketches
 //!   do), each saturating at 15 (an increment whose estimate is already 15 changes nothing and does not count
@@ -17,11 +19,6 @@
 //!
 //! The sketch knows only a 30-bit fingerprint of each key, derived from the key's hash, which the cache's own
 //! per-cache randomly seeded hasher computed: a client that picks keys cannot aim them at chosen counters.
-
-/// One cache line of counters.
-#[derive(Debug, Clone, Copy, Default)]
-#[repr(C, align(64))]
-struct Block([u64; 8]);
 
 /// The largest value of a counter.
 pub(crate) const MAX_COUNT: u8 = 15;
@@ -44,7 +41,7 @@ pub(crate) enum Bump {
 /// Frequency estimates for the keys of one shard (see the module docs).
 #[derive(Debug)]
 pub(crate) struct Sketch {
-    blocks: Vec<Block>,
+    words: Vec<u64>,
     /// Increments since the last halving.
     additions: u32,
     /// Halve after this many increments.
@@ -52,11 +49,12 @@ pub(crate) struct Sketch {
 }
 
 impl Sketch {
-    /// A sketch for a shard of `capacity` entries (at least one block).
+    /// A sketch for a shard of `capacity` entries: one word an entry, rounded up to a multiple of eight words
+    /// (at least eight).
     pub(crate) fn new(capacity: usize) -> Self {
-        let blocks = capacity.div_ceil(8).max(1);
+        let words = capacity.div_ceil(8).max(1) * 8;
         Self {
-            blocks: vec![Block::default(); blocks],
+            words: vec![0; words],
             additions: 0,
             period: u32::try_from(capacity.saturating_mul(10))
                 .unwrap_or(u32::MAX)
@@ -67,36 +65,43 @@ impl Sketch {
     /// How many bytes the table takes.
     #[cfg(test)]
     pub(crate) fn bytes(&self) -> usize {
-        self.blocks.len() * std::mem::size_of::<Block>()
+        self.words.len() * std::mem::size_of::<u64>()
     }
 
-    /// Where the key's counters are: its block, and for each counter its word and bit offset, counter `i` in
-    /// word `2i` or `2i + 1` of the block (so the four are in four different words). The fingerprint is already a
-    /// well-mixed hash: its high bits pick the block (multiply-shift), the bytes of its product with an odd
-    /// constant pick the counters.
+    /// Where the key's counters are: its word, and a mask with one set bit at the low end of each of its four
+    /// counters. Counter `i` is one of the four nibbles of the word's 16-bit lane `i` (so the four are distinct).
+    /// The fingerprint is already a well-mixed hash: its high bits pick the word (multiply-shift), two bits of
+    /// its product with an odd constant for each counter pick the nibble in its lane.
     #[inline(always)]
-    fn spots(&self, fingerprint: u32) -> (usize, [(usize, u32); 4]) {
+    fn spots(&self, fingerprint: u32) -> (usize, u64) {
         let fp = fingerprint & ((1 << 30) - 1);
         #[allow(clippy::cast_possible_truncation)]
         // `(fp * len) >> 30` is below `len` for fp < 2^30
-        let block = ((u64::from(fp) * self.blocks.len() as u64) >> 30) as usize;
+        let word = ((u64::from(fp) * self.words.len() as u64) >> 30) as usize;
         let x = fp.wrapping_mul(0x9E37_79B9) ^ (fp >> 15);
-        let spot = |i: u32| {
-            let byte = (x >> (8 * i)) & 0xff;
-            ((2 * i + (byte & 1)) as usize & 7, ((byte >> 1) & 15) * 4)
-        };
-        (block, [spot(0), spot(1), spot(2), spot(3)])
+        let lane = |i: u32| 1u64 << (16 * i + 4 * ((x >> (8 * i)) & 3));
+        (word, lane(0) | lane(1) | lane(2) | lane(3))
+    }
+
+    /// The counters `ones` marks in `word` (one bit at the low end of each) that are at least 14 (`high`: bits
+    /// 3, 2 and 1 set) and at 15 (`full`: all four set), as bits at the same places.
+    #[inline(always)]
+    fn at_least_14_and_15(word: u64, ones: u64) -> (u64, u64) {
+        let high = (word >> 3) & (word >> 2) & (word >> 1) & ones;
+        (high, high & word)
     }
 
     /// The estimated recent use count of the key with this fingerprint (30 bits), `0..=15`.
     #[inline]
     pub(crate) fn frequency(&self, fingerprint: u32) -> u8 {
-        let (block, at) = self.spots(fingerprint);
-        let words = &self.blocks[block].0;
-        let least = at
-            .into_iter()
-            .map(|(w, shift)| (words[w] >> shift) & 15)
-            .fold(u64::from(MAX_COUNT), u64::min);
+        let (word, ones) = self.spots(fingerprint);
+        let w = self.words[word];
+        let mut least = u64::from(MAX_COUNT);
+        let mut rest = ones;
+        while rest != 0 {
+            least = least.min((w >> rest.trailing_zeros()) & 15);
+            rest &= rest - 1;
+        }
         #[allow(clippy::cast_possible_truncation)] // a nibble
         let least = least as u8;
         least
@@ -105,25 +110,21 @@ impl Sketch {
     /// Counts one use of the key with this fingerprint (30 bits), and says what became of its counters.
     #[inline(always)]
     pub(crate) fn increment(&mut self, fingerprint: u32) -> Bump {
-        let (block, at) = self.spots(fingerprint);
-        let words = &mut self.blocks[block].0;
-        // Every counter below the ceiling goes up (branch-free: which ones are is not predictable); one whose
-        // estimate is already at the ceiling changes nothing, and does not count towards the halving. The four
-        // counters are in four different words, so each is read before any write could change it.
-        let max = u64::from(MAX_COUNT);
-        let mut least = max;
-        for (w, shift) in at {
-            let count = (words[w] >> shift) & 15;
-            words[w] += u64::from(count < max) << shift;
-            least = least.min(count);
-        }
-        self.additions += u32::from(least < max);
+        let (word, ones) = self.spots(fingerprint);
+        let w = &mut self.words[word];
+        // Every counter below the ceiling goes up by one, all four in one add (no carry leaves a nibble: each one
+        // added to is at most 14); one already at the ceiling changes nothing.
+        let (high, full) = Self::at_least_14_and_15(*w, ones);
+        *w += ones & !full;
+        // The least counter was below the ceiling unless all four were at it; it reached 14 or 15 if all four were
+        // at 14 or more before.
+        let counted = full != ones;
+        self.additions += u32::from(counted);
         if self.additions >= self.period {
             self.halve();
             return Bump::Halved;
         }
-        // The least counter went up by one unless it was at the ceiling already.
-        if least + 1 >= max {
+        if high == ones {
             Bump::Saturated
         } else {
             Bump::Counted
@@ -134,10 +135,8 @@ impl Sketch {
     #[cold]
     #[inline(never)]
     pub(crate) fn halve(&mut self) {
-        for block in &mut self.blocks {
-            for w in &mut block.0 {
-                *w = (*w >> 1) & HALVE_MASK;
-            }
+        for w in &mut self.words {
+            *w = (*w >> 1) & HALVE_MASK;
         }
         self.additions /= 2;
     }
@@ -246,7 +245,135 @@ mod tests {
     fn eight_bytes_per_entry() {
         assert_eq!(Sketch::new(1_000_000).bytes(), 8_000_000);
         assert_eq!(Sketch::new(1).bytes(), 64);
-        assert_eq!(std::mem::align_of::<Block>(), 64);
+        assert_eq!(Sketch::new(9).bytes(), 128);
+    }
+
+    /// A key's four counters are four distinct nibbles of one word, one in each 16-bit lane.
+    #[test]
+    fn four_distinct_nibbles_one_per_lane() {
+        let s = Sketch::new(1_000);
+        let mut seen = [[false; 4]; 4];
+        for k in 0..10_000u32 {
+            let (word, ones) = s.spots(fp(k));
+            assert!(word < s.words.len());
+            assert_eq!(ones.count_ones(), 4, "key {k}: {ones:#x}");
+            for lane in 0..4 {
+                let bits = (ones >> (16 * lane)) & 0xffff;
+                assert_eq!(bits.count_ones(), 1, "key {k} lane {lane}: {ones:#x}");
+                let at = bits.trailing_zeros();
+                assert_eq!(at % 4, 0, "key {k}: a counter's low bit");
+                seen[lane][(at / 4) as usize] = true;
+            }
+        }
+        assert!(seen.iter().flatten().all(|&b| b), "every nibble of every lane used");
+    }
+
+    /// The increment's answer: `Counted` while the estimate stays below the ceiling, `Saturated` from the one that
+    /// reaches it on; increments at the ceiling do not count towards the halving.
+    #[test]
+    fn bump_says_when_the_estimate_reaches_the_ceiling() {
+        let mut s = Sketch::new(1_000);
+        for n in 1..=20u32 {
+            let bump = s.increment(fp(3));
+            let want = if n < 15 { Bump::Counted } else { Bump::Saturated };
+            assert_eq!(bump, want, "increment {n}");
+            assert_eq!(s.additions, n.min(15));
+        }
+    }
+
+    /// A per-key reference: the same word and nibbles, each counter a separate byte, updated one at a time.
+    struct Model {
+        counters: Vec<[u8; 16]>,
+        additions: u32,
+        period: u32,
+    }
+
+    impl Model {
+        fn new(s: &Sketch) -> Self {
+            Self {
+                counters: vec![[0; 16]; s.words.len()],
+                additions: 0,
+                period: s.period,
+            }
+        }
+
+        /// The key's word and nibble indices, computed apart from `Sketch::spots`.
+        fn at(&self, fingerprint: u32) -> (usize, [usize; 4]) {
+            let fp = u64::from(fingerprint & ((1 << 30) - 1));
+            let word = (fp * self.counters.len() as u64 >> 30) as usize;
+            let x = (fp as u32).wrapping_mul(0x9E37_79B9) ^ (fp as u32 >> 15);
+            let nibble = |i: u32| (4 * i + ((x >> (8 * i)) & 3)) as usize;
+            (word, [nibble(0), nibble(1), nibble(2), nibble(3)])
+        }
+
+        fn frequency(&self, fingerprint: u32) -> u8 {
+            let (w, at) = self.at(fingerprint);
+            at.iter().map(|&n| self.counters[w][n]).min().unwrap()
+        }
+
+        fn increment(&mut self, fingerprint: u32) -> Bump {
+            let (w, at) = self.at(fingerprint);
+            let least = self.frequency(fingerprint);
+            for n in at {
+                let c = &mut self.counters[w][n];
+                *c = (*c + 1).min(MAX_COUNT);
+            }
+            if least < MAX_COUNT {
+                self.additions += 1;
+            }
+            if self.additions >= self.period {
+                self.halve();
+                Bump::Halved
+            } else if least + 1 >= MAX_COUNT {
+                Bump::Saturated
+            } else {
+                Bump::Counted
+            }
+        }
+
+        fn halve(&mut self) {
+            for c in self.counters.iter_mut().flatten() {
+                *c /= 2;
+            }
+            self.additions /= 2;
+        }
+
+        fn table(&self) -> Vec<[u8; 16]> {
+            self.counters.clone()
+        }
+    }
+
+    fn table(s: &Sketch) -> Vec<[u8; 16]> {
+        s.words
+            .iter()
+            .map(|&w| std::array::from_fn(|n| ((w >> (4 * n)) & 15) as u8))
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// The SWAR sketch is the reference model: every increment's answer, every estimate, every counter, after
+        /// random increments (few keys or many, so that they collide and saturate) and halvings.
+        #[test]
+        fn swar_sketch_is_the_per_counter_model(
+            capacity in 1usize..200,
+            keys in 1u32..400,
+            ops in proptest::collection::vec((0u32..1_000, 0u8..50), 1..3_000),
+        ) {
+            let mut s = Sketch::new(capacity);
+            let mut m = Model::new(&s);
+            for (k, op) in ops {
+                let f = fp(k % keys);
+                if op == 0 {
+                    s.halve();
+                    m.halve();
+                } else {
+                    proptest::prop_assert_eq!(s.increment(f), m.increment(f));
+                }
+                proptest::prop_assert_eq!(s.frequency(f), m.frequency(f));
+                proptest::prop_assert_eq!(s.additions, m.additions);
+            }
+            proptest::prop_assert_eq!(table(&s), m.table());
+        }
     }
 
     /// Estimates never undercount, and with a table of the intended size they are mostly exact.
