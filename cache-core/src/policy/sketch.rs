@@ -38,23 +38,36 @@ pub(crate) enum Bump {
     Halved,
 }
 
+/// One cache line of counters.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Block([u64; 8]);
+
 /// Frequency estimates for the keys of one shard (see the module docs).
 #[derive(Debug)]
 pub(crate) struct Sketch {
-    words: Vec<u64>,
+    blocks: Vec<Block>,
     /// Increments since the last halving.
     additions: u32,
     /// Halve after this many increments.
     period: u32,
 }
 
+/// Where a key's counters are: its block, and two words of it with a mask each, one set bit at the low end of
+/// each of the two counters the key has in that word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Spots {
+    block: usize,
+    words: [usize; 2],
+    ones: [u64; 2],
+}
+
 impl Sketch {
-    /// A sketch for a shard of `capacity` entries: one word an entry, rounded up to a multiple of eight words
-    /// (at least eight).
+    /// A sketch for a shard of `capacity` entries (at least one block).
     pub(crate) fn new(capacity: usize) -> Self {
-        let words = capacity.div_ceil(8).max(1) * 8;
+        let blocks = capacity.div_ceil(8).max(1);
         Self {
-            words: vec![0; words],
+            blocks: vec![Block::default(); blocks],
             additions: 0,
             period: u32::try_from(capacity.saturating_mul(10))
                 .unwrap_or(u32::MAX)
@@ -65,22 +78,34 @@ impl Sketch {
     /// How many bytes the table takes.
     #[cfg(test)]
     pub(crate) fn bytes(&self) -> usize {
-        self.words.len() * std::mem::size_of::<u64>()
+        self.blocks.len() * std::mem::size_of::<Block>()
     }
 
-    /// Where the key's counters are: its word, and a mask with one set bit at the low end of each of its four
-    /// counters. Counter `i` is one of the four nibbles of the word's 16-bit lane `i` (so the four are distinct).
-    /// The fingerprint is already a well-mixed hash: its high bits pick the word (multiply-shift), two bits of
-    /// its product with an odd constant for each counter pick the nibble in its lane.
+    /// Where the key's counters are: its block; counters 0 and 1 in one of the block's words 0-3, counter 0 in
+    /// that word's low half and counter 1 in its high half; counters 2 and 3 likewise in one of words 4-7 (so
+    /// the four are distinct, and each has 32 places in the block). The fingerprint is already a well-mixed
+    /// hash: its high bits pick the block (multiply-shift), bits of its product with an odd constant pick the
+    /// words and the nibbles.
     #[inline(always)]
-    fn spots(&self, fingerprint: u32) -> (usize, u64) {
+    fn spots(&self, fingerprint: u32) -> Spots {
         let fp = fingerprint & ((1 << 30) - 1);
         #[allow(clippy::cast_possible_truncation)]
         // `(fp * len) >> 30` is below `len` for fp < 2^30
-        let word = ((u64::from(fp) * self.words.len() as u64) >> 30) as usize;
+        let block = ((u64::from(fp) * self.blocks.len() as u64) >> 30) as usize;
         let x = fp.wrapping_mul(0x9E37_79B9) ^ (fp >> 15);
-        let lane = |i: u32| 1u64 << (16 * i + 4 * ((x >> (8 * i)) & 3));
-        (word, lane(0) | lane(1) | lane(2) | lane(3))
+        // Per word: 2 bits for the word, 3 for each of its two nibbles.
+        let pair = |bits: u32| {
+            let low = 1u64 << (4 * ((bits >> 2) & 7));
+            let high = 1u64 << (32 + 4 * ((bits >> 5) & 7));
+            ((bits & 3) as usize, low | high)
+        };
+        let (w0, ones0) = pair(x);
+        let (w1, ones1) = pair(x >> 8);
+        Spots {
+            block,
+            words: [w0, 4 + w1],
+            ones: [ones0, ones1],
+        }
     }
 
     /// The counters `ones` marks in `word` (one bit at the low end of each) that are at least 14 (`high`: bits
@@ -94,13 +119,16 @@ impl Sketch {
     /// The estimated recent use count of the key with this fingerprint (30 bits), `0..=15`.
     #[inline]
     pub(crate) fn frequency(&self, fingerprint: u32) -> u8 {
-        let (word, ones) = self.spots(fingerprint);
-        let w = self.words[word];
+        let at = self.spots(fingerprint);
+        let words = &self.blocks[at.block].0;
         let mut least = u64::from(MAX_COUNT);
-        let mut rest = ones;
-        while rest != 0 {
-            least = least.min((w >> rest.trailing_zeros()) & 15);
-            rest &= rest - 1;
+        for (w, ones) in at.words.into_iter().zip(at.ones) {
+            let word = words[w];
+            let mut rest = ones;
+            while rest != 0 {
+                least = least.min((word >> rest.trailing_zeros()) & 15);
+                rest &= rest - 1;
+            }
         }
         #[allow(clippy::cast_possible_truncation)] // a nibble
         let least = least as u8;
@@ -110,21 +138,26 @@ impl Sketch {
     /// Counts one use of the key with this fingerprint (30 bits), and says what became of its counters.
     #[inline(always)]
     pub(crate) fn increment(&mut self, fingerprint: u32) -> Bump {
-        let (word, ones) = self.spots(fingerprint);
-        let w = &mut self.words[word];
-        // Every counter below the ceiling goes up by one, all four in one add (no carry leaves a nibble: each one
-        // added to is at most 14); one already at the ceiling changes nothing.
-        let (high, full) = Self::at_least_14_and_15(*w, ones);
-        *w += ones & !full;
+        let at = self.spots(fingerprint);
+        let words = &mut self.blocks[at.block].0;
+        // In each of the two words, both of the key's counters below the ceiling go up by one in one add (no carry
+        // leaves a nibble: each one added to is at most 14); one already at the ceiling changes nothing.
+        let mut all_high = true;
+        let mut all_full = true;
+        for (w, ones) in at.words.into_iter().zip(at.ones) {
+            let (high, full) = Self::at_least_14_and_15(words[w], ones);
+            words[w] += ones & !full;
+            all_high &= high == ones;
+            all_full &= full == ones;
+        }
         // The least counter was below the ceiling unless all four were at it; it reached 14 or 15 if all four were
         // at 14 or more before.
-        let counted = full != ones;
-        self.additions += u32::from(counted);
+        self.additions += u32::from(!all_full);
         if self.additions >= self.period {
             self.halve();
             return Bump::Halved;
         }
-        if high == ones {
+        if all_high {
             Bump::Saturated
         } else {
             Bump::Counted
@@ -135,8 +168,10 @@ impl Sketch {
     #[cold]
     #[inline(never)]
     pub(crate) fn halve(&mut self) {
-        for w in &mut self.words {
-            *w = (*w >> 1) & HALVE_MASK;
+        for block in &mut self.blocks {
+            for w in &mut block.0 {
+                *w = (*w >> 1) & HALVE_MASK;
+            }
         }
         self.additions /= 2;
     }
@@ -246,26 +281,29 @@ mod tests {
         assert_eq!(Sketch::new(1_000_000).bytes(), 8_000_000);
         assert_eq!(Sketch::new(1).bytes(), 64);
         assert_eq!(Sketch::new(9).bytes(), 128);
+        assert_eq!(std::mem::align_of::<Block>(), 64);
     }
 
-    /// A key's four counters are four distinct nibbles of one word, one in each 16-bit lane.
+    /// A key's four counters are four distinct nibbles of its block: two in one of words 0-3 (one in each half),
+    /// two in one of words 4-7 (likewise); every place is used.
     #[test]
-    fn four_distinct_nibbles_one_per_lane() {
+    fn four_distinct_counters_two_per_word() {
         let s = Sketch::new(1_000);
-        let mut seen = [[false; 4]; 4];
+        let mut seen = [[false; 16]; 8];
         for k in 0..10_000u32 {
-            let (word, ones) = s.spots(fp(k));
-            assert!(word < s.words.len());
-            assert_eq!(ones.count_ones(), 4, "key {k}: {ones:#x}");
-            for lane in 0..4 {
-                let bits = (ones >> (16 * lane)) & 0xffff;
-                assert_eq!(bits.count_ones(), 1, "key {k} lane {lane}: {ones:#x}");
-                let at = bits.trailing_zeros();
-                assert_eq!(at % 4, 0, "key {k}: a counter's low bit");
-                seen[lane][(at / 4) as usize] = true;
+            let at = s.spots(fp(k));
+            assert!(at.block < s.blocks.len());
+            assert!(at.words[0] < 4 && (4..8).contains(&at.words[1]), "{at:?}");
+            for (w, ones) in at.words.into_iter().zip(at.ones) {
+                assert_eq!(ones.count_ones(), 2, "key {k}: {ones:#x}");
+                assert_eq!((ones & 0xffff_ffff).count_ones(), 1, "one in the low half");
+                for bit in [ones.trailing_zeros(), 63 - ones.leading_zeros()] {
+                    assert_eq!(bit % 4, 0, "key {k}: a counter's low bit");
+                    seen[w][(bit / 4) as usize] = true;
+                }
             }
         }
-        assert!(seen.iter().flatten().all(|&b| b), "every nibble of every lane used");
+        assert!(seen.iter().flatten().all(|&b| b), "every nibble of every word used");
     }
 
     /// The increment's answer: `Counted` while the estimate stays below the ceiling, `Saturated` from the one that
@@ -281,9 +319,10 @@ mod tests {
         }
     }
 
-    /// A per-key reference: the same word and nibbles, each counter a separate byte, updated one at a time.
+    /// A per-key reference: the same block, words and nibbles, each counter a separate byte (`[block][word *
+    /// 16 + nibble]`), updated one at a time.
     struct Model {
-        counters: Vec<[u8; 16]>,
+        counters: Vec<[u8; 128]>,
         additions: u32,
         period: u32,
     }
@@ -291,31 +330,36 @@ mod tests {
     impl Model {
         fn new(s: &Sketch) -> Self {
             Self {
-                counters: vec![[0; 16]; s.words.len()],
+                counters: vec![[0; 128]; s.blocks.len()],
                 additions: 0,
                 period: s.period,
             }
         }
 
-        /// The key's word and nibble indices, computed apart from `Sketch::spots`.
+        /// The key's block and counter indices, computed apart from `Sketch::spots`.
         fn at(&self, fingerprint: u32) -> (usize, [usize; 4]) {
             let fp = u64::from(fingerprint & ((1 << 30) - 1));
-            let word = (fp * self.counters.len() as u64 >> 30) as usize;
+            let block = (fp * self.counters.len() as u64 >> 30) as usize;
             let x = (fp as u32).wrapping_mul(0x9E37_79B9) ^ (fp as u32 >> 15);
-            let nibble = |i: u32| (4 * i + ((x >> (8 * i)) & 3)) as usize;
-            (word, [nibble(0), nibble(1), nibble(2), nibble(3)])
+            let counter = |i: u32| {
+                let bits = x >> (8 * (i / 2));
+                let word = 4 * (i / 2) + (bits & 3);
+                let nibble = if i % 2 == 0 { (bits >> 2) & 7 } else { 8 + ((bits >> 5) & 7) };
+                (word * 16 + nibble) as usize
+            };
+            (block, [counter(0), counter(1), counter(2), counter(3)])
         }
 
         fn frequency(&self, fingerprint: u32) -> u8 {
-            let (w, at) = self.at(fingerprint);
-            at.iter().map(|&n| self.counters[w][n]).min().unwrap()
+            let (b, at) = self.at(fingerprint);
+            at.iter().map(|&n| self.counters[b][n]).min().unwrap()
         }
 
         fn increment(&mut self, fingerprint: u32) -> Bump {
-            let (w, at) = self.at(fingerprint);
+            let (b, at) = self.at(fingerprint);
             let least = self.frequency(fingerprint);
             for n in at {
-                let c = &mut self.counters[w][n];
+                let c = &mut self.counters[b][n];
                 *c = (*c + 1).min(MAX_COUNT);
             }
             if least < MAX_COUNT {
@@ -337,16 +381,12 @@ mod tests {
             }
             self.additions /= 2;
         }
-
-        fn table(&self) -> Vec<[u8; 16]> {
-            self.counters.clone()
-        }
     }
 
-    fn table(s: &Sketch) -> Vec<[u8; 16]> {
-        s.words
+    fn table(s: &Sketch) -> Vec<[u8; 128]> {
+        s.blocks
             .iter()
-            .map(|&w| std::array::from_fn(|n| ((w >> (4 * n)) & 15) as u8))
+            .map(|b| std::array::from_fn(|n| ((b.0[n / 16] >> (4 * (n % 16))) & 15) as u8))
             .collect()
     }
 
@@ -372,7 +412,7 @@ mod tests {
                 proptest::prop_assert_eq!(s.frequency(f), m.frequency(f));
                 proptest::prop_assert_eq!(s.additions, m.additions);
             }
-            proptest::prop_assert_eq!(table(&s), m.table());
+            proptest::prop_assert_eq!(table(&s), m.counters);
         }
     }
 
