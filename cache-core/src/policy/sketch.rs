@@ -1,12 +1,10 @@
 //! A count-min sketch of 4-bit counters with periodic halving: TinyLFU's estimate of how often a key was used
 //! recently.
 //!
-//! * **Layout.** The table is a run of `u64` words, sixteen 4-bit counters a word, one word for every entry of
-//!   the shard (rounded up to eight): 8 bytes an entry. A key's four counters all sit in the one word its hash
-//!   picks, one nibble in each of the word's four 16-bit lanes (so the four are distinct), so an increment is one
-//!   load, a few shifts and ands, one add and one store (SWAR: all four counters at once), and an estimate one
-//!   load. (Until 2026-12-03 the four were in four words of a 64-byte block: the same memory, four loads and
-//!   stores an increment; `docs/design/eviction-policy.md`, *The hit path*, has the comparison.)
+//! * **Layout.** The table is a run of 64-byte blocks (one cache line each) of eight `u64` words, sixteen 4-bit
+//!   counters a word, one block for every eight entries of the shard: 8 bytes an entry. A key's four counters
+//!   all sit in the one block its hash picks, one counter in each of four pairs of words, so an increment or an
+//!   estimate touches a single cache line.
 //! * **Estimate.** The least of the key's four counters (count-min: collisions only ever add).
 //! * **Increment.** All four counters go up (the standard count-min update, as Caffeine's and moka's sketches
 //!   do), each saturating at 15 (an increment whose estimate is already 15 changes nothing and does not count
@@ -19,6 +17,11 @@
 //!
 //! The sketch knows only a 30-bit fingerprint of each key, derived from the key's hash, which the cache's own
 //! per-cache randomly seeded hasher computed: a client that picks keys cannot aim them at chosen counters.
+
+/// One cache line of counters.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Block([u64; 8]);
 
 /// The largest value of a counter.
 pub(crate) const MAX_COUNT: u8 = 15;
@@ -38,11 +41,6 @@ pub(crate) enum Bump {
     Halved,
 }
 
-/// One cache line of counters.
-#[derive(Debug, Clone, Copy, Default)]
-#[repr(C, align(64))]
-struct Block([u64; 8]);
-
 /// Frequency estimates for the keys of one shard (see the module docs).
 #[derive(Debug)]
 pub(crate) struct Sketch {
@@ -51,15 +49,6 @@ pub(crate) struct Sketch {
     additions: u32,
     /// Halve after this many increments.
     period: u32,
-}
-
-/// Where a key's counters are: its block, and two words of it with a mask each, one set bit at the low end of
-/// each of the two counters the key has in that word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Spots {
-    block: usize,
-    words: [usize; 2],
-    ones: [u64; 2],
 }
 
 impl Sketch {
@@ -81,55 +70,33 @@ impl Sketch {
         self.blocks.len() * std::mem::size_of::<Block>()
     }
 
-    /// Where the key's counters are: its block; counters 0 and 1 in one of the block's words 0-3, counter 0 in
-    /// that word's low half and counter 1 in its high half; counters 2 and 3 likewise in one of words 4-7 (so
-    /// the four are distinct, and each has 32 places in the block). The fingerprint is already a well-mixed
-    /// hash: its high bits pick the block (multiply-shift), bits of its product with an odd constant pick the
-    /// words and the nibbles.
+    /// Where the key's counters are: its block, and for each counter its word and bit offset, counter `i` in
+    /// word `2i` or `2i + 1` of the block (so the four are in four different words). The fingerprint is already a
+    /// well-mixed hash: its high bits pick the block (multiply-shift), the bytes of its product with an odd
+    /// constant pick the counters.
     #[inline(always)]
-    fn spots(&self, fingerprint: u32) -> Spots {
+    fn spots(&self, fingerprint: u32) -> (usize, [(usize, u32); 4]) {
         let fp = fingerprint & ((1 << 30) - 1);
         #[allow(clippy::cast_possible_truncation)]
         // `(fp * len) >> 30` is below `len` for fp < 2^30
         let block = ((u64::from(fp) * self.blocks.len() as u64) >> 30) as usize;
         let x = fp.wrapping_mul(0x9E37_79B9) ^ (fp >> 15);
-        // Per word: 2 bits for the word, 3 for each of its two nibbles.
-        let pair = |bits: u32| {
-            let low = 1u64 << (4 * ((bits >> 2) & 7));
-            let high = 1u64 << (32 + 4 * ((bits >> 5) & 7));
-            ((bits & 3) as usize, low | high)
+        let spot = |i: u32| {
+            let byte = (x >> (8 * i)) & 0xff;
+            ((2 * i + (byte & 1)) as usize & 7, ((byte >> 1) & 15) * 4)
         };
-        let (w0, ones0) = pair(x);
-        let (w1, ones1) = pair(x >> 8);
-        Spots {
-            block,
-            words: [w0, 4 + w1],
-            ones: [ones0, ones1],
-        }
-    }
-
-    /// The counters `ones` marks in `word` (one bit at the low end of each) that are at least 14 (`high`: bits
-    /// 3, 2 and 1 set) and at 15 (`full`: all four set), as bits at the same places.
-    #[inline(always)]
-    fn at_least_14_and_15(word: u64, ones: u64) -> (u64, u64) {
-        let high = (word >> 3) & (word >> 2) & (word >> 1) & ones;
-        (high, high & word)
+        (block, [spot(0), spot(1), spot(2), spot(3)])
     }
 
     /// The estimated recent use count of the key with this fingerprint (30 bits), `0..=15`.
     #[inline]
     pub(crate) fn frequency(&self, fingerprint: u32) -> u8 {
-        let at = self.spots(fingerprint);
-        let words = &self.blocks[at.block].0;
-        let mut least = u64::from(MAX_COUNT);
-        for (w, ones) in at.words.into_iter().zip(at.ones) {
-            let word = words[w];
-            let mut rest = ones;
-            while rest != 0 {
-                least = least.min((word >> rest.trailing_zeros()) & 15);
-                rest &= rest - 1;
-            }
-        }
+        let (block, at) = self.spots(fingerprint);
+        let words = &self.blocks[block].0;
+        let least = at
+            .into_iter()
+            .map(|(w, shift)| (words[w] >> shift) & 15)
+            .fold(u64::from(MAX_COUNT), u64::min);
         #[allow(clippy::cast_possible_truncation)] // a nibble
         let least = least as u8;
         least
@@ -138,26 +105,25 @@ impl Sketch {
     /// Counts one use of the key with this fingerprint (30 bits), and says what became of its counters.
     #[inline(always)]
     pub(crate) fn increment(&mut self, fingerprint: u32) -> Bump {
-        let at = self.spots(fingerprint);
-        let words = &mut self.blocks[at.block].0;
-        // In each of the two words, both of the key's counters below the ceiling go up by one in one add (no carry
-        // leaves a nibble: each one added to is at most 14); one already at the ceiling changes nothing.
-        let mut all_high = true;
-        let mut all_full = true;
-        for (w, ones) in at.words.into_iter().zip(at.ones) {
-            let (high, full) = Self::at_least_14_and_15(words[w], ones);
-            words[w] += ones & !full;
-            all_high &= high == ones;
-            all_full &= full == ones;
+        let (block, at) = self.spots(fingerprint);
+        let words = &mut self.blocks[block].0;
+        // Every counter below the ceiling goes up (branch-free: which ones are is not predictable); one whose
+        // estimate is already at the ceiling changes nothing, and does not count towards the halving. The four
+        // counters are in four different words, so each is read before any write could change it.
+        let max = u64::from(MAX_COUNT);
+        let mut least = max;
+        for (w, shift) in at {
+            let count = (words[w] >> shift) & 15;
+            words[w] += u64::from(count < max) << shift;
+            least = least.min(count);
         }
-        // The least counter was below the ceiling unless all four were at it; it reached 14 or 15 if all four were
-        // at 14 or more before.
-        self.additions += u32::from(!all_full);
+        self.additions += u32::from(least < max);
         if self.additions >= self.period {
             self.halve();
             return Bump::Halved;
         }
-        if all_high {
+        // The least counter went up by one unless it was at the ceiling already.
+        if least + 1 >= max {
             Bump::Saturated
         } else {
             Bump::Counted
@@ -280,30 +246,29 @@ mod tests {
     fn eight_bytes_per_entry() {
         assert_eq!(Sketch::new(1_000_000).bytes(), 8_000_000);
         assert_eq!(Sketch::new(1).bytes(), 64);
-        assert_eq!(Sketch::new(9).bytes(), 128);
         assert_eq!(std::mem::align_of::<Block>(), 64);
     }
 
-    /// A key's four counters are four distinct nibbles of its block: two in one of words 0-3 (one in each half),
-    /// two in one of words 4-7 (likewise); every place is used.
+    /// Estimates never undercount, and with a table of the intended size they are mostly exact.
     #[test]
-    fn four_distinct_counters_two_per_word() {
-        let s = Sketch::new(1_000);
-        let mut seen = [[false; 16]; 8];
-        for k in 0..10_000u32 {
-            let at = s.spots(fp(k));
-            assert!(at.block < s.blocks.len());
-            assert!(at.words[0] < 4 && (4..8).contains(&at.words[1]), "{at:?}");
-            for (w, ones) in at.words.into_iter().zip(at.ones) {
-                assert_eq!(ones.count_ones(), 2, "key {k}: {ones:#x}");
-                assert_eq!((ones & 0xffff_ffff).count_ones(), 1, "one in the low half");
-                for bit in [ones.trailing_zeros(), 63 - ones.leading_zeros()] {
-                    assert_eq!(bit % 4, 0, "key {k}: a counter's low bit");
-                    seen[w][(bit / 4) as usize] = true;
+    fn estimates_are_upper_bounds_and_mostly_exact() {
+        let n = 4_096u32;
+        let mut s = Sketch::new(n as usize);
+        // Key k used k % 8 times: 4,096 keys in a sketch sized for 4,096 entries.
+        for round in 0..8 {
+            for k in 0..n {
+                if k % 8 > round {
+                    s.increment(fp(k));
                 }
             }
         }
-        assert!(seen.iter().flatten().all(|&b| b), "every nibble of every word used");
+        let mut exact = 0;
+        for k in 0..n {
+            let f = s.frequency(fp(k));
+            assert!(u32::from(f) >= k % 8, "key {k}: {f} below {}", k % 8);
+            exact += u32::from(u32::from(f) == k % 8);
+        }
+        assert!(exact * 100 >= n * 90, "only {exact} of {n} exact");
     }
 
     /// The increment's answer: `Counted` while the estimate stays below the ceiling, `Saturated` from the one that
@@ -313,7 +278,11 @@ mod tests {
         let mut s = Sketch::new(1_000);
         for n in 1..=20u32 {
             let bump = s.increment(fp(3));
-            let want = if n < 15 { Bump::Counted } else { Bump::Saturated };
+            let want = if n < 15 {
+                Bump::Counted
+            } else {
+                Bump::Saturated
+            };
             assert_eq!(bump, want, "increment {n}");
             assert_eq!(s.additions, n.min(15));
         }
@@ -336,16 +305,15 @@ mod tests {
             }
         }
 
-        /// The key's block and counter indices, computed apart from `Sketch::spots`.
+        /// The key's block and counter indices, computed apart from `Sketch::spots`: counter `i` in word `2i` or
+        /// `2i + 1`, one of its sixteen nibbles.
         fn at(&self, fingerprint: u32) -> (usize, [usize; 4]) {
             let fp = u64::from(fingerprint & ((1 << 30) - 1));
             let block = (fp * self.counters.len() as u64 >> 30) as usize;
             let x = (fp as u32).wrapping_mul(0x9E37_79B9) ^ (fp as u32 >> 15);
             let counter = |i: u32| {
-                let bits = x >> (8 * (i / 2));
-                let word = 4 * (i / 2) + (bits & 3);
-                let nibble = if i % 2 == 0 { (bits >> 2) & 7 } else { 8 + ((bits >> 5) & 7) };
-                (word * 16 + nibble) as usize
+                let byte = (x >> (8 * i)) & 0xff;
+                ((2 * i + (byte & 1)) * 16 + ((byte >> 1) & 15)) as usize
             };
             (block, [counter(0), counter(1), counter(2), counter(3)])
         }
@@ -391,10 +359,10 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The SWAR sketch is the reference model: every increment's answer, every estimate, every counter, after
+        /// The sketch is the reference model: every increment's answer, every estimate, every counter, after
         /// random increments (few keys or many, so that they collide and saturate) and halvings.
         #[test]
-        fn swar_sketch_is_the_per_counter_model(
+        fn sketch_is_the_per_counter_model(
             capacity in 1usize..200,
             keys in 1u32..400,
             ops in proptest::collection::vec((0u32..1_000, 0u8..50), 1..3_000),
@@ -414,27 +382,5 @@ mod tests {
             }
             proptest::prop_assert_eq!(table(&s), m.counters);
         }
-    }
-
-    /// Estimates never undercount, and with a table of the intended size they are mostly exact.
-    #[test]
-    fn estimates_are_upper_bounds_and_mostly_exact() {
-        let n = 4_096u32;
-        let mut s = Sketch::new(n as usize);
-        // Key k used k % 8 times: 4,096 keys in a sketch sized for 4,096 entries.
-        for round in 0..8 {
-            for k in 0..n {
-                if k % 8 > round {
-                    s.increment(fp(k));
-                }
-            }
-        }
-        let mut exact = 0;
-        for k in 0..n {
-            let f = s.frequency(fp(k));
-            assert!(u32::from(f) >= k % 8, "key {k}: {f} below {}", k % 8);
-            exact += u32::from(u32::from(f) == k % 8);
-        }
-        assert!(exact * 100 >= n * 90, "only {exact} of {n} exact");
     }
 }
