@@ -311,7 +311,7 @@ mod tests {
         /// `2i + 1`, one of its sixteen nibbles.
         fn at(&self, fingerprint: u32) -> (usize, [usize; 4]) {
             let fp = u64::from(fingerprint & ((1 << 30) - 1));
-            let block = (fp * self.counters.len() as u64 >> 30) as usize;
+            let block = ((fp * self.counters.len() as u64) >> 30) as usize;
             let x = (fp as u32).wrapping_mul(0x9E37_79B9) ^ (fp as u32 >> 15);
             let counter = |i: u32| {
                 let byte = (x >> (8 * i)) & 0xff;
