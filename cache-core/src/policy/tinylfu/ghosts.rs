@@ -58,6 +58,11 @@ impl Ghosts {
         }
     }
 
+    /// Evictions recorded so far (wrapping).
+    pub(super) fn evictions(&self) -> u32 {
+        self.evictions
+    }
+
     /// If `fingerprint` was evicted recently, forgets it and says where from and how many evictions ago.
     pub(super) fn take(&mut self, fingerprint: u32) -> Option<(Ghost, usize)> {
         if self.slots.is_empty() {
