@@ -295,9 +295,17 @@ impl TinyLfu {
     fn probe_main(&mut self) {
         let period =
             u64::try_from(self.capacity.max(1)).map_or(u64::MAX, |c| c.saturating_mul(PROBE_TURNS));
-        if self.window_max == self.size && u64::from(self.ghosts.evictions()) % period == 0 {
+        // Main has no share when the window's takes the whole of either bound (weight or entries).
+        if (self.window_max == self.size || self.window_len == self.capacity)
+            && u64::from(self.ghosts.evictions()) % period == 0
+        {
             let share = percent_of(self.size, PROBE_PERCENT, true).max(self.mean_weight());
-            self.set_window(self.size.saturating_sub(share));
+            #[allow(clippy::cast_possible_truncation)] // at most `capacity`
+            let share_len = percent_of(self.capacity as u64, PROBE_PERCENT, true).max(1) as usize;
+            self.set_shares(
+                self.window_max.min(self.size.saturating_sub(share)),
+                self.window_len.min(self.capacity.saturating_sub(share_len)),
+            );
         }
     }
 
