@@ -3,7 +3,8 @@
 
 Regenerate the committed plots (from the repository root):
 
-    HIT_RATIO_SWEEP=1 cargo bench -p cache-benches --bench hit_ratio
+    HIT_RATIO_SWEEP=1 HIT_RATIO_HASHER_SEED=1 HIT_RATIO_SUBJECTS="cache-core,lru,quick_cache,moka" \
+        cargo bench -p cache-benches --bench hit_ratio
     python3 scripts/plot_hit_ratio.py
 
 Arguments: [CSV] [OUTPUT_DIR], by default target/hit_ratio_sweep.csv and docs/img. Writes one file per trace,

@@ -68,7 +68,7 @@ mod syntax;
 /// | option | default | meaning |
 /// |---|---|---|
 /// | `maxsize = 1000` | `128` | most entries held (at least 1) |
-/// | `policy = "lfu"` | `"lru"` | eviction policy, `"lru"` or `"lfu"` (any case) |
+/// | `policy = "tinylfu"` | `"lru"` | eviction policy, `"lru"`, `"lfu"` or `"tinylfu"` (any case; see `Policy`) |
 /// | `ttl = 60`, `ttl = 0.5` | none | seconds until an entry expires; omit for no expiry |
 /// | `refresh_after = 30` | none | seconds after which a hit returns the value and reruns the body in the background (see `CacheBuilder::refresh_after`); the rerun owns copies of the arguments (`&T` needs `T: ToOwned`, skipped ones too) and must be `Send + 'static`; on a method, needs `self: Arc<Self>` |
 /// | `skip_args = 1` | `0` | how many leading arguments (after `self`) are left out of the key |
