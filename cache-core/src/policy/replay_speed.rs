@@ -88,12 +88,23 @@ fn full(kind: crate::Policy, capacity: usize, n: usize, shards: usize) -> (Sim, 
     for k in 0..n as u64 {
         sim.access(k);
     }
-    for _ in 0..64 {
+    // `REPLAY_TRACE=1`: each round's count of keys found missing, and a TinyLFU shard's lists after it (how a
+    // shard comes to end window-wide: docs/design/eviction-policy.md, "The hit path", fifth session).
+    let trace = std::env::var_os("REPLAY_TRACE").is_some();
+    for round in 1..=64 {
         let mut missing = 0;
         for k in 0..n as u64 {
             if !sim.slot_of.contains_key(&k) {
                 sim.access(k);
                 missing += 1;
+            }
+        }
+        if trace {
+            if let AnyPolicy::TinyLfu(p) = &sim.p {
+                eprintln!(
+                    "  round {round}: {missing} missing; after it {}",
+                    p.summary()
+                );
             }
         }
         if missing == 0 {
