@@ -135,7 +135,7 @@ pub(crate) struct TinyLfu {
     step: u64,
     /// Evictions that may still take main's victim without a contest: the entries `adapt` last grew the
     /// window's share by, until the window holds its share (see `victim`).
-    grown: usize,
+    grown: u32,
     /// Main's victim at the last contest it won, and how many contests in a row it has won.
     last_victim: u32,
     wins: usize,
@@ -413,14 +413,16 @@ impl TinyLfu {
                     self.window_max.saturating_add(step(unit, window, main)),
                     self.window_len.saturating_add(len_step(window, main)),
                 );
-                self.grown += self.window_len - before;
+                let grew = u32::try_from(self.window_len - before).unwrap_or(u32::MAX);
+                self.grown = self.grown.saturating_add(grew);
             }
             Ghost::Main if within(self.size - self.window_max, self.capacity - self.window_len) => {
                 self.set_shares(
                     self.window_max.saturating_sub(step(unit, main, window)),
                     self.window_len.saturating_sub(len_step(main, window)),
                 );
-                self.grown = self.grown.saturating_sub(before - self.window_len);
+                let shrank = u32::try_from(before - self.window_len).unwrap_or(u32::MAX);
+                self.grown = self.grown.saturating_sub(shrank);
             }
             _ => return,
         }
