@@ -894,3 +894,50 @@ fn tinylfu_keeps_hot_keys_through_a_scan_with_varied_weights() {
         "varied weights: TinyLFU kept {kept} of 300 hot keys, {uniform} with every key weighing 10 (LRU {lru})"
     );
 }
+
+/// A replacement that makes its entry heavier counts as a use of it and then makes room: the entry itself is not
+/// the one evicted (it would leave as an eviction, come back as a new key, find its own ghost and move
+/// TinyLFU's window, and be counted again). 100 keys used 4 times fill `maxsize(100)` / `max_weight(100)`; a new
+/// key X goes in at weight 1, then again at weight 2: one other entry makes room, as under LRU. (Before: X, the
+/// window's only entry, lost the contest at the window's end and was evicted, then one more entry.)
+#[test]
+fn a_heavier_replacement_does_not_evict_its_own_entry() {
+    for policy in [Policy::TinyLfu, Policy::Lru] {
+        let log: Log = Arc::default();
+        let seen = Arc::clone(&log);
+        let cache = AsyncCache::builder()
+            .maxsize(100)
+            .shards(1)
+            .policy(policy)
+            .hasher_seed(3)
+            .weigher(|_k: &u8, v: &Val| v.0)
+            .max_weight(100)
+            .on_evict(move |k, v, cause| seen.lock().unwrap().push((k, v, cause)))
+            .build()
+            .unwrap();
+        for _ in 0..4 {
+            for k in 0..100 {
+                if cache.get(&k).is_none() {
+                    cache.insert(k, (1, 0));
+                }
+            }
+        }
+        cache.insert(200, (1, 0));
+        take(&log);
+        cache.insert(200, (2, 1));
+        let log = take(&log);
+        assert_eq!(cache.peek(&200), Some((2, 1)), "{policy:?}");
+        let evicted: Vec<u8> = log
+            .iter()
+            .filter(|e| e.2 == EvictionCause::Evicted)
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(evicted.len(), 1, "{policy:?}: evicted {evicted:?}");
+        assert_ne!(evicted[0], 200, "{policy:?}");
+        assert!(
+            log.contains(&(200, (1, 0), EvictionCause::Replaced)),
+            "{policy:?}: {log:?}"
+        );
+        assert_eq!((cache.len(), cache.weight()), (99, 100), "{policy:?}");
+    }
+}

@@ -61,7 +61,8 @@ where
     /// * **Policies.** LRU and LFU evict their usual victims until the entry fits; [`Policy::TinyLfu`] sizes its
     ///   window and main regions (and their adaptation) in weight and in entries, so that its admission works
     ///   whichever bound the shard reaches first. An insert that makes its entry heavier counts
-    ///   as a use of it before the cache makes room, so under LRU it is never its own victim.
+    ///   as a use of it before the cache makes room, so under LRU it is never its own victim, and TinyLFU passes
+    ///   it over while another entry can go.
     /// * It runs before any lock is taken, so it may use the cache. If it panics, that value is not stored, the
     ///   cache is left as it was (totals included), and the panic reaches the caller that stored it (for loads:
     ///   as with a panicking [`expire_after`](Self::expire_after)).

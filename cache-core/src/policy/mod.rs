@@ -234,6 +234,10 @@ pub(crate) trait EvictionPolicy {
     /// The entry at `idx` now weighs `slots.weight(idx)` instead of `old` (an insert replaced its value). Only
     /// policies that size their regions in weight care.
     fn reweigh(&mut self, _slots: &mut impl MetaSlots, _idx: u32, _old: u64) {}
+    /// While `Some(idx)`, the store is making room for the entry at `idx` to weigh more (an insert replacing its
+    /// value): the policy should not name it as the victim while another entry can go. Only TinyLFU needs this
+    /// (LRU and LFU rank the entry, just used, behind the others); `None` ends it.
+    fn keep(&mut self, _idx: Option<u32>) {}
     /// Forget every entry.
     fn clear(&mut self);
 }
@@ -312,6 +316,9 @@ impl EvictionPolicy for AnyPolicy {
     }
     fn reweigh(&mut self, slots: &mut impl MetaSlots, idx: u32, old: u64) {
         dispatch!(self, p => p.reweigh(slots, idx, old));
+    }
+    fn keep(&mut self, idx: Option<u32>) {
+        dispatch!(self, p => p.keep(idx));
     }
     fn clear(&mut self) {
         dispatch!(self, p => p.clear());

@@ -136,6 +136,8 @@ pub(crate) struct TinyLfu {
     /// Evictions that may still take main's victim without a contest: the entries `adapt` last grew the
     /// window's share by, until the window holds its share (see `victim`).
     grown: u32,
+    /// The entry that must not be the victim while another can go (`EvictionPolicy::keep`), or `NIL`.
+    keep: u32,
     /// Main's victim at the last contest it won, and how many contests in a row it has won.
     last_victim: u32,
     wins: usize,
@@ -241,6 +243,7 @@ impl TinyLfu {
             ghosts: Ghosts::default(),
             step: (capacity.saturating_mul(shards.max(1)) / STEP_DIVISOR).max(1) as u64,
             grown: 0,
+            keep: NIL,
             last_victim: NIL,
             wins: 0,
             unordered: unordered.then_some(0),
@@ -559,6 +562,9 @@ impl EvictionPolicy for TinyLfu {
         if idx == self.last_victim {
             self.last_victim = NIL;
         }
+        if idx == self.keep {
+            self.keep = NIL;
+        }
         if self.unordered.is_some() {
             self.held = self.held.saturating_sub(slots.weight(idx));
             return;
@@ -574,6 +580,9 @@ impl EvictionPolicy for TinyLfu {
         }
         if from == self.last_victim {
             self.last_victim = to;
+        }
+        if from == self.keep {
+            self.keep = to;
         }
         if self.unordered.is_some() {
             // The stamp moved with the slot's `Meta`; there are no links to fix.
@@ -656,7 +665,16 @@ impl EvictionPolicy for TinyLfu {
         }
         self.rebalance(slots);
         let window = self.lists[Region::Window as usize];
-        let victim = self.main_victim(slots);
+        let main = self.main_victim(slots);
+        // The entry being reweighed (`keep`) is neither candidate nor victim while another entry can go. (It was
+        // just used: it is at its list's front, so it is the window's candidate only as its only entry, and
+        // main's victim only as probation's.)
+        let victim = if main == self.keep { NIL } else { main };
+        let candidate = if window.tail == self.keep {
+            NIL
+        } else {
+            window.tail
+        };
         // Main's victim goes without a contest only while the window is empty (no candidate), or while it holds
         // less than its share by at least an entry, in weight (of the mean weight: 1 without a weigher) and in
         // count, *because `adapt` grew it* (`grown`): main is over its own share then. Any other shortfall (a
@@ -670,21 +688,33 @@ impl EvictionPolicy for TinyLfu {
         if !under {
             self.grown = 0;
         }
-        let (evicted, kind) = if victim == NIL {
-            (window.tail, Ghost::Window)
-        } else if window.len == 0 || self.grown > 0 {
+        let (evicted, kind) = if victim == NIL && candidate == NIL {
+            // Only the kept entry is left: it goes, and leaves no ghost (it is coming back at once).
+            let evicted = if window.tail == NIL {
+                main
+            } else {
+                window.tail
+            };
+            return Some(evicted);
+        } else if victim == NIL {
+            (candidate, Ghost::Window)
+        } else if candidate == NIL || self.grown > 0 {
             self.grown = self.grown.saturating_sub(1);
             (victim, Ghost::Main)
-        } else if self.admit(window.tail, victim) {
-            self.move_to(slots, window.tail, Region::Window, Region::Probation);
+        } else if self.admit(candidate, victim) {
+            self.move_to(slots, candidate, Region::Window, Region::Probation);
             (victim, Ghost::Main)
         } else {
-            (window.tail, Ghost::Window)
+            (candidate, Ghost::Window)
         };
         self.ghosts
             .record(self.fingerprint_of(evicted), kind, self.capacity);
         self.probe_main();
         Some(evicted)
+    }
+
+    fn keep(&mut self, idx: Option<u32>) {
+        self.keep = idx.unwrap_or(NIL);
     }
 
     fn reweigh(&mut self, slots: &mut impl MetaSlots, idx: u32, old: u64) {

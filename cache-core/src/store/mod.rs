@@ -134,6 +134,11 @@ impl Order {
         self.weight.get(i as usize).map_or(0, |&w| u64::from(w))
     }
 
+    /// While `Some(i)`, slot `i`'s entry should not be the victim (see `EvictionPolicy::keep`).
+    fn keep(&mut self, i: Option<u32>) {
+        self.policy.keep(i);
+    }
+
     /// Slot `i`'s entry now weighs `weight`; returns what it weighed.
     fn reweigh(&mut self, i: u32, weight: u32) -> u64 {
         let old = std::mem::replace(&mut self.weight[i as usize], weight);

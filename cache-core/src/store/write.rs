@@ -59,7 +59,11 @@ where
             }
             if let Some(i) = existing {
                 self.order.get_mut().touch(i);
+                // Not its own victim while another entry can go (TinyLFU: it would leave as an eviction, come
+                // back as a new key and meet its own ghost).
+                self.order.get_mut().keep(Some(i));
                 existing = self.room_to_reweigh(i, weight, now, grave);
+                self.order.get_mut().keep(None);
                 if let Some(i) = existing {
                     let old = self.order.get_mut().reweigh(i, weight);
                     self.weight = self.weight - old + u64::from(weight);
