@@ -51,7 +51,7 @@
 //!   moves its windows at the same pace whatever its shard count. A ghost counts only if it returns within eight
 //!   times its region's size in evictions: a key that comes back only after a whole loop over more keys than the
 //!   cache holds would not have hit in a somewhat larger region either, and must not pull the window open. The
-//!   ghosts live in a direct-mapped table of one slot per two entries (a newer ghost overwrites an older one in
+//!   ghosts live in a direct-mapped table of one slot per two entries held (a newer ghost overwrites an older one in
 //!   its slot), allocated at the first eviction. The window's share stays within `1..=capacity`. A window
 //!   that has grown to the whole shard leaves main no share, so no victims and no main ghosts: ARC's rule alone
 //!   would keep the cache a plain LRU for good, whatever the traffic did next. So such a window gives main 1 %
@@ -708,7 +708,7 @@ impl EvictionPolicy for TinyLfu {
             (candidate, Ghost::Window)
         };
         self.ghosts
-            .record(self.fingerprint_of(evicted), kind, self.capacity);
+            .record(self.fingerprint_of(evicted), kind, self.tracked());
         self.probe_main();
         Some(evicted)
     }

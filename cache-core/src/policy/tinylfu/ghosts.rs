@@ -42,10 +42,12 @@ impl Ghosts {
         }
     }
 
-    /// Remembers an eviction (the table is allocated on the first: one slot per two entries of `capacity`).
-    pub(super) fn record(&mut self, fingerprint: u32, kind: Ghost, capacity: usize) {
+    /// Remembers an eviction (the table is allocated on the first: one slot per two of the `entries` the shard
+    /// holds then, which is its capacity unless a weigher bounds it first: a `maxsize` far above what the shard
+    /// holds must not allocate a table for it).
+    pub(super) fn record(&mut self, fingerprint: u32, kind: Ghost, entries: usize) {
         if self.slots.is_empty() {
-            self.slots = vec![0; (capacity / 2).max(1)];
+            self.slots = vec![0; (entries / 2).max(1)];
         }
         self.evictions = self.evictions.wrapping_add(1);
         let at = self.slot(fingerprint);
@@ -61,6 +63,12 @@ impl Ghosts {
     /// Evictions recorded so far (wrapping).
     pub(super) fn evictions(&self) -> u32 {
         self.evictions
+    }
+
+    /// The table's slots (0 until the first eviction).
+    #[cfg(test)]
+    pub(super) fn table_len(&self) -> usize {
+        self.slots.len()
     }
 
     /// If `fingerprint` was evicted recently, forgets it and says where from and how many evictions ago.

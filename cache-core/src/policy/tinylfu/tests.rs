@@ -911,3 +911,27 @@ fn the_first_evictions_protected_entries_are_as_a_promotion_leaves_them() {
         assert_eq!(p.frequency(7), before + 1, "marked: once per turn");
     }
 }
+
+/// A shard whose weigher bounds it far below its `maxsize` sizes its ghost table and its saturation bits by the
+/// entries it holds at its first eviction, as its sketch already was, not by `maxsize` (before: a
+/// `maxsize(100_000_000)` weight-bound cache allocated ~412 MB of them, whatever it held).
+#[test]
+fn the_ghosts_and_saturation_bits_are_sized_by_the_entries_held() {
+    // 100 entries of weight 10 fill a bound of 1,000; `maxsize` is 1,000,000. Unordered, as a small shard is.
+    let mut h = Harness::weighted(1_000_000, 1_000, 1);
+    h.p = TinyLfu::new(1_000_000, 1_000, true, 1);
+    for i in 0..100 {
+        h.insert_weighing(hash(i), 10);
+    }
+    let (p, mut slots) = h.parts();
+    p.order(&mut slots, 100);
+    h.evict();
+    assert_eq!(h.p.ghosts.table_len(), 50, "one slot per two entries held");
+    let bits = h.p.uses.as_ref().unwrap().bits_len();
+    assert!((100..=128).contains(&bits), "{bits} slots' bits");
+    // Unweighted, full at `capacity`: sized by it, as before.
+    let mut h = Harness::full(1_000);
+    h.evict();
+    assert_eq!(h.p.ghosts.table_len(), 500);
+    assert!(h.p.uses.as_ref().unwrap().bits_len() >= 1_000);
+}

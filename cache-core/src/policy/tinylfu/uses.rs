@@ -22,12 +22,14 @@ pub(super) struct Uses {
 
 impl Uses {
     /// Counts for a shard of up to `capacity` entries (slots `0..capacity`) that holds about `entries` when full
-    /// (fewer than `capacity` when a weigher bounds it first): the sketch, and its ageing period, are sized by
+    /// (fewer than `capacity` when a weigher bounds it first): the sketch, its ageing period and the saturation
+    /// bits are sized by `entries` (a slot past the bits is never marked: its uses are always counted, which is
+    /// exact too), so that a `maxsize` far above what a weigher lets the shard hold costs nothing; sized by
     /// `entries`.
     pub(super) fn new(capacity: usize, entries: usize) -> Self {
         Self {
             sketch: Sketch::new(entries.clamp(1, capacity.max(1))),
-            saturated: vec![0; capacity.div_ceil(64).max(1)],
+            saturated: vec![0; entries.clamp(1, capacity.max(1)).div_ceil(64)],
         }
     }
 
@@ -87,6 +89,12 @@ impl Uses {
     /// The estimated recent use count of the key with this fingerprint.
     pub(super) fn frequency(&self, fingerprint: u32) -> u8 {
         self.sketch.frequency(fingerprint)
+    }
+
+    /// How many slots the saturation bits cover.
+    #[cfg(test)]
+    pub(super) fn bits_len(&self) -> usize {
+        self.saturated.len() * 64
     }
 
     /// Whether slot `idx`'s key is marked saturated.
