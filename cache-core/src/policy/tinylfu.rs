@@ -302,8 +302,9 @@ impl TinyLfu {
     /// capacities of evictions (see the module docs): with no share, main has no victims, so no main ghosts,
     /// and ARC's rule alone would never shrink the window again, whatever the traffic did.
     fn probe_main(&mut self) {
-        let period =
-            u64::try_from(self.capacity.max(1)).map_or(u64::MAX, |c| c.saturating_mul(PROBE_TURNS));
+        // In turns of the entries held: a weigher may bound the shard at far fewer than `capacity`.
+        let period = u64::try_from(self.tracked().max(1))
+            .map_or(u64::MAX, |c| c.saturating_mul(PROBE_TURNS));
         // Main has no share when the window's takes the whole of either bound (weight or entries).
         if (self.window_max == self.size || self.window_len == self.capacity)
             && u64::from(self.ghosts.evictions()) % period == 0
@@ -392,6 +393,14 @@ impl TinyLfu {
         // Steps and reaches are counted in entries: one entry weighs `unit` (1 without a weigher).
         let unit = self.mean_weight();
         let (age, reach) = (age as u64, GHOST_REACH as u64);
+        // The base step, 1/STEP_DIVISOR of the whole cache's capacity (`step`), scaled to the entries the shard
+        // holds out of its `capacity` (rounded to the nearest; the same number in a shard full by count): a
+        // weigher may bound a shard at far fewer entries than `maxsize`, and a step sized by `maxsize` alone
+        // moved the window by a large part of such a shard at every ghost (a generous `maxsize` made TinyLFU
+        // hit as LRU: fifth session).
+        let capacity = self.capacity.max(1) as u128;
+        let base =
+            ((u128::from(self.step) * self.tracked() as u128 + capacity / 2) / capacity).max(1);
         // ARC's step: the base step (in entries of weight `unit`) times the ratio of the other kind's ghosts to
         // this kind's when that is larger, as a real ratio, rounded to the nearest unit of weight (to the nearest
         // entry without a weigher; a whole ratio would move the rarer kind's side by one step for anything under
@@ -400,7 +409,7 @@ impl TinyLfu {
         // The shares in entries step by the same count of entries (`unit` 1).
         let step = |unit: u64, this: usize, other: usize| {
             let (other, this) = (other.max(this) as u128, this as u128);
-            let step = (u128::from(self.step) * u128::from(unit) * other + this / 2) / this;
+            let step = (base * u128::from(unit) * other + this / 2) / this;
             u64::try_from(step).unwrap_or(u64::MAX)
         };
         let len_step = |this, other| usize::try_from(step(1, this, other)).unwrap_or(usize::MAX);
@@ -667,9 +676,18 @@ impl EvictionPolicy for TinyLfu {
         let window = self.lists[Region::Window as usize];
         let main = self.main_victim(slots);
         // The entry being reweighed (`keep`) is neither candidate nor victim while another entry can go. (It was
-        // just used: it is at its list's front, so it is the window's candidate only as its only entry, and
-        // main's victim only as probation's.)
-        let victim = if main == self.keep { NIL } else { main };
+        // just used: it is at its list's front, so it is the window's candidate only as its only entry. It can
+        // still be main's victim: protected's hand drops it back to probation's tail when every protected entry
+        // is marked, or when it is the last one. Then the entry ahead of it in probation is the victim, and if
+        // there is none, protected's hand drops one more entry back, which lands ahead of it.)
+        let victim = if main != NIL && main == self.keep {
+            if slots.meta(main).prev == NIL {
+                self.demote(slots);
+            }
+            slots.meta(main).prev
+        } else {
+            main
+        };
         let candidate = if window.tail == self.keep {
             NIL
         } else {

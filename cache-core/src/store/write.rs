@@ -36,6 +36,9 @@ where
         now: u64,
         grave: &mut Graveyard<K, V>,
     ) {
+        // A reweigh below sets the policy's `keep` and ends it; should a user's `Hash` or `Eq` have panicked in
+        // between (the store survives that), it would still be set: every write starts without it.
+        self.order.get_mut().keep(None);
         if self.has_deadlines() {
             self.purge_expired(now, PURGE_PER_WRITE, grave);
         }
