@@ -303,8 +303,8 @@ impl TinyLfu {
     /// and ARC's rule alone would never shrink the window again, whatever the traffic did.
     fn probe_main(&mut self) {
         // In turns of the entries held: a weigher may bound the shard at far fewer than `capacity`.
-        let period = u64::try_from(self.tracked().max(1))
-            .map_or(u64::MAX, |c| c.saturating_mul(PROBE_TURNS));
+        // In turns of the entries the shard has room for: a weigher may bound it at far fewer than `capacity`.
+        let period = self.room().max(1).saturating_mul(PROBE_TURNS);
         // Main has no share when the window's takes the whole of either bound (weight or entries).
         if (self.window_max == self.size || self.window_len == self.capacity)
             && u64::from(self.ghosts.evictions()) % period == 0
@@ -317,6 +317,12 @@ impl TinyLfu {
                 self.window_len.min(self.capacity.saturating_sub(share_len)),
             );
         }
+    }
+
+    /// The entries the shard has room for: its `capacity`, or as many of the mean weight as its weight bound
+    /// allows if that is fewer (a weigher's bound may bind long before `maxsize`).
+    fn room(&self) -> u64 {
+        (self.size / self.mean_weight()).min(self.capacity as u64)
     }
 
     fn main_len(&self) -> usize {
@@ -394,13 +400,13 @@ impl TinyLfu {
         let unit = self.mean_weight();
         let (age, reach) = (age as u64, GHOST_REACH as u64);
         // The base step, 1/STEP_DIVISOR of the whole cache's capacity (`step`), scaled to the entries the shard
-        // holds out of its `capacity` (rounded to the nearest; the same number in a shard full by count): a
-        // weigher may bound a shard at far fewer entries than `maxsize`, and a step sized by `maxsize` alone
-        // moved the window by a large part of such a shard at every ghost (a generous `maxsize` made TinyLFU
-        // hit as LRU: fifth session).
+        // has room for out of its `capacity` (`room`, rounded to the nearest; the same number without a
+        // weigher): a weigher may bound a shard at far fewer entries than `maxsize`, and a step sized by
+        // `maxsize` alone moved the window by a large part of such a shard at every ghost (a generous `maxsize`
+        // made TinyLFU hit as LRU: fifth session).
         let capacity = self.capacity.max(1) as u128;
         let base =
-            ((u128::from(self.step) * self.tracked() as u128 + capacity / 2) / capacity).max(1);
+            ((u128::from(self.step) * u128::from(self.room()) + capacity / 2) / capacity).max(1);
         // ARC's step: the base step (in entries of weight `unit`) times the ratio of the other kind's ghosts to
         // this kind's when that is larger, as a real ratio, rounded to the nearest unit of weight (to the nearest
         // entry without a weigher; a whole ratio would move the rarer kind's side by one step for anything under
