@@ -125,6 +125,25 @@ fn measure<C>(
     }
 }
 
+/// Builds a default-shards cache-core cache of `n` entries under `policy`.
+fn ours(policy: cache_core::Policy, n: usize) -> impl FnOnce() -> AsyncCache<u64, u64> {
+    move || {
+        AsyncCache::<u64, u64>::builder()
+            .maxsize(n)
+            .policy(policy)
+            .build()
+            .expect("valid settings")
+    }
+}
+
+/// Inserts every key of `keys` (as its own value) into a cache-core cache; returns the entries it holds.
+fn fill_ours(keys: &[u64]) -> impl FnOnce(&AsyncCache<u64, u64>, usize) -> usize + '_ {
+    move |c, _| {
+        keys.iter().for_each(|&k| c.insert(k, k));
+        c.len()
+    }
+}
+
 fn per_entry(bytes: usize, held: usize) -> String {
     #[allow(clippy::cast_precision_loss)]
     let each = bytes as f64 / held.max(1) as f64;
@@ -153,47 +172,20 @@ fn main() {
         measure(
             "cache-core AsyncCache (LFU, default shards)",
             n,
-            || {
-                AsyncCache::<u64, u64>::builder()
-                    .maxsize(n)
-                    .policy(cache_core::Policy::Lfu)
-                    .build()
-                    .expect("valid settings")
-            },
-            |c, _| {
-                keys.iter().for_each(|&k| c.insert(k, k));
-                c.len()
-            },
+            ours(cache_core::Policy::Lfu, n),
+            fill_ours(keys),
         ),
         measure(
             "cache-core AsyncCache (TinyLFU, default shards)",
             n,
-            || {
-                AsyncCache::<u64, u64>::builder()
-                    .maxsize(n)
-                    .policy(cache_core::Policy::TinyLfu)
-                    .build()
-                    .expect("valid settings")
-            },
-            |c, _| {
-                keys.iter().for_each(|&k| c.insert(k, k));
-                c.len()
-            },
+            ours(cache_core::Policy::TinyLfu, n),
+            fill_ours(keys),
         ),
         measure(
             "cache-core AsyncCache (TinyLFU, default shards), 2x the keys",
             n,
-            || {
-                AsyncCache::<u64, u64>::builder()
-                    .maxsize(n)
-                    .policy(cache_core::Policy::TinyLfu)
-                    .build()
-                    .expect("valid settings")
-            },
-            |c, _| {
-                twice.iter().for_each(|&k| c.insert(k, k));
-                c.len()
-            },
+            ours(cache_core::Policy::TinyLfu, n),
+            fill_ours(twice),
         ),
         measure(
             "cache-core AsyncCache (LRU, shards(1))",
