@@ -403,6 +403,30 @@ fn scans_do_not_flush_the_popular_keys() {
     assert!(ours > lru, "{ours:.2} % against LRU's {lru:.2} %");
 }
 
+/// The same with several shards (each runs its own window, sketch and ghosts on its share of the keys and the
+/// capacity): the scans still do not flush the popular keys, against LRU and the one-shard reference over the
+/// whole capacity.
+#[test]
+fn scans_do_not_flush_the_popular_keys_with_several_shards() {
+    let capacity = 2_000;
+    let trace = scans(20_000, 8_000, 20_000, 240_000, 5);
+    let cache = AsyncCache::builder()
+        .maxsize(capacity)
+        .policy(Policy::TinyLfu)
+        .shards(4)
+        .hasher_seed(SEED)
+        .build()
+        .unwrap();
+    let ours = pct(hits(&cache, &trace), &trace);
+    let reference = pct(ref_tinylfu(capacity, &trace), &trace);
+    let lru = pct(ref_lru(capacity, &trace), &trace);
+    assert!(
+        ours >= reference - 2.0,
+        "{ours:.2} % against the reference's {reference:.2} %"
+    );
+    assert!(ours > lru + 2.0, "{ours:.2} % against LRU's {lru:.2} %");
+}
+
 /// The same seed makes the same decisions, with one shard or several.
 #[test]
 fn a_fixed_seed_reproduces_every_decision() {
@@ -533,6 +557,22 @@ fn expired_entries_go_first() {
     // Full now: the next insert evicts by the policy, and the cache never holds more than its maxsize.
     cache.insert(11, 11);
     assert_eq!(cache.metrics().evictions, 1);
+    assert_eq!(cache.len(), 10);
+    // The shard keeps its lists now (it has evicted): an expired entry still goes before the policy's victim.
+    cache.insert_with_ttl(12, 12, Some(Duration::from_secs(1)));
+    assert_eq!(cache.metrics().evictions, 2);
+    clock.advance(Duration::from_secs(2));
+    let held: Vec<u64> = (0..12).filter(|k| cache.peek(k).is_some()).collect();
+    cache.insert(13, 13);
+    let m = cache.metrics();
+    assert_eq!(
+        (m.expirations, m.evictions),
+        (2, 2),
+        "the expired entry made room"
+    );
+    for k in held {
+        assert_eq!(cache.peek(&k), Some(k), "key {k} was not the one to go");
+    }
     assert_eq!(cache.len(), 10);
 }
 

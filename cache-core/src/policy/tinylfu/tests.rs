@@ -935,3 +935,24 @@ fn the_ghosts_and_saturation_bits_are_sized_by_the_entries_held() {
     assert_eq!(h.p.ghosts.table_len(), 500);
     assert!(h.p.uses.as_ref().unwrap().bits_len() >= 1_000);
 }
+
+/// `grown` (the entries `adapt` grew the window by, which main's victims make room for without a contest) is
+/// dropped once the window holds its share again: the next eviction is a contest. Here a tie, which the window's
+/// candidate loses (a window ghost); with `grown` left over, main's victim would have gone without one.
+#[test]
+fn grown_is_dropped_once_the_window_holds_its_share() {
+    let mut h = Harness::full(100);
+    assert_eq!(
+        h.p.lists[Region::Window as usize].len,
+        1,
+        "the window holds its share of 1"
+    );
+    h.p.grown = 5;
+    assert_eq!(
+        h.evict(),
+        (99, None),
+        "a contest: the candidate, tied, turned away"
+    );
+    assert_eq!(h.p.grown, 0);
+    assert_eq!((h.p.ghosts.window, h.p.ghosts.main), (1, 0));
+}
