@@ -55,11 +55,11 @@
 //!   its slot), allocated at the first eviction. The window's share stays within `1..=capacity`. A window
 //!   that has grown to the whole shard leaves main no share, so no victims and no main ghosts: ARC's rule alone
 //!   would keep the cache a plain LRU for good, whatever the traffic did next. So such a window gives main 1 %
-//!   of the shard back (at least one entry) once every 32 capacities of evictions: if main's ghosts then
-//!   return, the rule shrinks the window (by the ratio of the window's ghosts to main's, a large step); if the
-//!   traffic is still recency-heavy, the window's ghosts grow it back. (A permanent floor of 1 % under main
-//!   cost `zigzag` at 5 % five points of hit ratio; the probe costs no cell more than 0.06 point:
-//!   `docs/design/eviction-policy.md`.)
+//!   of the shard back (at least one entry) once every 32 turns of the entries it has room for (its capacity
+//!   without a weigher) in evictions: if main's ghosts then return, the rule shrinks the window (by the ratio
+//!   of the window's ghosts to main's, a large step); if the traffic is still recency-heavy, the window's
+//!   ghosts grow it back. (A permanent floor of 1 % under main cost `zigzag` at 5 % five points of hit ratio;
+//!   the probe costs no cell more than 0.06 point: `docs/design/eviction-policy.md`.)
 //!
 //! The policy learns each key's hash from the store at insert (`EvictionPolicy::insert`).
 //!
@@ -102,7 +102,7 @@ use uses::Uses;
 const WINDOW_PERCENT: usize = 1;
 /// A window holding the whole shard gives main this share of it back (in percent, at least one entry) ...
 const PROBE_PERCENT: u64 = 1;
-/// ... once every this many capacities of evictions (see `probe_main`).
+/// ... once every this many turns of the entries the shard has room for, in evictions (see `probe_main`).
 const PROBE_TURNS: u64 = 32;
 /// Protected's share of main, in percent.
 const PROTECTED_PERCENT: usize = 80;
@@ -299,16 +299,17 @@ impl TinyLfu {
     }
 
     /// A window that holds the whole shard gives main `PROBE_PERCENT` of it back once every `PROBE_TURNS`
-    /// capacities of evictions (see the module docs): with no share, main has no victims, so no main ghosts,
-    /// and ARC's rule alone would never shrink the window again, whatever the traffic did.
+    /// turns of the entries the shard has room for (`room`) in evictions (see the module docs): with no share,
+    /// main has no victims, so no main ghosts, and ARC's rule alone would never shrink the window again,
+    /// whatever the traffic did.
     fn probe_main(&mut self) {
-        // In turns of the entries held: a weigher may bound the shard at far fewer than `capacity`.
-        // In turns of the entries the shard has room for: a weigher may bound it at far fewer than `capacity`.
-        let period = self.room().max(1).saturating_mul(PROBE_TURNS);
         // Main has no share when the window's takes the whole of either bound (weight or entries).
-        if (self.window_max == self.size || self.window_len == self.capacity)
-            && u64::from(self.ghosts.evictions()) % period == 0
-        {
+        if self.window_max != self.size && self.window_len != self.capacity {
+            return;
+        }
+        // In turns of the room, not of `capacity`: a weigher may bound the shard at far fewer entries.
+        let period = self.room().max(1).saturating_mul(PROBE_TURNS);
+        if u64::from(self.ghosts.evictions()) % period == 0 {
             let share = percent_of(self.size, PROBE_PERCENT, true).max(self.mean_weight());
             #[allow(clippy::cast_possible_truncation)] // at most `capacity`
             let share_len = percent_of(self.capacity as u64, PROBE_PERCENT, true).max(1) as usize;
