@@ -33,33 +33,13 @@
 //!   new entry in place of a heavier candidate that left, say, still holds a contest.) The window is empty only for a moment:
 //!   after a contest admitted its only entry (with a weigher, an insert may need more evictions before it lands:
 //!   they take main's victims), or after removals, until the next insert lands in it. The first eviction of a
-//!   shard that started unordered leaves the newest entry in it whatever that weighs (see below).
+//!   shard that started unordered leaves the newest entry in it whatever that weighs (`order.rs`).
 //! * **Inserts always land.** A new entry goes to the window's front and the window always keeps at least one
 //!   slot, so the entry evicted to make room for an insert is never the inserted one: a `get` right after an
 //!   `insert` finds the value (barring expiry). Admission decides only later, whether the entry moves on from
 //!   the window into main once newer entries push it out.
-//! * **Adaptation.** The window's share follows the rule of ARC: the policy remembers the fingerprints of the
-//!   entries it recently evicted, each tagged with where it was evicted from (a *ghost*): a candidate turned away
-//!   at the window's end, or main's victim. A new key found among the window's ghosts would have hit had the
-//!   window been larger, so the window grows; one found among main's ghosts would have hit had main been larger,
-//!   so the window shrinks. A step is 1/`STEP_DIVISOR` of the whole cache's capacity (at least one entry),
-//!   times the ratio of the other kind's ghosts to this kind's when that is larger (the rarer signal weighs
-//!   more, as in ARC; a real ratio: the step, in weight, is rounded to the nearest unit of weight, which without
-//!   a weigher is the nearest entry). The counts are the ghosts left once the returning one is taken out: on its
-//!   side one less than ARC's |B1| or |B2| at the hit (ARC's own count measured no better). The step is a share
-//!   of the *cache*'s capacity, not of the shard's: each shard sees only its share of the ghosts, so a cache
-//!   moves its windows at the same pace whatever its shard count. A ghost counts only if it returns within eight
-//!   times its region's size in evictions: a key that comes back only after a whole loop over more keys than the
-//!   cache holds would not have hit in a somewhat larger region either, and must not pull the window open. The
-//!   ghosts live in a direct-mapped table of one slot per two entries held (a newer ghost overwrites an older one in
-//!   its slot), allocated at the first eviction. The window's share stays within `1..=capacity`. A window
-//!   that has grown to the whole shard leaves main no share, so no victims and no main ghosts: ARC's rule alone
-//!   would keep the cache a plain LRU for good, whatever the traffic did next. So such a window gives main 1 %
-//!   of the shard back (at least one entry) once every 32 turns of the entries it has room for (its capacity
-//!   without a weigher) in evictions: if main's ghosts then return, the rule shrinks the window (by the ratio
-//!   of the window's ghosts to main's, a large step); if the traffic is still recency-heavy, the window's
-//!   ghosts grow it back. (A permanent floor of 1 % under main cost `zigzag` at 5 % five points of hit ratio;
-//!   the probe costs no cell more than 0.06 point: `docs/design/eviction-policy.md`.)
+//! * **Adaptation.** The window's share follows the rule of ARC on the ghosts of recent evictions, and a
+//!   window that holds the whole shard gives main a share back now and then (`adapt.rs`).
 //!
 //! The policy learns each key's hash from the store at insert (`EvictionPolicy::insert`).
 //!
@@ -71,46 +51,32 @@
 //! Adaptation steps move both shares by the same number of entries (in weight: at the shard's mean entry
 //! weight), and a ghost counts if it returns within its region's reach in both.
 //!
-//! **Unordered until first full**, as LRU (see `lru.rs`): until the store first needs a victim, a use only stamps
-//! the slot and counts one use beside the stamp (in the slot's own `Meta`: no sketch, no list), and
-//! [`EvictionPolicy::order`] then sorts the slots by stamp into the lists (the most recent into the window; of the
-//! rest, those used at least twice, once or more since the shard first held half its capacity, into protected, up
-//! to its share, as hits in probation would have promoted them in an ordered shard; the others into probation)
-//! and allocates the sketch, seeded with those counts. The uses since the shard first held half its capacity (in
-//! entries or in weight) count in full, as an ordered shard's sketch counts them; earlier ones at half (rounded
-//! up, at least one per entry), as if the sketch had aged once since. The window gets the newest entry even if
-//! that weighs more than its share, as `rebalance` keeps the window's last entry. Protected's entries go in
-//! unmarked, as a hit in probation leaves the entry it promotes in an ordered shard: their next hit counts in the
-//! sketch and marks them (the stamp tells how often and how lately an entry was used, not whether an ordered
-//! shard would have marked it since; marking those used three times or more measured no better). A shard that
-//! never fills pays for no sketch and its hits cost about what LRU's do. Shards larger than `UNORDERED_MAX` keep
-//! their lists from the start and allocate the sketch once they first hold half their capacity.
+//! **Unordered until first full**, as LRU (see `lru.rs`): a small shard keeps no lists and no sketch until the
+//! store first needs a victim, and [`EvictionPolicy::order`] then builds both from the stamps of its uses
+//! (`order.rs`).
 
+mod adapt;
 mod ghosts;
 mod lists;
+mod order;
 #[cfg(test)]
 mod tests;
 mod uses;
 
-use super::sketch::MAX_COUNT;
-use super::{link_moved, set_stamp, stamp_of, valid_slots, EvictionPolicy, MetaSlots, NIL};
-use ghosts::{Ghost, Ghosts, GHOST_REACH};
+use super::{link_moved, set_stamp, valid_slots, EvictionPolicy, MetaSlots, NIL};
+use adapt::STEP_DIVISOR;
+use ghosts::{Ghost, Ghosts};
 use lists::{List, Region};
+use order::{stamp_use, USE};
 use uses::Uses;
 
 /// The window's initial share of the capacity, in percent.
 const WINDOW_PERCENT: usize = 1;
-/// A window holding the whole shard gives main this share of it back (in percent, at least one entry) ...
-const PROBE_PERCENT: u64 = 1;
-/// ... once every this many turns of the entries the shard has room for, in evictions (see `probe_main`).
-const PROBE_TURNS: u64 = 32;
 /// Protected's share of main, in percent.
 const PROTECTED_PERCENT: usize = 80;
 /// The region bits of a protected entry used since it last moved in protected (`Region::Protected` is 2; its
 /// low bit marks the use).
 const USED_IN_PROTECTED: u32 = Region::Protected as u32 | 1;
-/// A step of the window is this fraction of the whole cache's capacity (see the module docs).
-const STEP_DIVISOR: usize = 5_000;
 /// W-TinyLFU order over slot indices (see the module docs).
 #[derive(Debug)]
 pub(crate) struct TinyLfu {
@@ -131,7 +97,7 @@ pub(crate) struct TinyLfu {
     /// The frequency sketch (and its saturation bits), allocated once the shard first holds half its capacity.
     uses: Option<Uses>,
     ghosts: Ghosts,
-    /// One step of the window's adaptation, in entries (see the module docs).
+    /// One step of the window's adaptation, in entries (see `adapt.rs`).
     step: u64,
     /// Evictions that may still take main's victim without a contest: the entries `adapt` last grew the
     /// window's share by, until the window holds its share (see `victim`).
@@ -141,7 +107,7 @@ pub(crate) struct TinyLfu {
     /// Main's victim at the last contest it won, and how many contests in a row it has won.
     last_victim: u32,
     wins: usize,
-    /// `Some(next stamp)` while the lists are not built yet (see the module docs).
+    /// `Some(next stamp)` while the lists are not built yet (see `order.rs`).
     unordered: Option<u64>,
     /// Whether a new or cleared policy starts unordered (small shards only: see `UNORDERED_MAX`).
     starts_unordered: bool,
@@ -151,56 +117,6 @@ pub(crate) struct TinyLfu {
     /// While unordered: what the entries weigh together (their count without a weigher), so that a shard bounded
     /// by weight first holds half its capacity at half its `size`.
     held: u64,
-}
-
-/// While unordered, a slot's `Meta` holds its last use's stamp in the low bits and, in the top four, its use count
-/// (up to [`MAX_COUNT`]); the uses from before the shard first held half its capacity (`TinyLfu::counting_from`)
-/// are halved once, as the sketch's ageing would.
-const STAMP_BITS: u32 = 60;
-const STAMP: u64 = (1 << STAMP_BITS) - 1;
-const USE: u64 = 1 << STAMP_BITS;
-
-/// Whether a slot's stamp word (`stamp_of`, while unordered) says that its last use came at or after
-/// `counting_from`, or that the shard never held half its capacity (`counting_from` still `u64::MAX`).
-#[inline]
-fn used_since_half_full(word: u64, counting_from: u64) -> bool {
-    word & STAMP >= counting_from || counting_from == u64::MAX
-}
-
-/// The uses a slot's stamp word (`stamp_of`, while unordered) counts for the sketch: all of them if it was used
-/// since half full (`used_since_half_full`), else half, rounded up (as if the sketch had aged once since). Every
-/// stamped slot counts at least one use, so the result is at least one too.
-#[inline]
-fn counted_uses(word: u64, counting_from: u64) -> u64 {
-    let count = word >> STAMP_BITS;
-    if used_since_half_full(word, counting_from) {
-        count
-    } else {
-        count.div_ceil(2)
-    }
-}
-
-/// Whether a slot's stamp word (`stamp_of`, while unordered) says that its key was used at least twice, once or
-/// more since `counting_from` (or at all, while that is still `u64::MAX`): at the first eviction such an entry
-/// goes to protected, as a hit in probation would have promoted it in an ordered shard. (The word's count is the
-/// earlier uses halved, rounded up, plus the later ones in full: at least two exactly when that holds.)
-#[inline]
-fn used_again_since_half_full(word: u64, counting_from: u64) -> bool {
-    word >> STAMP_BITS >= 2 && used_since_half_full(word, counting_from)
-}
-
-/// Marks, in `TinyLfu::order`'s sorted stamps, an entry bound for protected (stamps stay below `1 << STAMP_BITS`).
-const TO_PROTECTED: u64 = 1 << 63;
-
-/// Records a use of `idx` while unordered: a new stamp, one more use counted. The first use of the slot since
-/// `counting_from` first halves (rounding up) the count of the uses before it (see `TinyLfu::order`).
-#[inline]
-fn stamp_use(slots: &mut impl MetaSlots, idx: u32, next: &mut u64, counting_from: u64) {
-    let m = slots.meta_mut(idx);
-    let counted = counted_uses(stamp_of(m), counting_from);
-    let uses = counted.min(u64::from(MAX_COUNT) - 1) + 1;
-    set_stamp(m, (uses << STAMP_BITS) | (*next & STAMP));
-    *next += 1;
 }
 
 /// `percent` % of `of`, rounded up or down, without overflow for any `of` (a weigher's bound may be near
@@ -214,6 +130,11 @@ fn percent_of(of: u64, percent: u64, round_up: bool) -> u64 {
     };
     // At most `of` for percentages up to 100.
     u64::try_from(share).unwrap_or(u64::MAX)
+}
+
+/// `percent_of` for a number of entries (the shares in entries: at most `of` for percentages up to 100).
+fn percent_of_len(of: usize, percent: u64, round_up: bool) -> usize {
+    usize::try_from(percent_of(of as u64, percent, round_up)).unwrap_or(usize::MAX)
 }
 
 /// The 30-bit fingerprint of a key's 64-bit hash that the policy keeps.
@@ -252,32 +173,9 @@ impl TinyLfu {
             held: 0,
         };
         let percent = WINDOW_PERCENT as u64;
-        #[allow(clippy::cast_possible_truncation)] // at most `capacity`
-        let window_len = percent_of(capacity as u64, percent, true) as usize;
+        let window_len = percent_of_len(capacity, percent, true);
         this.set_shares(percent_of(size, percent, true), window_len);
         this
-    }
-
-    /// Sets the window's share in weight (clamped to `1..=size`), and in entries the same fraction of `capacity`
-    /// (rounded up), and main's shares with them.
-    #[cfg(test)]
-    fn set_window(&mut self, window: u64) {
-        let len = u128::from(window) * self.capacity as u128;
-        let len = usize::try_from(len.div_ceil(u128::from(self.size))).unwrap_or(usize::MAX);
-        self.set_shares(window, len);
-    }
-
-    /// Sets the window's share in weight (clamped to `1..=size`) and in entries (clamped to `1..=capacity`), and
-    /// main's shares with them.
-    fn set_shares(&mut self, window: u64, window_len: usize) {
-        self.window_max = window.clamp(1, self.size);
-        let main = self.size - self.window_max;
-        self.protected_max = percent_of(main, PROTECTED_PERCENT as u64, false);
-        self.window_len = window_len.clamp(1, self.capacity);
-        let main = (self.capacity - self.window_len) as u64;
-        #[allow(clippy::cast_possible_truncation)] // at most `capacity`
-        let protected_len = percent_of(main, PROTECTED_PERCENT as u64, false) as usize;
-        self.protected_len = protected_len;
     }
 
     /// Whether the window holds more than its share, in weight or in entries.
@@ -296,28 +194,6 @@ impl TinyLfu {
     fn protected_over(&self) -> bool {
         let protected = &self.lists[Region::Protected as usize];
         protected.weight > self.protected_max || protected.len > self.protected_len
-    }
-
-    /// A window that holds the whole shard gives main `PROBE_PERCENT` of it back once every `PROBE_TURNS`
-    /// turns of the entries the shard has room for (`room`) in evictions (see the module docs): with no share,
-    /// main has no victims, so no main ghosts, and ARC's rule alone would never shrink the window again,
-    /// whatever the traffic did.
-    fn probe_main(&mut self) {
-        // Main has no share when the window's takes the whole of either bound (weight or entries).
-        if self.window_max != self.size && self.window_len != self.capacity {
-            return;
-        }
-        // In turns of the room, not of `capacity`: a weigher may bound the shard at far fewer entries.
-        let period = self.room().max(1).saturating_mul(PROBE_TURNS);
-        if u64::from(self.ghosts.evictions()) % period == 0 {
-            let share = percent_of(self.size, PROBE_PERCENT, true).max(self.mean_weight());
-            #[allow(clippy::cast_possible_truncation)] // at most `capacity`
-            let share_len = percent_of(self.capacity as u64, PROBE_PERCENT, true).max(1) as usize;
-            self.set_shares(
-                self.window_max.min(self.size.saturating_sub(share)),
-                self.window_len.min(self.capacity.saturating_sub(share_len)),
-            );
-        }
     }
 
     /// The entries the shard has room for: its `capacity`, or as many of the mean weight as its weight bound
@@ -386,66 +262,6 @@ impl TinyLfu {
         if let Some(uses) = &mut self.uses {
             uses.count(idx, fingerprint);
         }
-    }
-
-    /// A new key: if it was evicted recently, moves the window's share towards the region that would have kept
-    /// it (see the module docs).
-    fn adapt(&mut self, slots: &mut impl MetaSlots, fingerprint: u32) {
-        let Some((kind, age)) = self.ghosts.take(fingerprint) else {
-            return;
-        };
-        // The ghosts left once this one is taken out: on its side one less than ARC's |B1| or |B2| at the hit
-        // (ARC's own count measured no better: `docs/design/eviction-policy.md`, "Review items").
-        let (window, main) = (self.ghosts.window.max(1), self.ghosts.main.max(1));
-        // Steps and reaches are counted in entries: one entry weighs `unit` (1 without a weigher).
-        let unit = self.mean_weight();
-        let (age, reach) = (age as u64, GHOST_REACH as u64);
-        // The base step, 1/STEP_DIVISOR of the whole cache's capacity (`step`), scaled to the entries the shard
-        // has room for out of its `capacity` (`room`, rounded to the nearest; the same number without a
-        // weigher): a weigher may bound a shard at far fewer entries than `maxsize`, and a step sized by
-        // `maxsize` alone moved the window by a large part of such a shard at every ghost (a generous `maxsize`
-        // made TinyLFU hit as LRU: fifth session).
-        let capacity = self.capacity.max(1) as u128;
-        let base =
-            ((u128::from(self.step) * u128::from(self.room()) + capacity / 2) / capacity).max(1);
-        // ARC's step: the base step (in entries of weight `unit`) times the ratio of the other kind's ghosts to
-        // this kind's when that is larger, as a real ratio, rounded to the nearest unit of weight (to the nearest
-        // entry without a weigher; a whole ratio would move the rarer kind's side by one step for anything under
-        // twice as many).
-        // In u128 and saturating: a weigher's bound may be near `u64::MAX`.
-        // The shares in entries step by the same count of entries (`unit` 1).
-        let step = |unit: u64, this: usize, other: usize| {
-            let (other, this) = (other.max(this) as u128, this as u128);
-            let step = (base * u128::from(unit) * other + this / 2) / this;
-            u64::try_from(step).unwrap_or(u64::MAX)
-        };
-        let len_step = |this, other| usize::try_from(step(1, this, other)).unwrap_or(usize::MAX);
-        // Within the region's reach both in weight and in entries (whichever share binds).
-        let within = |weight: u64, len: usize| {
-            age.saturating_mul(unit) <= reach.saturating_mul(weight)
-                && age <= reach.saturating_mul(len as u64)
-        };
-        let before = self.window_len;
-        match kind {
-            Ghost::Window if within(self.window_max, self.window_len) => {
-                self.set_shares(
-                    self.window_max.saturating_add(step(unit, window, main)),
-                    self.window_len.saturating_add(len_step(window, main)),
-                );
-                let grew = u32::try_from(self.window_len - before).unwrap_or(u32::MAX);
-                self.grown = self.grown.saturating_add(grew);
-            }
-            Ghost::Main if within(self.size - self.window_max, self.capacity - self.window_len) => {
-                self.set_shares(
-                    self.window_max.saturating_sub(step(unit, main, window)),
-                    self.window_len.saturating_sub(len_step(main, window)),
-                );
-                let shrank = u32::try_from(before - self.window_len).unwrap_or(u32::MAX);
-                self.grown = self.grown.saturating_sub(shrank);
-            }
-            _ => return,
-        }
-        self.rebalance(slots);
     }
 
     fn frequency(&self, idx: u32) -> u8 {
@@ -613,66 +429,7 @@ impl EvictionPolicy for TinyLfu {
         if self.unordered.take().is_none() {
             return;
         }
-        #[allow(clippy::cast_possible_truncation)] // slot indices fit u32
-        let mut by_use: Vec<(u64, u32)> = (0..len as u32)
-            .map(|i| (stamp_of(slots.meta(i)) & STAMP, i))
-            .collect();
-        // The uses counted beside the stamps seed the sketch: what was popular before the first eviction is
-        // known to the first admissions. The uses since the shard first held half its capacity (in entries or in
-        // weight) count in full, as an ordered shard's sketch (allocated then) would have counted them; the
-        // earlier ones at half, rounded up, as if the sketch had aged once since: keys used only while the shard
-        // filled still rank by how often (a hot key used 15 times then must outrank a scan's key used twice
-        // since), and every entry counts at least once. (A shard that evicts before it ever held half its capacity
-        // in entries or in weight, as with zero-weight entries, counts every use in full.)
-        // Sized by what the shard holds at its first eviction (full, in entries or in weight).
-        let mut uses = self
-            .uses
-            .take()
-            .unwrap_or_else(|| Uses::new(self.capacity, len));
-        for &(_, i) in &by_use {
-            for _ in 0..counted_uses(stamp_of(slots.meta(i)), self.counting_from) {
-                uses.count(i, self.fingerprint_of(i));
-            }
-        }
-        self.uses = Some(uses);
-        by_use.sort_unstable();
-        // Oldest first, so the newest end up at the fronts: the most recent entries weighing up to `window_max`
-        // in the window, and the newest one always (the window keeps its last entry even if that weighs more
-        // than its share, as `rebalance` does: an empty window has no candidate, and the first eviction's victim
-        // would go from main without a contest); of the rest, those used again since the shard first held half
-        // its capacity in protected (the most recent of them, up to protected's share: what an ordered shard's
-        // protected would hold, its entries promoted by a hit in probation), the others in probation.
-        // (Up to the shares in entries too: see `window_len`.)
-        let mut to_main = len;
-        let mut window = 0;
-        for &(_, i) in by_use.iter().rev() {
-            window += slots.weight(i);
-            if (window > self.window_max || len - to_main >= self.window_len) && to_main < len {
-                break;
-            }
-            to_main -= 1;
-        }
-        let (mut protected, mut protected_len) = (0, 0);
-        for (stamp, i) in by_use[..to_main].iter_mut().rev() {
-            if used_again_since_half_full(stamp_of(slots.meta(*i)), self.counting_from) {
-                protected += slots.weight(*i);
-                protected_len += 1;
-                if protected > self.protected_max || protected_len > self.protected_len {
-                    break;
-                }
-                *stamp |= TO_PROTECTED;
-            }
-        }
-        for (n, (stamp, i)) in by_use.into_iter().enumerate() {
-            let region = if n >= to_main {
-                Region::Window
-            } else if stamp & TO_PROTECTED != 0 {
-                Region::Protected
-            } else {
-                Region::Probation
-            };
-            self.push_front(slots, i, region);
-        }
+        self.sort_into_lists(slots, len);
     }
 
     fn victim(&mut self, slots: &mut impl MetaSlots) -> Option<u32> {

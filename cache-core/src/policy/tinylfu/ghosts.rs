@@ -1,5 +1,5 @@
 //! TinyLFU's ghosts: the fingerprints of recently evicted entries, each tagged with where it left from, which
-//! steer the window's share (see the parent module's docs, *Adaptation*).
+//! steer the window's share (see `adapt.rs`).
 
 /// A ghost counts only if it returns within this many times its region's size in evictions.
 pub(super) const GHOST_REACH: usize = 8;
