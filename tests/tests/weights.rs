@@ -1150,3 +1150,96 @@ fn a_generous_maxsize_keeps_tinylfu_ahead_of_lru() {
         "maxsize 1,000,000: {generous:.2} %, maxsize 2,000: {tight:.2} %, LRU {lru:.2} %"
     );
 }
+
+/// A one-shard TinyLFU or LRU cache bounded at 10,000 weight (`maxsize` 20,000), hashing with `seed`; with
+/// `heavy_first`, first filled with 100 inserts of weight 200 (50 fit: its first eviction comes while it holds
+/// 50 entries, which sized its sketch, saturation bits and ghost table before the fix).
+fn heavy_then_light(policy: Policy, heavy_first: bool, seed: u64) -> AsyncCache<u64, u32> {
+    let cache = AsyncCache::builder()
+        .maxsize(20_000)
+        .shards(1)
+        .policy(policy)
+        .hasher_seed(seed)
+        .weigher(|_k: &u64, v: &u32| *v)
+        .max_weight(10_000)
+        .build()
+        .unwrap();
+    if heavy_first {
+        for k in 1_000_000..1_000_100 {
+            cache.insert(k, 200);
+        }
+    }
+    cache
+}
+
+/// The hot keys of weight 1 that `heavy_then_light` keeps through a scan: 1,000 hot keys read 20 times each,
+/// then 30,000 one-off keys of weight 1.
+fn hot_light_keys_kept(policy: Policy, heavy_first: bool) -> usize {
+    let cache = heavy_then_light(policy, heavy_first, 3);
+    for _ in 0..20 {
+        for k in 0..1_000 {
+            if cache.get(&k).is_none() {
+                cache.insert(k, 1);
+            }
+        }
+    }
+    for k in 100_000..130_000 {
+        cache.insert(k, 1);
+        cache.get(&k);
+    }
+    assert!(cache.weight() <= 10_000);
+    (0..1_000).filter(|k| cache.contains_key(k)).count()
+}
+
+/// A weighted TinyLFU shard whose first eviction came while it held a few heavy entries, and that later holds
+/// thousands of light ones, keeps a hot set through a scan about as well as a shard that held light entries from
+/// the start (it loses at most twice as many, and 1 % more): its sketch, saturation bits and ghost table grow
+/// with the entries it holds. (Before: they stayed sized for the 50 heavy entries, and the scan took 150 of the
+/// 1,000 hot keys where the reference lost 2; seeds 1-5 the same within 50.)
+#[test]
+fn tinylfu_keeps_a_light_hot_set_through_a_scan_after_heavy_entries() {
+    let shifted = hot_light_keys_kept(Policy::TinyLfu, true);
+    let light = hot_light_keys_kept(Policy::TinyLfu, false);
+    let lru = hot_light_keys_kept(Policy::Lru, true);
+    let report = format!("hot keys kept of 1,000: after heavy entries {shifted}, light from the start {light}, LRU {lru}");
+    assert!(1_000 - shifted <= 2 * (1_000 - light) + 10, "{report}");
+    assert!(shifted > lru + 500, "{report}");
+}
+
+/// `heavy_then_light` replaying a skewed trace of weight-1 keys (200,000 requests, keys log-uniform over
+/// 100,000, as `a_generous_maxsize_keeps_tinylfu_ahead_of_lru`'s): the shard that started with heavy entries hits
+/// within half a point of the one with light entries from the start, and a point above LRU. (Before: 72.30 %
+/// against 73.80 %, LRU 71.36 %; after: 73.68 %.)
+#[test]
+fn tinylfu_hits_as_well_after_heavy_entries_gave_way_to_light_ones() {
+    let mut r = Rng(11);
+    let trace: Vec<u64> = (0..200_000)
+        .map(|_| {
+            #[allow(clippy::cast_precision_loss)]
+            let u = (r.next() >> 11) as f64 / (1u64 << 53) as f64;
+            100_000f64.powf(u) as u64
+        })
+        .collect();
+    let hit_ratio = |policy: Policy, heavy_first: bool| {
+        let cache = heavy_then_light(policy, heavy_first, 1);
+        let hits = trace
+            .iter()
+            .filter(|&&k| {
+                let hit = cache.get(&k).is_some();
+                if !hit {
+                    cache.insert(k, 1);
+                }
+                hit
+            })
+            .count();
+        #[allow(clippy::cast_precision_loss)]
+        let pct = hits as f64 * 100.0 / trace.len() as f64;
+        pct
+    };
+    let shifted = hit_ratio(Policy::TinyLfu, true);
+    let light = hit_ratio(Policy::TinyLfu, false);
+    let lru = hit_ratio(Policy::Lru, true);
+    let report = format!("hit ratio: after heavy entries {shifted:.2} %, light from the start {light:.2} %, LRU {lru:.2} %");
+    assert!(shifted >= light - 0.5, "{report}");
+    assert!(shifted > lru + 1.0, "{report}");
+}

@@ -49,7 +49,8 @@ where
     ///   policy's victims, reported as [`EvictionCause::Evicted`](crate::EvictionCause::Evicted)) until the new
     ///   entry fits both. Set `maxsize` to the most entries you expect: it bounds entries of weight 0 (allowed:
     ///   they count toward `maxsize` only) and bounds the policy's bookkeeping (TinyLFU sizes its sketch and ghost
-    ///   table by the entries a shard holds when it first evicts, so a generous `maxsize` costs little).
+    ///   table by the entries a shard holds when it first evicts, and grows them to twice what it holds if it
+    ///   comes to hold more than twice as many, never past `maxsize`: a generous `maxsize` costs little).
     /// * **Too heavy to fit.** An entry heavier than `max_weight` (with several shards: than its shard's share,
     ///   `max_weight / shards`, as with `maxsize`) is never stored: the write drops it, and any value its key had,
     ///   counts it in [`Metrics::oversized`](crate::Metrics::oversized), not in `evictions`, and hands it to the

@@ -83,7 +83,7 @@ pub(crate) struct TinyLfu {
     lists: [List; 3],
     /// Per slot: `fingerprint << 2 | region`.
     info: Vec<u32>,
-    /// The most entries (sizes the side vectors, the sketch and the ghosts).
+    /// The most entries (bounds the side vectors, the sketch and the ghosts).
     capacity: usize,
     /// The most weight: what the regions' shares are shares of (`capacity` without a weigher).
     size: u64,
@@ -94,7 +94,8 @@ pub(crate) struct TinyLfu {
     /// shares in weight alone would then never fill: everything in the window, main empty, LRU.
     window_len: usize,
     protected_len: usize,
-    /// The frequency sketch (and its saturation bits), allocated once the shard first holds half its capacity.
+    /// The frequency sketch (and its saturation bits), allocated once the shard first holds half its capacity,
+    /// and grown with the entries held (`grow_side_tables`).
     uses: Option<Uses>,
     ghosts: Ghosts,
     /// One step of the window's adaptation, in entries (see `adapt.rs`).
@@ -256,6 +257,25 @@ impl TinyLfu {
         self.info[i] = info;
     }
 
+    /// With a weigher, a shard may hold far more entries than when its sketch and saturation bits started (a
+    /// few heavy entries then, many light ones now). Once it holds more than twice what they are sized for, they
+    /// are resized for twice what it holds (`Uses::grow`, at most `capacity`: so never without a weigher, where
+    /// they start at `capacity`; twice, as the ordered start sizes them at half full, so that a shard still
+    /// filling with light entries resizes once per four times the entries, not once per doubling). Checked at an
+    /// insert, the only time the entries held grow, not on the hit path. (The ghost table grows the same way,
+    /// checked at each eviction: `Ghosts::fit`.)
+    fn grow_side_tables(&mut self, slots: &impl MetaSlots) {
+        let held = self.tracked();
+        let Some(uses) = &mut self.uses else {
+            return;
+        };
+        if held > uses.entries().saturating_mul(2) {
+            #[allow(clippy::cast_possible_truncation)] // slot indices fit u32
+            let fingerprints = (0..slots.count() as u32).map(|i| self.info[i as usize] >> 2);
+            uses.grow(self.capacity, held.saturating_mul(2), fingerprints);
+        }
+    }
+
     /// A use of slot `idx`'s key, for the sketch.
     #[inline]
     fn count(&mut self, idx: u32, fingerprint: u32) {
@@ -329,6 +349,7 @@ impl EvictionPolicy for TinyLfu {
             }
             None => {}
         }
+        self.grow_side_tables(slots);
         self.count(idx, fp);
         self.rebalance(slots);
         self.adapt(slots, fp);
@@ -489,8 +510,9 @@ impl EvictionPolicy for TinyLfu {
         } else {
             (candidate, Ghost::Window)
         };
-        self.ghosts
-            .record(self.fingerprint_of(evicted), kind, self.tracked());
+        let held = self.tracked();
+        self.ghosts.fit(held, self.capacity);
+        self.ghosts.record(self.fingerprint_of(evicted), kind, held);
         self.probe_main();
         Some(evicted)
     }

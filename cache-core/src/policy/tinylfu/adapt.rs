@@ -14,7 +14,8 @@
 //! it returns within eight times its region's size in evictions: a key that comes back only after a whole loop over
 //! more keys than the cache holds would not have hit in a somewhat larger region either, and must not pull the window
 //! open. The ghosts live in a direct-mapped table of one slot per two entries held (a newer ghost overwrites an older
-//! one in its slot), allocated at the first eviction. The window's share stays within `1..=capacity`. A window that has
+//! one in its slot), allocated at the first eviction (grown if a weighted shard comes to hold more than twice as many
+//! entries: `ghosts.rs`). The window's share stays within `1..=capacity`. A window that has
 //! grown to the whole shard leaves main no share, so no victims and no main ghosts: ARC's rule alone would keep the
 //! cache a plain LRU for good, whatever the traffic did next. So such a window gives main 1 % of the shard back (at
 //! least one entry) once every 32 turns of the entries it has room for (its capacity without a weigher) in evictions:

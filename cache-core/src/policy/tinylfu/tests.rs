@@ -956,3 +956,60 @@ fn grown_is_dropped_once_the_window_holds_its_share() {
     assert_eq!(h.p.grown, 0);
     assert_eq!((h.p.ghosts.window, h.p.ghosts.main), (1, 0));
 }
+
+/// A weighted shard whose first eviction came while it held 50 heavy entries (weight 200 of 10,000), and that then
+/// takes light ones (weight 1), evicting as the store does: its sketch, saturation bits and ghost table grow with
+/// the entries it holds (before: sized for 50 for good, 25 ghost slots), to twice what it holds once that is more
+/// than twice what they were sized for, and never past what `maxsize` (`capacity`) gives: here 3,000, which binds
+/// before the weight does. The ghosts they held stay, and the counts of each kind match the table.
+#[test]
+fn the_side_tables_grow_when_light_entries_replace_heavy_ones() {
+    let mut h = Harness::weighted(3_000, 10_000, 1);
+    h.p = TinyLfu::new(3_000, 10_000, true, 1);
+    for i in 0..50 {
+        h.insert_weighing(hash(i), 200);
+    }
+    let (p, mut slots) = h.parts();
+    p.order(&mut slots, 50);
+    h.evict();
+    let sizes = |h: &Harness| {
+        let uses = h.p.uses.as_ref().unwrap();
+        (uses.entries(), uses.bits_len(), h.p.ghosts.table_len())
+    };
+    assert_eq!(sizes(&h), (50, 64, 25), "sized by the 49 + 1 held");
+    let mut grew = vec![50];
+    let mut ghost_slots = vec![25];
+    for i in 1_000..6_000 {
+        h.insert_weighing(hash(i), 1);
+        // Evicting as the store does, until both bounds hold.
+        while h.weights.iter().map(|&w| u64::from(w)).sum::<u64>() > 10_000 || h.slots.len() > 3_000
+        {
+            h.evict();
+        }
+        let (held, (entries, bits, ghosts)) = (h.p.tracked(), sizes(&h));
+        if ghost_slots.last() != Some(&ghosts) {
+            ghost_slots.push(ghosts);
+        }
+        assert!(held <= 2 * entries, "{held} held, a sketch for {entries}");
+        assert!(bits >= entries, "{bits} bits for {entries}");
+        if grew.last() != Some(&entries) {
+            grew.push(entries);
+        }
+    }
+    assert_eq!(h.slots.len(), 3_000, "maxsize binds");
+    assert_eq!(
+        grew,
+        [50, 202, 810, 3_000],
+        "grown at 101, 405 and 1,621 entries held (to twice that, at most 3,000)"
+    );
+    // The ghost table grows as it records an eviction: here, with a heavy entry leaving once 200 light ones came
+    // in, at 250 and 1,046 entries held (to a slot per entry held then); 3,000 is not twice 2,092.
+    assert_eq!(ghost_slots, [25, 250, 1_046]);
+    assert_eq!(sizes(&h), (3_000, 3_008, 1_046));
+    let (window, main) = h.p.ghosts.held();
+    assert_eq!(
+        (h.p.ghosts.window, h.p.ghosts.main),
+        (window, main),
+        "the counts of each kind match the table"
+    );
+}

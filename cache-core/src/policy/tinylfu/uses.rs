@@ -9,6 +9,11 @@
 //! hits then skip the sketch.
 //!
 //! A bit belongs to the slot's current key: an insert clears it, a relocation moves it with the entry.
+//!
+//! **Growing.** Both are sized by the entries the shard held when they started, which with a weigher may be far
+//! fewer than it holds later (a few heavy entries first, thousands of light ones after). [`Uses::grow`] then
+//! rebuilds them for twice the entries held now (see `TinyLfu::grow_side_tables`): a new sketch, seeded with
+//! half the current entries' estimates, and bits all clear.
 
 use super::super::sketch::{Bump, Sketch};
 
@@ -18,6 +23,8 @@ pub(super) struct Uses {
     pub(super) sketch: Sketch,
     /// Bit `i`: slot `i`'s key is saturated in the sketch (since the last halving).
     saturated: Vec<u64>,
+    /// The entries the sketch and the bits are sized for.
+    entries: usize,
 }
 
 impl Uses {
@@ -27,10 +34,39 @@ impl Uses {
     /// exact too), so that a `maxsize` far above what a weigher lets the shard hold costs nothing; sized by
     /// `entries`.
     pub(super) fn new(capacity: usize, entries: usize) -> Self {
+        let entries = entries.clamp(1, capacity.max(1));
         Self {
-            sketch: Sketch::new(entries.clamp(1, capacity.max(1))),
-            saturated: vec![0; entries.clamp(1, capacity.max(1)).div_ceil(64)],
+            sketch: Sketch::new(entries),
+            saturated: vec![0; entries.div_ceil(64)],
+            entries,
         }
+    }
+
+    /// The entries the sketch and the bits are sized for (at most the shard's `capacity`).
+    pub(super) fn entries(&self) -> usize {
+        self.entries
+    }
+
+    /// Resizes for `entries` (at most `capacity`, as [`Self::new`]): a new sketch, in which each of the keys with
+    /// these fingerprints (the entries the shard holds) counts half its estimate in the old one, rounded up, and
+    /// bits all clear (they were the old sketch's). Half, as if the sketch had aged
+    /// once (as the unordered start counts the uses from before half full): the old sketch was too small, its
+    /// estimates carry collisions, and a full copy would carry them on at each resize. The residents keep their
+    /// ranks over keys the shard has not seen, which a fresh sketch (counts forgotten) would lose: a scan
+    /// arriving as the shard grows would then flush its hot keys.
+    pub(super) fn grow(
+        &mut self,
+        capacity: usize,
+        entries: usize,
+        fingerprints: impl Iterator<Item = u32>,
+    ) {
+        let mut grown = Self::new(capacity, entries);
+        for fingerprint in fingerprints {
+            for _ in 0..self.sketch.frequency(fingerprint).div_ceil(2) {
+                grown.sketch.increment(fingerprint);
+            }
+        }
+        *self = grown;
     }
 
     #[inline]
