@@ -767,23 +767,36 @@ fn maxsize_bound(
     }
 }
 
-/// 400 hot keys used 20 times, then a scan of 3,000 one-off keys (insert and get): how many hot keys are kept.
-fn hot_kept_through_a_scan(policy: Policy, weight: Option<(u64, u32)>) -> usize {
-    let cache = maxsize_bound(policy, 1_000, weight);
-    let w = weight.map_or(1, |(_, w)| w);
-    for _ in 0..20 {
-        for k in 0..400 {
+/// Reads the `hot` keys `rounds` times (inserting each one missing, of weight `w`), then scans the `scan` keys
+/// (each inserted, of weight `w`, and read once): how many of the hot keys `cache` keeps.
+fn hot_kept_after_a_scan(
+    cache: &AsyncCache<u64, u32>,
+    hot: std::ops::Range<u64>,
+    rounds: usize,
+    w: u32,
+    scan: std::ops::Range<u64>,
+) -> usize {
+    for _ in 0..rounds {
+        for k in hot.clone() {
             if cache.get(&k).is_none() {
                 cache.insert(k, w);
             }
         }
     }
-    for k in 1_000_000..1_003_000 {
+    for k in scan {
         cache.insert(k, w);
         cache.get(&k);
     }
+    hot.filter(|k| cache.contains_key(k)).count()
+}
+
+/// 400 hot keys used 20 times, then a scan of 3,000 one-off keys (insert and get): how many hot keys are kept.
+fn hot_kept_through_a_scan(policy: Policy, weight: Option<(u64, u32)>) -> usize {
+    let cache = maxsize_bound(policy, 1_000, weight);
+    let w = weight.map_or(1, |(_, w)| w);
+    let kept = hot_kept_after_a_scan(&cache, 0..400, 20, w, 1_000_000..1_003_000);
     assert!(cache.len() <= 1_000);
-    (0..400).filter(|k| cache.contains_key(k)).count()
+    kept
 }
 
 /// A weigher whose bound comes after `maxsize` (everything the shard holds weighs at most 1 % of `max_weight`,
@@ -1098,20 +1111,42 @@ fn a_panic_while_reweighing_leaves_admission_working() {
     }
 }
 
+/// `len` requests for keys log-uniform over `1..100_000` (skewed: key `k` about as likely as all of `2k..4k`).
+fn skewed_trace(len: usize) -> Vec<u64> {
+    let mut r = Rng(11);
+    (0..len)
+        .map(|_| {
+            #[allow(clippy::cast_precision_loss)]
+            let u = (r.next() >> 11) as f64 / (1u64 << 53) as f64;
+            100_000f64.powf(u) as u64
+        })
+        .collect()
+}
+
+/// The hit ratio, in percent, of `cache` replaying `trace` (a miss inserts the key, of weight 1).
+fn hit_ratio(cache: &AsyncCache<u64, u32>, trace: &[u64]) -> f64 {
+    let hits = trace
+        .iter()
+        .filter(|&&k| {
+            let hit = cache.get(&k).is_some();
+            if !hit {
+                cache.insert(k, 1);
+            }
+            hit
+        })
+        .count();
+    #[allow(clippy::cast_precision_loss)]
+    let pct = hits as f64 * 100.0 / trace.len() as f64;
+    pct
+}
+
 /// A `maxsize` far above what a weigher lets a shard hold (the builder docs: a generous `maxsize` costs little)
 /// still gives TinyLFU's hit ratio: skewed traffic through one shard bounded at 1,000 weight of weight-1
 /// entries, with `maxsize` 2,000 and 1,000,000, against LRU. (Before: the adaptation's step was a share of
 /// `maxsize`, 200 entries a ghost in a shard of 1,000, and the generous cache hit as LRU did.)
 #[test]
 fn a_generous_maxsize_keeps_tinylfu_ahead_of_lru() {
-    let mut r = Rng(11);
-    let trace: Vec<u64> = (0..200_000)
-        .map(|_| {
-            #[allow(clippy::cast_precision_loss)]
-            let u = (r.next() >> 11) as f64 / (1u64 << 53) as f64;
-            100_000f64.powf(u) as u64
-        })
-        .collect();
+    let trace = skewed_trace(200_000);
     let hits = |policy: Policy, maxsize: usize| {
         let cache: AsyncCache<u64, u32> = AsyncCache::builder()
             .maxsize(maxsize)
@@ -1122,19 +1157,7 @@ fn a_generous_maxsize_keeps_tinylfu_ahead_of_lru() {
             .max_weight(1_000)
             .build()
             .unwrap();
-        let hits = trace
-            .iter()
-            .filter(|&&k| {
-                let hit = cache.get(&k).is_some();
-                if !hit {
-                    cache.insert(k, 1);
-                }
-                hit
-            })
-            .count();
-        #[allow(clippy::cast_precision_loss)]
-        let pct = hits as f64 * 100.0 / trace.len() as f64;
-        pct
+        hit_ratio(&cache, &trace)
     };
     let (tight, generous, lru) = (
         hits(Policy::TinyLfu, 2_000),
@@ -1176,19 +1199,9 @@ fn heavy_then_light(policy: Policy, heavy_first: bool, seed: u64) -> AsyncCache<
 /// then 30,000 one-off keys of weight 1.
 fn hot_light_keys_kept(policy: Policy, heavy_first: bool) -> usize {
     let cache = heavy_then_light(policy, heavy_first, 3);
-    for _ in 0..20 {
-        for k in 0..1_000 {
-            if cache.get(&k).is_none() {
-                cache.insert(k, 1);
-            }
-        }
-    }
-    for k in 100_000..130_000 {
-        cache.insert(k, 1);
-        cache.get(&k);
-    }
+    let kept = hot_kept_after_a_scan(&cache, 0..1_000, 20, 1, 100_000..130_000);
     assert!(cache.weight() <= 10_000);
-    (0..1_000).filter(|k| cache.contains_key(k)).count()
+    kept
 }
 
 /// A weighted TinyLFU shard whose first eviction came while it held a few heavy entries, and that later holds
@@ -1201,7 +1214,8 @@ fn tinylfu_keeps_a_light_hot_set_through_a_scan_after_heavy_entries() {
     let shifted = hot_light_keys_kept(Policy::TinyLfu, true);
     let light = hot_light_keys_kept(Policy::TinyLfu, false);
     let lru = hot_light_keys_kept(Policy::Lru, true);
-    let report = format!("hot keys kept of 1,000: after heavy entries {shifted}, light from the start {light}, LRU {lru}");
+    let report =
+        format!("kept of 1,000: heavy first {shifted}, light from the start {light}, LRU {lru}");
     assert!(1_000 - shifted <= 2 * (1_000 - light) + 10, "{report}");
     assert!(shifted > lru + 500, "{report}");
 }
@@ -1212,34 +1226,13 @@ fn tinylfu_keeps_a_light_hot_set_through_a_scan_after_heavy_entries() {
 /// against 73.80 %, LRU 71.36 %; after: 73.68 %.)
 #[test]
 fn tinylfu_hits_as_well_after_heavy_entries_gave_way_to_light_ones() {
-    let mut r = Rng(11);
-    let trace: Vec<u64> = (0..200_000)
-        .map(|_| {
-            #[allow(clippy::cast_precision_loss)]
-            let u = (r.next() >> 11) as f64 / (1u64 << 53) as f64;
-            100_000f64.powf(u) as u64
-        })
-        .collect();
-    let hit_ratio = |policy: Policy, heavy_first: bool| {
-        let cache = heavy_then_light(policy, heavy_first, 1);
-        let hits = trace
-            .iter()
-            .filter(|&&k| {
-                let hit = cache.get(&k).is_some();
-                if !hit {
-                    cache.insert(k, 1);
-                }
-                hit
-            })
-            .count();
-        #[allow(clippy::cast_precision_loss)]
-        let pct = hits as f64 * 100.0 / trace.len() as f64;
-        pct
-    };
-    let shifted = hit_ratio(Policy::TinyLfu, true);
-    let light = hit_ratio(Policy::TinyLfu, false);
-    let lru = hit_ratio(Policy::Lru, true);
-    let report = format!("hit ratio: after heavy entries {shifted:.2} %, light from the start {light:.2} %, LRU {lru:.2} %");
+    let trace = skewed_trace(200_000);
+    let hits = |policy, heavy_first| hit_ratio(&heavy_then_light(policy, heavy_first, 1), &trace);
+    let shifted = hits(Policy::TinyLfu, true);
+    let light = hits(Policy::TinyLfu, false);
+    let lru = hits(Policy::Lru, true);
+    let report =
+        format!("heavy first {shifted:.2} %, light from the start {light:.2} %, LRU {lru:.2} %");
     assert!(shifted >= light - 0.5, "{report}");
     assert!(shifted > lru + 1.0, "{report}");
 }
