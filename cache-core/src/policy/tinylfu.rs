@@ -30,8 +30,8 @@
 //!   its share by at least an entry of the mean weight *because `adapt` just grew it* (the entries it grew by
 //!   are counted down, one per such eviction), main's victim goes without a contest, and so it does while the
 //!   window is empty: main is over its share then. (A window short of its share for any other reason, a lighter
-//!   new entry in place of a heavier candidate that left, say, still holds a contest.) The window is empty only for a moment:
-//!   after a contest admitted its only entry (with a weigher, an insert may need more evictions before it lands:
+//!   new entry in place of a heavier candidate that left, say, still holds a contest.) The window is empty only
+//!   for a moment: after a contest admitted its only entry (with a weigher, an insert may need more evictions before it lands:
 //!   they take main's victims), or after removals, until the next insert lands in it. The first eviction of a
 //!   shard that started unordered leaves the newest entry in it whatever that weighs (`order.rs`).
 //! * **Inserts always land.** A new entry goes to the window's front and the window always keeps at least one
@@ -49,7 +49,9 @@
 //! share of the entries (whichever bound the shard reaches first: a `maxsize` reached long before `max_weight`,
 //! or zero weights, fill the regions by count). Without one every entry weighs 1 and the two are the same.
 //! Adaptation steps move both shares by the same number of entries (in weight: at the shard's mean entry
-//! weight), and a ghost counts if it returns within its region's reach in both.
+//! weight), and a ghost counts if it returns within its region's reach in both. The sketch, its saturation bits
+//! and the ghost table, sized by the entries the shard holds when they start, grow if it comes to hold more than
+//! twice as many (light entries in place of heavy ones: `grow_side_tables`).
 //!
 //! **Unordered until first full**, as LRU (see `lru.rs`): a small shard keeps no lists and no sketch until the
 //! store first needs a victim, and [`EvictionPolicy::order`] then builds both from the stamps of its uses
@@ -370,7 +372,8 @@ impl EvictionPolicy for TinyLfu {
     /// Replays in chunks of hits, each in two passes: the list moves and marks, one hit after another, keeping
     /// each hit that counts (not a marked protected entry, see the module docs: whether an entry is marked
     /// depends on the moves of the hits before it, so this is decided in order, on the info word as it is then);
-    /// then the kept hits' sketch increments, independent of one another (their cache misses overlap). Nothing in the moves reads the sketch, so the result is exactly that of one `touch` after another.
+    /// then the kept hits' sketch increments, independent of one another (their cache misses overlap). Nothing in
+    /// the moves reads the sketch, so the result is exactly that of one `touch` after another.
     ///
     /// A protected hit, most hits on a full cache, is handled without a branch on its mark: it is marked and
     /// kept for counting unless it was marked already. Where the hand moves (the shard's working set a little
