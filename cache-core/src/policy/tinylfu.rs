@@ -31,9 +31,9 @@
 //!   are counted down, one per such eviction), main's victim goes without a contest, and so it does while the
 //!   window is empty: main is over its share then. (A window short of its share for any other reason, a lighter
 //!   new entry in place of a heavier candidate that left, say, still holds a contest.) The window is empty only
-//!   for a moment: after a contest admitted its only entry (with a weigher, an insert may need more evictions before it lands:
-//!   they take main's victims), or after removals, until the next insert lands in it. The first eviction of a
-//!   shard that started unordered leaves the newest entry in it whatever that weighs (`order.rs`).
+//!   for a moment: after a contest admitted its only entry (with a weigher, an insert may need more evictions
+//!   before it lands: they take main's victims), or after removals, until the next insert lands in it. The first
+//!   eviction of a shard that started unordered leaves the newest entry in it whatever that weighs (`order.rs`).
 //! * **Inserts always land.** A new entry goes to the window's front and the window always keeps at least one
 //!   slot, so the entry evicted to make room for an insert is never the inserted one: a `get` right after an
 //!   `insert` finds the value (barring expiry). Admission decides only later, whether the entry moves on from
