@@ -89,7 +89,7 @@ fn full(kind: crate::Policy, capacity: usize, n: usize, shards: usize) -> (Sim, 
         sim.access(k);
     }
     // `REPLAY_TRACE=1`: each round's count of keys found missing, and a TinyLFU shard's lists after it (how a
-    // shard comes to end window-wide: docs/design/eviction-policy.md, "The hit path", fifth session).
+    // shard comes to end window-wide: docs/design/eviction-policy.md, *Known limits*, *The hit path's remaining cost*).
     let trace = std::env::var_os("REPLAY_TRACE").is_some();
     for round in 1..=64 {
         let mut missing = 0;

@@ -6,7 +6,7 @@
 //!   all sit in the one block its hash picks, one counter in each of four pairs of words, so an increment or an
 //!   estimate touches a single cache line. (Layouts with a key's four counters in one word, or in two, make an
 //!   increment one or two loads and stores instead of four, but were measured and rejected on hit ratio:
-//!   `docs/design/eviction-policy.md`, *The hit path*, fifth-session paragraph.)
+//!   `docs/design/eviction-policy.md`, *Rejected or not adopted*.)
 //! * **Estimate.** The least of the key's four counters (count-min: collisions only ever add).
 //! * **Increment.** All four counters go up (the standard count-min update, as Caffeine's and moka's sketches
 //!   do), each saturating at 15 (an increment whose estimate is already 15 changes nothing and does not count

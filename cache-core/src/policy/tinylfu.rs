@@ -378,7 +378,7 @@ impl EvictionPolicy for TinyLfu {
     /// A protected hit, most hits on a full cache, is handled without a branch on its mark: it is marked and
     /// kept for counting unless it was marked already. Where the hand moves (the shard's working set a little
     /// larger than window and protected), whether a protected entry is marked is a coin toss, and a branch on it
-    /// was mispredicted about every other hit (`docs/design/eviction-policy.md`, "The hit path").
+    /// was mispredicted about every other hit (`docs/design/eviction-policy.md`, *Why*).
     fn touch_many(&mut self, slots: &mut impl MetaSlots, idxs: &[u32]) {
         const CHUNK: usize = 128;
         let count = slots.count();

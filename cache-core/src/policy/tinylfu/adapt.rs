@@ -87,7 +87,7 @@ impl TinyLfu {
             return;
         };
         // The ghosts left once this one is taken out: on its side one less than ARC's |B1| or |B2| at the hit
-        // (ARC's own count measured no better: `docs/design/eviction-policy.md`, "Review items").
+        // (ARC's own count measured no better: `docs/design/eviction-policy.md`, *Rejected or not adopted*).
         let (window, main) = (self.ghosts.window.max(1), self.ghosts.main.max(1));
         // Steps and reaches are counted in entries: one entry weighs `unit` (1 without a weigher).
         let unit = self.mean_weight();

@@ -800,7 +800,7 @@ fn record_ghosts(p: &mut TinyLfu, ghost: impl Fn(u64) -> u32, window: u64, main:
 /// against 3 window ghosts a window ghost moves the window by 4/3 of a step, not by one. The counts are those
 /// left once the returning ghost is taken out, one less on its side than ARC's |B1| or |B2| at the hit (which
 /// would make the first case 4 against 4, a step of 3, and the second 7 against 3, a step of 7): ARC's count was
-/// measured in the fifth session and not adopted (`docs/design/eviction-policy.md`, "Review items").
+/// measured in the fifth session and not adopted (`docs/design/eviction-policy.md`, *Rejected or not adopted*).
 #[test]
 fn a_ghost_steps_by_the_real_ratio_of_the_other_kinds_ghosts() {
     // A step of 3 entries: 1/5,000 of the whole cache (15 shards of 1,000).
@@ -886,7 +886,7 @@ fn a_weighted_ghost_step_is_rounded_to_the_nearest_unit_of_weight() {
 /// An entry the first eviction puts in protected is as a hit in probation leaves an ordered shard's promoted
 /// entry: unmarked, so its next hit counts in the sketch and marks it, and the hit after that does not count.
 /// (The seeding already counted its uses; marking the entries used three times or more instead was measured and
-/// not adopted: `docs/design/eviction-policy.md`, "Review items".)
+/// not adopted: `docs/design/eviction-policy.md`, *Rejected or not adopted*.)
 #[test]
 fn the_first_evictions_protected_entries_are_as_a_promotion_leaves_them() {
     // Unordered: slot 7 used three times since half full (then slot 8, the window's), then the first eviction.
